@@ -1,0 +1,124 @@
+//! The attendance rate: which sessions count towards it, and how.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::records::text_enum;
+
+text_enum! {
+    /// A learner's mark on one session's register.
+    AttendanceStatus {
+        /// Attended.
+        Present => "present",
+        /// Arrived late; counts as attended.
+        Late => "late",
+        /// Did not attend.
+        Absent => "absent",
+        /// Did not attend, with good reason; the session leaves the denominator.
+        Excused => "excused",
+    }
+}
+
+impl AttendanceStatus {
+    /// Whether this mark counts as having attended.
+    pub fn counts_as_attended(self) -> bool {
+        matches!(self, AttendanceStatus::Present | AttendanceStatus::Late)
+    }
+}
+
+/// One planned session of a cohort as seen from one learner's register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldSession {
+    /// When the session starts (UTC).
+    pub starts_at: DateTime<Utc>,
+    /// The learner's mark, or `None` when the register has no entry for them.
+    pub status: Option<AttendanceStatus>,
+}
+
+/// How much of the counted sessions a learner attended.
+///
+/// Counted sessions are those already started, on or after the learner's enrolment date, and
+/// not excused. Sessions with no register entry stay counted: certification needs evidence of
+/// attendance, and `unrecorded` lets the explanation ask the tutor to complete the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AttendanceRate {
+    /// Sessions attended (present or late).
+    pub attended: u32,
+    /// Sessions that count: held since enrolment, less excused absences.
+    pub counted: u32,
+    /// Excused absences, left out of `counted`.
+    pub excused: u32,
+    /// Counted sessions with no register entry for the learner.
+    pub unrecorded: u32,
+}
+
+impl AttendanceRate {
+    /// Computes the rate from a learner's sessions as of `now`.
+    pub fn compute(sessions: &[HeldSession], enrolled_on: NaiveDate, now: DateTime<Utc>) -> Self {
+        let mut rate = AttendanceRate::default();
+        for session in sessions {
+            let held = session.starts_at <= now;
+            let after_enrolment = session.starts_at.date_naive() >= enrolled_on;
+            if !held || !after_enrolment {
+                continue;
+            }
+            match session.status {
+                Some(AttendanceStatus::Excused) => rate.excused += 1,
+                Some(status) => {
+                    rate.counted += 1;
+                    if status.counts_as_attended() {
+                        rate.attended += 1;
+                    }
+                }
+                None => {
+                    rate.counted += 1;
+                    rate.unrecorded += 1;
+                }
+            }
+        }
+        rate
+    }
+
+    /// The rate as a percentage, or `None` when no session counts yet.
+    pub fn percent(&self) -> Option<f64> {
+        (self.counted > 0).then(|| f64::from(self.attended) * 100.0 / f64::from(self.counted))
+    }
+
+    /// Whether the rate reaches `minimum_percent`; vacuously true when nothing counts yet.
+    /// A minimum above 100 is read as 100, as `sessions_short_of` does.
+    pub fn meets(&self, minimum_percent: u8) -> bool {
+        let minimum = u64::from(minimum_percent.min(100));
+        u64::from(self.attended) * 100 >= minimum * u64::from(self.counted)
+    }
+
+    /// The rate in tenths of a percent, rounded down, or `None` when no session counts yet.
+    ///
+    /// Rounding down keeps what people are shown consistent with `meets`: 79.96% shows as
+    /// 79.9%, never as the 80% it does not reach.
+    pub fn permille_floor(&self) -> Option<u32> {
+        (self.counted > 0).then(|| {
+            let permille = u64::from(self.attended) * 1000 / u64::from(self.counted);
+            u32::try_from(permille).unwrap_or(u32::MAX)
+        })
+    }
+
+    /// How many more sessions, all attended, would bring the rate up to `minimum_percent`;
+    /// `u32::MAX` when attending more can never get there (100% after a missed session).
+    pub fn sessions_short_of(&self, minimum_percent: u8) -> u32 {
+        let minimum = u64::from(minimum_percent.min(100));
+        if minimum == 100 {
+            return if self.attended >= self.counted {
+                0
+            } else {
+                u32::MAX
+            };
+        }
+        // Smallest k with (attended + k) * 100 >= minimum * (counted + k).
+        let needed = minimum * u64::from(self.counted);
+        let have = u64::from(self.attended) * 100;
+        if have >= needed {
+            return 0;
+        }
+        let k = (needed - have).div_ceil(100 - minimum);
+        u32::try_from(k).unwrap_or(u32::MAX)
+    }
+}

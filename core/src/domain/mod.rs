@@ -1,0 +1,18 @@
+//! Plain types and pure rules: attendance, eligibility, certificate expiry and renewal.
+//!
+//! Nothing in here does I/O. Rules that depend on "now" take the time as an argument, so they
+//! are tested with any date without a clock or a database.
+
+pub mod attendance;
+pub mod certificate;
+pub mod clock;
+pub mod eligibility;
+pub mod programme;
+pub mod records;
+
+pub use attendance::{AttendanceRate, AttendanceStatus, HeldSession};
+pub use certificate::{CertificateStatus, CpdEntry, RenewalRule};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use eligibility::{CertificationRule, Eligibility, LearnerRecord, Requirement, RequirementKind};
+pub use programme::{AssessmentKind, ModuleSpec, ProgrammeDefinition, ProgrammeDefinitionError};
+pub use records::{AssessmentOutcome, EnrolmentStatus, SupervisionFormat, VerifiedSupervision};

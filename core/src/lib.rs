@@ -1,0 +1,9 @@
+//! Peertrack's core: the domain of peer support training and certification, its storage on
+//! SQLite or PostgreSQL, and notifications. No HTTP in here.
+
+pub mod domain;
+pub mod error;
+pub mod seed;
+pub mod store;
+
+pub use error::{Error, Result};

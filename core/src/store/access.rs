@@ -1,0 +1,215 @@
+//! Credentials: people's bearer tokens (and sign-in link tokens) and partner API keys.
+//! Only a SHA-256 hash of each secret is stored; the secret is shown once.
+
+use base64::Engine;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::schema::{access_tokens, api_keys};
+use super::{new_id, DbConnection, FoundOr};
+use crate::{Error, Result};
+
+/// A new random secret with a readable prefix, e.g. `pt_…` (256 bits of randomness).
+pub fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "{prefix}_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The stored form of a secret. The secrets are random and long, so a fast hash is enough.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a person's token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    /// A bearer token for the API.
+    Access,
+    /// A one-time sign-in link token, exchanged for an access token.
+    SignIn,
+}
+
+impl TokenPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::Access => "access",
+            TokenPurpose::SignIn => "sign_in",
+        }
+    }
+}
+
+/// A stored token (its hash, never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = access_tokens)]
+pub struct AccessToken {
+    /// Its id.
+    pub id: String,
+    /// Whose it is.
+    pub person_id: String,
+    /// `access` or `sign_in`.
+    pub purpose: String,
+    /// SHA-256 of the secret.
+    pub token_hash: String,
+    /// When it stops working.
+    pub expires_at: NaiveDateTime,
+    /// When a single-use token was used.
+    pub used_at: Option<NaiveDateTime>,
+    /// When it was revoked.
+    pub revoked_at: Option<NaiveDateTime>,
+    /// When it was made.
+    pub created_at: NaiveDateTime,
+}
+
+/// Makes a token for a person; returns the secret (shown once) and the stored row.
+pub fn create_token(
+    conn: &mut DbConnection,
+    person_id: &str,
+    purpose: TokenPurpose,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<(String, AccessToken)> {
+    let secret = new_secret(match purpose {
+        TokenPurpose::Access => "pt",
+        TokenPurpose::SignIn => "ptl",
+    });
+    let token = AccessToken {
+        id: new_id(),
+        person_id: person_id.to_string(),
+        purpose: purpose.as_str().to_string(),
+        token_hash: hash_secret(&secret),
+        expires_at,
+        used_at: None,
+        revoked_at: None,
+        created_at: now,
+    };
+    diesel::insert_into(access_tokens::table)
+        .values(&token)
+        .execute(conn)?;
+    Ok((secret, token))
+}
+
+/// The person a usable token of this purpose belongs to: not expired, not revoked, not used.
+pub fn person_for_token(
+    conn: &mut DbConnection,
+    secret: &str,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> Result<Option<AccessToken>> {
+    Ok(access_tokens::table
+        .filter(access_tokens::token_hash.eq(hash_secret(secret)))
+        .filter(access_tokens::purpose.eq(purpose.as_str()))
+        .filter(access_tokens::expires_at.gt(now))
+        .filter(access_tokens::revoked_at.is_null())
+        .filter(access_tokens::used_at.is_null())
+        .select(AccessToken::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Uses a single-use token: succeeds for exactly one caller, even under concurrency.
+pub fn consume_token(
+    conn: &mut DbConnection,
+    secret: &str,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> Result<Option<String>> {
+    let Some(token) = person_for_token(conn, secret, purpose, now)? else {
+        return Ok(None);
+    };
+    let changed = diesel::update(
+        access_tokens::table
+            .filter(access_tokens::id.eq(&token.id))
+            .filter(access_tokens::used_at.is_null()),
+    )
+    .set(access_tokens::used_at.eq(now))
+    .execute(conn)?;
+    Ok((changed == 1).then_some(token.person_id))
+}
+
+/// Revokes every token of a person; returns how many.
+pub fn revoke_tokens_of(
+    conn: &mut DbConnection,
+    person_id: &str,
+    now: NaiveDateTime,
+) -> Result<usize> {
+    Ok(diesel::update(
+        access_tokens::table
+            .filter(access_tokens::person_id.eq(person_id))
+            .filter(access_tokens::revoked_at.is_null()),
+    )
+    .set(access_tokens::revoked_at.eq(now))
+    .execute(conn)?)
+}
+
+/// A partner organisation's API key (its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKey {
+    /// Its id.
+    pub id: String,
+    /// The organisation.
+    pub organisation_id: String,
+    /// A name to tell keys apart, e.g. "HR system".
+    pub name: String,
+    /// SHA-256 of the key.
+    pub key_hash: String,
+    /// When made.
+    pub created_at: NaiveDateTime,
+    /// When revoked.
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// Makes an API key for an organisation; returns the key (shown once) and the stored row.
+pub fn create_api_key(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    name: &str,
+    now: NaiveDateTime,
+) -> Result<(String, ApiKey)> {
+    let secret = new_secret("ptk");
+    let key = ApiKey {
+        id: new_id(),
+        organisation_id: organisation_id.to_string(),
+        name: name.to_string(),
+        key_hash: hash_secret(&secret),
+        created_at: now,
+        revoked_at: None,
+    };
+    diesel::insert_into(api_keys::table)
+        .values(&key)
+        .execute(conn)?;
+    Ok((secret, key))
+}
+
+/// The live API key matching this secret, if any.
+pub fn api_key(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiKey>> {
+    Ok(api_keys::table
+        .filter(api_keys::key_hash.eq(hash_secret(secret)))
+        .filter(api_keys::revoked_at.is_null())
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Revokes an API key.
+pub fn revoke_api_key(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<()> {
+    let changed = diesel::update(api_keys::table.find(id))
+        .set(api_keys::revoked_at.eq(now))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(Error::NotFound("API key"));
+    }
+    api_keys::table
+        .find(id)
+        .select(api_keys::id)
+        .first::<String>(conn)
+        .found_or("API key")?;
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! Certificates: numbering, issuing, look-up by verification code, revocation and renewal.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use rand::Rng;
+
+use super::schema::{certificate_renewals, certificate_sequences, certificates};
+use super::{new_id, DbConnection, FoundOr};
+use crate::domain::CertificateStatus;
+use crate::{Error, Result};
+
+/// An issued certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = certificates)]
+pub struct Certificate {
+    /// Its id.
+    pub id: String,
+    /// Human-readable number, e.g. `P2P-2027-000042`.
+    pub number: String,
+    /// Unguessable code for public verification, e.g. `K7QM-4TXR-9HWD`.
+    pub verification_code: String,
+    /// The holder.
+    pub person_id: String,
+    /// The programme.
+    pub programme_id: String,
+    /// The programme version the holder followed.
+    pub programme_version_id: String,
+    /// The cohort, when issued for one.
+    pub cohort_id: Option<String>,
+    /// The holder's name as printed; `None` once erased.
+    pub holder_name: Option<String>,
+    /// Date of issue.
+    pub issued_on: NaiveDate,
+    /// First day it is no longer valid; `None` if it does not expire.
+    pub expires_on: Option<NaiveDate>,
+    /// When it was revoked.
+    pub revoked_at: Option<NaiveDateTime>,
+    /// Why it was revoked.
+    pub revoked_reason: Option<String>,
+    /// Who issued it.
+    pub issued_by: String,
+    /// When the row was written.
+    pub created_at: NaiveDateTime,
+}
+
+impl Certificate {
+    /// Its status on `date`.
+    pub fn status_on(&self, date: NaiveDate) -> CertificateStatus {
+        CertificateStatus::on(date, self.expires_on, self.revoked_at.is_some())
+    }
+}
+
+/// Letters and digits that cannot be mistaken for each other when read aloud or typed from
+/// paper: no 0/O, 1/I/L, 5/S, 2/Z, 8/B.
+const CODE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
+
+/// A new verification code: 12 characters in three groups of four (about 55 bits).
+pub fn new_verification_code() -> String {
+    let mut rng = rand::rng();
+    let chars: Vec<char> = (0..12)
+        .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
+        .collect();
+    format!(
+        "{}-{}-{}",
+        chars[0..4].iter().collect::<String>(),
+        chars[4..8].iter().collect::<String>(),
+        chars[8..12].iter().collect::<String>()
+    )
+}
+
+/// The stored form of a code someone typed: upper-case, groups separated by dashes.
+pub fn normalise_verification_code(typed: &str) -> String {
+    let clean: String = typed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    clean
+        .as_bytes()
+        .chunks(4)
+        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Takes the next number in the programme's sequence for the year, in the caller's
+/// transaction. Concurrent callers each get a different number on both backends.
+pub fn next_number(
+    conn: &mut DbConnection,
+    programme_id: &str,
+    programme_code: &str,
+    year: i32,
+) -> Result<String> {
+    let start = (
+        certificate_sequences::programme_id.eq(programme_id),
+        certificate_sequences::year.eq(year),
+        certificate_sequences::last_number.eq(0),
+    );
+    match conn {
+        DbConnection::Sqlite(c) => {
+            diesel::insert_into(certificate_sequences::table)
+                .values(start)
+                .on_conflict_do_nothing()
+                .execute(c)?;
+        }
+        DbConnection::Postgres(c) => {
+            diesel::insert_into(certificate_sequences::table)
+                .values(start)
+                .on_conflict_do_nothing()
+                .execute(c)?;
+        }
+    }
+    // The update takes the row's write lock until commit, so the read below is ours alone.
+    let key = certificate_sequences::table
+        .filter(certificate_sequences::programme_id.eq(programme_id))
+        .filter(certificate_sequences::year.eq(year));
+    diesel::update(key)
+        .set(certificate_sequences::last_number.eq(certificate_sequences::last_number + 1))
+        .execute(conn)?;
+    let number: i32 = key.select(certificate_sequences::last_number).first(conn)?;
+    Ok(format!("{programme_code}-{year}-{number:06}"))
+}
+
+/// What is needed to issue a certificate.
+#[derive(Debug, Clone)]
+pub struct NewCertificate {
+    /// The holder.
+    pub person_id: String,
+    /// The holder's name as printed.
+    pub holder_name: String,
+    /// The programme.
+    pub programme_id: String,
+    /// The programme code, for the number.
+    pub programme_code: String,
+    /// The version the holder followed.
+    pub programme_version_id: String,
+    /// The cohort, if any.
+    pub cohort_id: Option<String>,
+    /// Date of issue.
+    pub issued_on: NaiveDate,
+    /// Expiry, if the programme's certificates expire.
+    pub expires_on: Option<NaiveDate>,
+    /// Who issues it.
+    pub issued_by: String,
+}
+
+/// Issues a certificate with the next number and a fresh verification code.
+pub fn issue(
+    conn: &mut DbConnection,
+    new: &NewCertificate,
+    now: NaiveDateTime,
+) -> Result<Certificate> {
+    let number = next_number(
+        conn,
+        &new.programme_id,
+        &new.programme_code,
+        new.issued_on.year(),
+    )?;
+    let certificate = Certificate {
+        id: new_id(),
+        number,
+        verification_code: new_verification_code(),
+        person_id: new.person_id.clone(),
+        programme_id: new.programme_id.clone(),
+        programme_version_id: new.programme_version_id.clone(),
+        cohort_id: new.cohort_id.clone(),
+        holder_name: Some(new.holder_name.clone()),
+        issued_on: new.issued_on,
+        expires_on: new.expires_on,
+        revoked_at: None,
+        revoked_reason: None,
+        issued_by: new.issued_by.clone(),
+        created_at: now,
+    };
+    diesel::insert_into(certificates::table)
+        .values(&certificate)
+        .execute(conn)?;
+    Ok(certificate)
+}
+
+/// One certificate by id.
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<Certificate> {
+    certificates::table
+        .find(id)
+        .select(Certificate::as_select())
+        .first(conn)
+        .found_or("certificate")
+}
+
+/// The certificate with this verification code (as typed), if any.
+pub fn by_verification_code(conn: &mut DbConnection, code: &str) -> Result<Option<Certificate>> {
+    Ok(certificates::table
+        .filter(certificates::verification_code.eq(normalise_verification_code(code)))
+        .select(Certificate::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A person's certificates, newest first.
+pub fn of_person(conn: &mut DbConnection, person_id: &str) -> Result<Vec<Certificate>> {
+    Ok(certificates::table
+        .filter(certificates::person_id.eq(person_id))
+        .order((certificates::issued_on.desc(), certificates::number.desc()))
+        .select(Certificate::as_select())
+        .load(conn)?)
+}
+
+/// Revokes a certificate with a reason; refused if already revoked.
+pub fn revoke(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<Certificate> {
+    let changed = diesel::update(
+        certificates::table
+            .filter(certificates::id.eq(id))
+            .filter(certificates::revoked_at.is_null()),
+    )
+    .set((
+        certificates::revoked_at.eq(now),
+        certificates::revoked_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        get(conn, id)?;
+        return Err(Error::Conflict(
+            "this certificate is already revoked".into(),
+        ));
+    }
+    get(conn, id)
+}
+
+/// A renewal in a certificate's history.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = certificate_renewals)]
+pub struct Renewal {
+    /// Its id.
+    pub id: String,
+    /// The certificate.
+    pub certificate_id: String,
+    /// Expiry before.
+    pub previous_expires_on: NaiveDate,
+    /// Expiry after.
+    pub new_expires_on: NaiveDate,
+    /// Who renewed it.
+    pub renewed_by: String,
+    /// When.
+    pub renewed_at: NaiveDateTime,
+}
+
+/// Moves a certificate's expiry on, keeping its number and recording the history.
+pub fn renew(
+    conn: &mut DbConnection,
+    id: &str,
+    new_expires_on: NaiveDate,
+    renewed_by: &str,
+    now: NaiveDateTime,
+) -> Result<Renewal> {
+    let certificate = get(conn, id)?;
+    if certificate.revoked_at.is_some() {
+        return Err(Error::Conflict(
+            "a revoked certificate cannot be renewed".into(),
+        ));
+    }
+    let previous = certificate.expires_on.ok_or_else(|| {
+        Error::Conflict("this certificate does not expire, so it needs no renewal".into())
+    })?;
+    let renewal = Renewal {
+        id: new_id(),
+        certificate_id: id.to_string(),
+        previous_expires_on: previous,
+        new_expires_on,
+        renewed_by: renewed_by.to_string(),
+        renewed_at: now,
+    };
+    diesel::insert_into(certificate_renewals::table)
+        .values(&renewal)
+        .execute(conn)?;
+    diesel::update(certificates::table.find(id))
+        .set(certificates::expires_on.eq(new_expires_on))
+        .execute(conn)?;
+    Ok(renewal)
+}
+
+/// A certificate's renewals, oldest first.
+pub fn renewals(conn: &mut DbConnection, id: &str) -> Result<Vec<Renewal>> {
+    Ok(certificate_renewals::table
+        .filter(certificate_renewals::certificate_id.eq(id))
+        .order(certificate_renewals::renewed_at)
+        .select(Renewal::as_select())
+        .load(conn)?)
+}

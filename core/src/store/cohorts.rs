@@ -1,0 +1,282 @@
+//! Cohorts, their tutors, sessions and enrolments.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::people::Person;
+use super::schema::{cohort_tutors, cohorts, enrolments, people, sessions};
+use super::{is_unique_violation, new_id, DbConnection, FoundOr};
+use crate::domain::EnrolmentStatus;
+use crate::{Error, Result};
+
+/// A group of learners taking one programme version together.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cohorts)]
+pub struct Cohort {
+    /// Its id.
+    pub id: String,
+    /// The programme version it follows; fixed for the cohort's life.
+    pub programme_version_id: String,
+    /// The organisation delivering it.
+    pub organisation_id: String,
+    /// Its name, e.g. "Dundee spring 2027".
+    pub name: String,
+    /// First day.
+    pub starts_on: NaiveDate,
+    /// Last day.
+    pub ends_on: NaiveDate,
+    /// When it was created.
+    pub created_at: NaiveDateTime,
+}
+
+/// Creates a cohort with its tutors, in the caller's transaction.
+pub fn create(conn: &mut DbConnection, cohort: &Cohort, tutor_ids: &[String]) -> Result<()> {
+    if cohort.ends_on < cohort.starts_on {
+        return Err(Error::invalid("ends_on", "must be on or after starts_on"));
+    }
+    diesel::insert_into(cohorts::table)
+        .values(cohort)
+        .execute(conn)?;
+    for tutor in tutor_ids {
+        add_tutor(conn, &cohort.id, tutor)?;
+    }
+    Ok(())
+}
+
+/// Makes a person a tutor of a cohort (no change if they already are).
+pub fn add_tutor(conn: &mut DbConnection, cohort_id: &str, person_id: &str) -> Result<()> {
+    if is_tutor(conn, cohort_id, person_id)? {
+        return Ok(());
+    }
+    diesel::insert_into(cohort_tutors::table)
+        .values((
+            cohort_tutors::cohort_id.eq(cohort_id),
+            cohort_tutors::person_id.eq(person_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One cohort by id.
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<Cohort> {
+    cohorts::table
+        .find(id)
+        .select(Cohort::as_select())
+        .first(conn)
+        .found_or("cohort")
+}
+
+/// Whether the person tutors the cohort.
+pub fn is_tutor(conn: &mut DbConnection, cohort_id: &str, person_id: &str) -> Result<bool> {
+    let found: i64 = cohort_tutors::table
+        .filter(cohort_tutors::cohort_id.eq(cohort_id))
+        .filter(cohort_tutors::person_id.eq(person_id))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+/// The cohort's tutors, by name.
+pub fn tutors(conn: &mut DbConnection, cohort_id: &str) -> Result<Vec<Person>> {
+    Ok(cohort_tutors::table
+        .inner_join(people::table)
+        .filter(cohort_tutors::cohort_id.eq(cohort_id))
+        .order(people::name)
+        .select(Person::as_select())
+        .load(conn)?)
+}
+
+/// Whether the person tutors any cohort that this learner is enrolled in.
+pub fn tutors_learner(conn: &mut DbConnection, tutor_id: &str, learner_id: &str) -> Result<bool> {
+    let found: i64 = cohort_tutors::table
+        .inner_join(enrolments::table.on(enrolments::cohort_id.eq(cohort_tutors::cohort_id)))
+        .filter(cohort_tutors::person_id.eq(tutor_id))
+        .filter(enrolments::person_id.eq(learner_id))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+/// Cohorts in id order after `after`: all of them, or those `person_id` tutors or learns in.
+pub fn list(
+    conn: &mut DbConnection,
+    visible_to: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Cohort>> {
+    let mut query = cohorts::table
+        .select(Cohort::as_select())
+        .order(cohorts::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(person) = visible_to {
+        let tutored = cohort_tutors::table
+            .filter(cohort_tutors::person_id.eq(person.to_string()))
+            .select(cohort_tutors::cohort_id);
+        let enrolled = enrolments::table
+            .filter(enrolments::person_id.eq(person.to_string()))
+            .select(enrolments::cohort_id);
+        query = query.filter(cohorts::id.eq_any(tutored).or(cohorts::id.eq_any(enrolled)));
+    }
+    if let Some(after) = after {
+        query = query.filter(cohorts::id.gt(after.to_string()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// A planned session of a cohort.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    /// Its id.
+    pub id: String,
+    /// The cohort it belongs to.
+    pub cohort_id: String,
+    /// The module it teaches, if one.
+    pub module_code: Option<String>,
+    /// Its title.
+    pub title: String,
+    /// Start (UTC).
+    pub starts_at: NaiveDateTime,
+    /// End (UTC).
+    pub ends_at: NaiveDateTime,
+    /// Bumped on every register change; the register's ETag.
+    pub register_version: i32,
+    /// When it was added.
+    pub created_at: NaiveDateTime,
+}
+
+/// Adds a session to a cohort.
+pub fn add_session(conn: &mut DbConnection, session: &Session) -> Result<()> {
+    if session.ends_at <= session.starts_at {
+        return Err(Error::invalid("ends_at", "must be after starts_at"));
+    }
+    diesel::insert_into(sessions::table)
+        .values(session)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One session by id.
+pub fn session(conn: &mut DbConnection, id: &str) -> Result<Session> {
+    sessions::table
+        .find(id)
+        .select(Session::as_select())
+        .first(conn)
+        .found_or("session")
+}
+
+/// A cohort's sessions in time order, after the (start, id) position `after`.
+pub fn sessions(
+    conn: &mut DbConnection,
+    cohort_id: &str,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<Session>> {
+    let mut query = sessions::table
+        .filter(sessions::cohort_id.eq(cohort_id.to_string()))
+        .select(Session::as_select())
+        .order((sessions::starts_at, sessions::id))
+        .limit(limit)
+        .into_boxed();
+    if let Some((starts_at, id)) = after {
+        query = query.filter(
+            sessions::starts_at
+                .gt(starts_at)
+                .or(sessions::starts_at.eq(starts_at).and(sessions::id.gt(id))),
+        );
+    }
+    Ok(query.load(conn)?)
+}
+
+/// A learner's place in a cohort.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = enrolments)]
+pub struct Enrolment {
+    /// Its id.
+    pub id: String,
+    /// The cohort.
+    pub cohort_id: String,
+    /// The learner.
+    pub person_id: String,
+    /// From when sessions count for them.
+    pub enrolled_on: NaiveDate,
+    /// Active, completed or withdrawn (`EnrolmentStatus`).
+    pub status: String,
+    /// When it was recorded.
+    pub created_at: NaiveDateTime,
+}
+
+impl Enrolment {
+    /// The status as a type.
+    pub fn status(&self) -> Result<EnrolmentStatus> {
+        EnrolmentStatus::parse(&self.status)
+            .ok_or_else(|| Error::Corrupt(format!("enrolment status {:?}", self.status)))
+    }
+}
+
+/// Enrols a learner; refused if they are already in the cohort.
+pub fn enrol(
+    conn: &mut DbConnection,
+    cohort_id: &str,
+    person_id: &str,
+    enrolled_on: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<Enrolment> {
+    let enrolment = Enrolment {
+        id: new_id(),
+        cohort_id: cohort_id.to_string(),
+        person_id: person_id.to_string(),
+        enrolled_on,
+        status: EnrolmentStatus::Active.as_str().to_string(),
+        created_at: now,
+    };
+    if enrolment_of(conn, cohort_id, person_id)?.is_some() {
+        return Err(Error::Conflict(
+            "this person is already enrolled in the cohort".into(),
+        ));
+    }
+    match diesel::insert_into(enrolments::table)
+        .values(&enrolment)
+        .execute(conn)
+    {
+        Ok(_) => Ok(enrolment),
+        Err(e) if is_unique_violation(&e) => Err(Error::Conflict(
+            "this person is already enrolled in the cohort".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The learner's enrolment in the cohort, if any.
+pub fn enrolment_of(
+    conn: &mut DbConnection,
+    cohort_id: &str,
+    person_id: &str,
+) -> Result<Option<Enrolment>> {
+    Ok(enrolments::table
+        .filter(enrolments::cohort_id.eq(cohort_id))
+        .filter(enrolments::person_id.eq(person_id))
+        .select(Enrolment::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A cohort's learners with their enrolments, by name.
+pub fn learners(conn: &mut DbConnection, cohort_id: &str) -> Result<Vec<(Enrolment, Person)>> {
+    Ok(enrolments::table
+        .inner_join(people::table)
+        .filter(enrolments::cohort_id.eq(cohort_id))
+        .order((people::name, people::id))
+        .select((Enrolment::as_select(), Person::as_select()))
+        .load(conn)?)
+}
+
+/// Every enrolment of one person.
+pub fn enrolments_of_person(conn: &mut DbConnection, person_id: &str) -> Result<Vec<Enrolment>> {
+    Ok(enrolments::table
+        .filter(enrolments::person_id.eq(person_id))
+        .order(enrolments::enrolled_on)
+        .select(Enrolment::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,383 @@
+//! Storage with diesel on SQLite (embedded default) or PostgreSQL, one schema for both.
+//!
+//! Queries go through [`DbConnection`], diesel's multi-backend connection; a function matches on
+//! the variant only where the SQL really differs (upserts, row locking).
+
+pub mod access;
+pub mod audit;
+pub mod certificates;
+pub mod cohorts;
+pub mod consents;
+pub mod organisations;
+pub mod outbox;
+pub mod people;
+pub mod placements;
+pub mod programmes;
+pub mod records;
+pub mod schema;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::{Error, Result};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// The embedded default.
+    Sqlite(SqliteConnection),
+    /// For deployments with several API instances.
+    Postgres(PgConnection),
+}
+
+/// Which database a `PEERTRACK_DATABASE_URL` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+/// Why a database URL was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DatabaseUrlError {
+    /// A scheme other than `sqlite`, `postgres` or `postgresql`.
+    #[error("unknown scheme {0:?}: use a SQLite file path, sqlite://path or postgres://...")]
+    UnknownScheme(String),
+    /// Nothing after the scheme.
+    #[error("no database named: use a SQLite file path, sqlite://path or postgres://...")]
+    Empty,
+}
+
+impl DatabaseUrl {
+    /// Reads a plain path, `sqlite://path`, `sqlite:path`, `postgres://...` or `postgresql://...`.
+    pub fn parse(text: &str) -> Result<Self, DatabaseUrlError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(DatabaseUrlError::Empty);
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(text.to_string()));
+        }
+        let path = if let Some(rest) = text.strip_prefix("sqlite://") {
+            rest
+        } else if let Some(rest) = text.strip_prefix("sqlite:") {
+            rest
+        } else if let Some((scheme, _)) = text.split_once("://") {
+            return Err(DatabaseUrlError::UnknownScheme(scheme.to_string()));
+        } else {
+            text
+        };
+        if path.is_empty() {
+            return Err(DatabaseUrlError::Empty);
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The URL with any password hidden, for logs and messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The two backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Opens connections for the pool.
+#[derive(Debug, Clone)]
+pub struct ConnectionOpener {
+    url: DatabaseUrl,
+}
+
+impl ConnectionOpener {
+    fn open(&self) -> diesel::ConnectionResult<DbConnection> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                SqliteConnection::establish(&path.to_string_lossy()).map(DbConnection::Sqlite)
+            }
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgres),
+        }
+    }
+}
+
+impl ManageConnection for ConnectionOpener {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        self.open().map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Per-connection settings: SQLite needs its pragmas on every connection it opens.
+#[derive(Debug)]
+struct ConnectionSettings;
+
+/// WAL lets readers work while one writer writes; `synchronous = NORMAL` in WAL mode keeps every
+/// committed transaction across a crash of the process (only power loss can drop the last few).
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(sqlite) = conn {
+            sqlite
+                .batch_execute(SQLITE_PRAGMAS)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// A pooled connection.
+pub type PooledDb = PooledConnection<ConnectionOpener>;
+
+/// The database: a connection pool, and on SQLite the lock that keeps to one writer at a time.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<ConnectionOpener>,
+    backend: Backend,
+    // SQLite allows one writer; taking turns here avoids SQLITE_BUSY between our own connections.
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+/// Pool sizes and timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// Most connections open at once.
+    pub max_connections: u32,
+    /// How long to wait for a connection before giving up.
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_connections: 8,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Database {
+    /// Connects, applies pending migrations and opens the pool.
+    pub fn open(url: &DatabaseUrl, options: PoolOptions) -> Result<Self> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            check_sqlite_path(path)?;
+        }
+        let opener = ConnectionOpener { url: url.clone() };
+        let mut first = opener
+            .open()
+            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        ConnectionSettings
+            .on_acquire(&mut first)
+            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        run_migrations(&mut first)?;
+        drop(first);
+        let pool = Pool::builder()
+            .max_size(options.max_connections)
+            .connection_timeout(options.connect_timeout)
+            .connection_customizer(Box::new(ConnectionSettings))
+            .build(opener)
+            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        Ok(Database {
+            pool,
+            backend: url.backend(),
+            sqlite_writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Which backend this database runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection from the pool (blocking).
+    pub fn conn(&self) -> Result<PooledDb> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `work` inside one transaction: everything it writes lands together or not at all.
+    pub fn write<T>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+        let _turn = match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConnection = &mut pooled;
+        conn.transaction(work)
+    }
+
+    /// Runs `work` on a pooled connection, without a transaction; for reads.
+    pub fn read<T>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+        let mut pooled = self.conn()?;
+        work(&mut pooled)
+    }
+
+    /// Like [`Database::write`], off the async runtime's threads.
+    pub async fn write_async<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || db.write(work)).await
+    }
+
+    /// Like [`Database::read`], off the async runtime's threads.
+    pub async fn read_async<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || db.read(work)).await
+    }
+
+    /// Whether the database answers a trivial query.
+    pub fn ping(&self) -> Result<()> {
+        self.read(|conn| {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(job).await {
+        Ok(value) => value,
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
+}
+
+/// Fails early, in words, when a SQLite file cannot be created or written.
+fn check_sqlite_path(path: &std::path::Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::Unavailable(format!(
+            "the folder {} does not exist",
+            parent.display()
+        )));
+    }
+    let probe = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path);
+    probe.map(|_| ()).map_err(|e| {
+        Error::Unavailable(format!(
+            "cannot write the SQLite file {}: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Applies every pending migration for the connection's backend.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<()> {
+    let outcome = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    outcome.map_err(|e| Error::Unavailable(format!("applying migrations failed: {e}")))
+}
+
+/// A new random id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Converts a stored UTC timestamp to `DateTime<Utc>`.
+pub fn utc(stored: NaiveDateTime) -> DateTime<Utc> {
+    stored.and_utc()
+}
+
+/// Converts a UTC instant to its stored form.
+pub fn stored(at: DateTime<Utc>) -> NaiveDateTime {
+    at.naive_utc()
+}
+
+/// Turns diesel's "not found" into ours, naming what was looked for.
+pub(crate) trait FoundOr<T> {
+    fn found_or(self, what: &'static str) -> Result<T>;
+}
+
+impl<T> FoundOr<T> for diesel::QueryResult<T> {
+    fn found_or(self, what: &'static str) -> Result<T> {
+        match self {
+            Ok(value) => Ok(value),
+            Err(diesel::result::Error::NotFound) => Err(Error::NotFound(what)),
+            Err(other) => Err(Error::Database(other)),
+        }
+    }
+}
+
+/// Whether a diesel error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,110 @@
+//! People: learners, tutors, supervisors and administrators are all people; roles come from
+//! their relationships (tutor of a cohort, supervisor of a placement) and the admin flag.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::people;
+use super::{new_id, DbConnection, FoundOr};
+use crate::{Error, Result};
+
+/// A person.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = people)]
+pub struct Person {
+    /// Their id.
+    pub id: String,
+    /// Their email address, lower-cased; `None` once erased.
+    pub email: Option<String>,
+    /// Their name; `None` once erased.
+    pub name: Option<String>,
+    /// Whether they administer this Peertrack.
+    pub is_admin: bool,
+    /// Whether they want non-essential emails such as session reminders.
+    pub reminders_enabled: bool,
+    /// When their personal details were erased on request.
+    pub erased_at: Option<NaiveDateTime>,
+    /// When they were added.
+    pub created_at: NaiveDateTime,
+}
+
+impl Person {
+    /// The name to show, or a neutral placeholder once erased.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or("(details withheld)")
+    }
+}
+
+/// The stored form of an email address: trimmed and lower-cased.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// The person with this email, if any.
+pub fn by_email(conn: &mut DbConnection, email: &str) -> Result<Option<Person>> {
+    Ok(people::table
+        .filter(people::email.eq(normalise_email(email)))
+        .select(Person::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// One person by id.
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<Person> {
+    people::table
+        .find(id)
+        .select(Person::as_select())
+        .first(conn)
+        .found_or("person")
+}
+
+/// The person with this email, created with `name` if new. Returns whether they were created.
+pub fn find_or_create(
+    conn: &mut DbConnection,
+    email: &str,
+    name: &str,
+    now: NaiveDateTime,
+) -> Result<(Person, bool)> {
+    if let Some(existing) = by_email(conn, email)? {
+        return Ok((existing, false));
+    }
+    let email = normalise_email(email);
+    if email.is_empty() {
+        return Err(Error::invalid("email", "an email address is needed"));
+    }
+    let person = Person {
+        id: new_id(),
+        email: Some(email),
+        name: Some(name.trim().to_string()),
+        is_admin: false,
+        reminders_enabled: true,
+        erased_at: None,
+        created_at: now,
+    };
+    diesel::insert_into(people::table)
+        .values(&person)
+        .execute(conn)?;
+    Ok((person, true))
+}
+
+/// Grants or removes the administrator role.
+pub fn set_admin(conn: &mut DbConnection, id: &str, is_admin: bool) -> Result<()> {
+    let changed = diesel::update(people::table.find(id))
+        .set(people::is_admin.eq(is_admin))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(Error::NotFound("person"));
+    }
+    Ok(())
+}
+
+/// Turns non-essential emails on or off.
+pub fn set_reminders(conn: &mut DbConnection, id: &str, enabled: bool) -> Result<()> {
+    let changed = diesel::update(people::table.find(id))
+        .set(people::reminders_enabled.eq(enabled))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(Error::NotFound("person"));
+    }
+    Ok(())
+}

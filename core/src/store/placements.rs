@@ -1,0 +1,295 @@
+//! Practice placements, supervision sessions, practice hours and continuing development.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{cpd_records, placements, practice_hours, supervision_sessions};
+use super::{DbConnection, FoundOr};
+use crate::domain::{CpdEntry, SupervisionFormat, VerifiedSupervision};
+use crate::{Error, Result};
+
+/// A learner's practice placement at a host organisation, with a supervisor there.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = placements)]
+pub struct Placement {
+    /// Its id.
+    pub id: String,
+    /// The learner.
+    pub person_id: String,
+    /// The host organisation.
+    pub organisation_id: String,
+    /// The supervisor (a person at the host).
+    pub supervisor_id: String,
+    /// First day.
+    pub starts_on: NaiveDate,
+    /// Last day, once known.
+    pub ends_on: Option<NaiveDate>,
+    /// When it was added.
+    pub created_at: NaiveDateTime,
+}
+
+/// Adds a placement.
+pub fn create(conn: &mut DbConnection, placement: &Placement) -> Result<()> {
+    if placement
+        .ends_on
+        .is_some_and(|end| end < placement.starts_on)
+    {
+        return Err(Error::invalid("ends_on", "must be on or after starts_on"));
+    }
+    diesel::insert_into(placements::table)
+        .values(placement)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One placement by id.
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<Placement> {
+    placements::table
+        .find(id)
+        .select(Placement::as_select())
+        .first(conn)
+        .found_or("placement")
+}
+
+/// A learner's placements, oldest first.
+pub fn placements_of(conn: &mut DbConnection, person_id: &str) -> Result<Vec<Placement>> {
+    Ok(placements::table
+        .filter(placements::person_id.eq(person_id))
+        .order(placements::starts_on)
+        .select(Placement::as_select())
+        .load(conn)?)
+}
+
+/// Whether `supervisor_id` supervises any placement of `person_id`.
+pub fn supervises(conn: &mut DbConnection, supervisor_id: &str, person_id: &str) -> Result<bool> {
+    let found: i64 = placements::table
+        .filter(placements::supervisor_id.eq(supervisor_id))
+        .filter(placements::person_id.eq(person_id))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+/// A supervision session logged during a placement.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = supervision_sessions)]
+pub struct SupervisionSession {
+    /// Its id.
+    pub id: String,
+    /// The placement.
+    pub placement_id: String,
+    /// The day it took place.
+    pub occurred_on: NaiveDate,
+    /// How long.
+    pub duration_minutes: i32,
+    /// `individual`, `group`, `co_reflection` or `observation`.
+    pub format: String,
+    /// Notes, readable only by the learner and the supervisor.
+    pub notes: Option<String>,
+    /// Who logged it.
+    pub logged_by: String,
+    /// The supervisor who verified it; only verified sessions count.
+    pub verified_by: Option<String>,
+    /// When it was verified.
+    pub verified_at: Option<NaiveDateTime>,
+    /// When it was logged.
+    pub created_at: NaiveDateTime,
+}
+
+/// Logs a supervision session.
+pub fn log_supervision(conn: &mut DbConnection, session: &SupervisionSession) -> Result<()> {
+    if session.duration_minutes <= 0 {
+        return Err(Error::invalid("duration_minutes", "must be more than 0"));
+    }
+    diesel::insert_into(supervision_sessions::table)
+        .values(session)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One supervision session by id.
+pub fn supervision(conn: &mut DbConnection, id: &str) -> Result<SupervisionSession> {
+    supervision_sessions::table
+        .find(id)
+        .select(SupervisionSession::as_select())
+        .first(conn)
+        .found_or("supervision session")
+}
+
+/// Marks a supervision session verified by `supervisor_id` (no change if it already is).
+pub fn verify_supervision(
+    conn: &mut DbConnection,
+    id: &str,
+    supervisor_id: &str,
+    now: NaiveDateTime,
+) -> Result<SupervisionSession> {
+    diesel::update(
+        supervision_sessions::table
+            .filter(supervision_sessions::id.eq(id))
+            .filter(supervision_sessions::verified_by.is_null()),
+    )
+    .set((
+        supervision_sessions::verified_by.eq(supervisor_id),
+        supervision_sessions::verified_at.eq(now),
+    ))
+    .execute(conn)?;
+    supervision(conn, id)
+}
+
+/// A placement's supervision sessions, by date.
+pub fn supervision_of_placement(
+    conn: &mut DbConnection,
+    placement_id: &str,
+) -> Result<Vec<SupervisionSession>> {
+    Ok(supervision_sessions::table
+        .filter(supervision_sessions::placement_id.eq(placement_id))
+        .order((supervision_sessions::occurred_on, supervision_sessions::id))
+        .select(SupervisionSession::as_select())
+        .load(conn)?)
+}
+
+/// A learner's verified supervision across all their placements.
+pub fn verified_supervision_of(
+    conn: &mut DbConnection,
+    person_id: &str,
+) -> Result<Vec<VerifiedSupervision>> {
+    let rows: Vec<(NaiveDate, i32, String)> = supervision_sessions::table
+        .inner_join(placements::table)
+        .filter(placements::person_id.eq(person_id))
+        .filter(supervision_sessions::verified_by.is_not_null())
+        .select((
+            supervision_sessions::occurred_on,
+            supervision_sessions::duration_minutes,
+            supervision_sessions::format,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(occurred_on, minutes, format)| {
+            Ok(VerifiedSupervision {
+                occurred_on,
+                duration_minutes: u32::try_from(minutes).unwrap_or(0),
+                format: SupervisionFormat::parse(&format)
+                    .ok_or_else(|| Error::Corrupt(format!("supervision format {format:?}")))?,
+            })
+        })
+        .collect()
+}
+
+/// Practice time logged during a placement.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = practice_hours)]
+pub struct PracticeTime {
+    /// Its id.
+    pub id: String,
+    /// The placement.
+    pub placement_id: String,
+    /// The day worked.
+    pub worked_on: NaiveDate,
+    /// How long.
+    pub minutes: i32,
+    /// What was done, briefly.
+    pub description: Option<String>,
+    /// Who logged it.
+    pub logged_by: String,
+    /// The supervisor who verified it.
+    pub verified_by: Option<String>,
+    /// When verified.
+    pub verified_at: Option<NaiveDateTime>,
+    /// When logged.
+    pub created_at: NaiveDateTime,
+}
+
+/// Logs practice time.
+pub fn log_practice(conn: &mut DbConnection, time: &PracticeTime) -> Result<()> {
+    if time.minutes <= 0 {
+        return Err(Error::invalid("minutes", "must be more than 0"));
+    }
+    diesel::insert_into(practice_hours::table)
+        .values(time)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks practice time verified.
+pub fn verify_practice(
+    conn: &mut DbConnection,
+    id: &str,
+    supervisor_id: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    let changed = diesel::update(practice_hours::table.find(id))
+        .set((
+            practice_hours::verified_by.eq(supervisor_id),
+            practice_hours::verified_at.eq(now),
+        ))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(Error::NotFound("practice time"));
+    }
+    Ok(())
+}
+
+/// A learner's verified practice, in minutes, across placements.
+pub fn verified_practice_minutes_of(conn: &mut DbConnection, person_id: &str) -> Result<u32> {
+    let minutes: Vec<i32> = practice_hours::table
+        .inner_join(placements::table)
+        .filter(placements::person_id.eq(person_id))
+        .filter(practice_hours::verified_by.is_not_null())
+        .select(practice_hours::minutes)
+        .load(conn)?;
+    Ok(minutes
+        .into_iter()
+        .map(|m| u32::try_from(m).unwrap_or(0))
+        .sum())
+}
+
+/// A piece of continuing professional development.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cpd_records)]
+pub struct CpdRecord {
+    /// Its id.
+    pub id: String,
+    /// The peer worker.
+    pub person_id: String,
+    /// When completed.
+    pub completed_on: NaiveDate,
+    /// How long.
+    pub minutes: i32,
+    /// Category, e.g. `ethics`.
+    pub category: String,
+    /// What it was.
+    pub title: String,
+    /// When logged.
+    pub created_at: NaiveDateTime,
+}
+
+/// Logs continuing development.
+pub fn log_cpd(conn: &mut DbConnection, record: &CpdRecord) -> Result<()> {
+    if record.minutes <= 0 {
+        return Err(Error::invalid("hours", "must be more than 0"));
+    }
+    diesel::insert_into(cpd_records::table)
+        .values(record)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A person's continuing development, by date.
+pub fn cpd_of(conn: &mut DbConnection, person_id: &str) -> Result<Vec<CpdRecord>> {
+    Ok(cpd_records::table
+        .filter(cpd_records::person_id.eq(person_id))
+        .order((cpd_records::completed_on, cpd_records::id))
+        .select(CpdRecord::as_select())
+        .load(conn)?)
+}
+
+impl CpdRecord {
+    /// The form the renewal rule reads.
+    pub fn entry(&self) -> CpdEntry {
+        CpdEntry {
+            completed_on: self.completed_on,
+            minutes: u32::try_from(self.minutes).unwrap_or(0),
+            category: self.category.clone(),
+        }
+    }
+}

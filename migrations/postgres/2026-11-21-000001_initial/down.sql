@@ -1,0 +1,25 @@
+-- Drops every table, dependants first.
+DROP TABLE audit_events;
+DROP TABLE outbox;
+DROP TABLE change_events;
+DROP TABLE access_log;
+DROP TABLE access_tokens;
+DROP TABLE api_keys;
+DROP TABLE consents;
+DROP TABLE certificate_renewals;
+DROP TABLE certificates;
+DROP TABLE certificate_sequences;
+DROP TABLE cpd_records;
+DROP TABLE practice_hours;
+DROP TABLE supervision_sessions;
+DROP TABLE placements;
+DROP TABLE assessments;
+DROP TABLE attendance;
+DROP TABLE enrolments;
+DROP TABLE sessions;
+DROP TABLE cohort_tutors;
+DROP TABLE cohorts;
+DROP TABLE programme_versions;
+DROP TABLE programmes;
+DROP TABLE people;
+DROP TABLE organisations;
