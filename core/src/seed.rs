@@ -24,10 +24,7 @@ pub fn seeded_definitions() -> Result<Vec<ProgrammeDefinition>> {
 }
 
 /// Publishes each seeded programme that is absent, or whose file has a newer version.
-pub fn seed_programmes(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-) -> Result<Vec<(String, Published)>> {
+pub fn seed_programmes(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<(String, Published)>> {
     seeded_definitions()?
         .into_iter()
         .map(|definition| {

@@ -8,8 +8,7 @@ use peertrack_core::domain::certificate::{expiry_after, renewed_expiry, Category
 use peertrack_core::domain::eligibility::FormatMinimum;
 use peertrack_core::domain::{
     AttendanceRate, AttendanceStatus, CertificateStatus, CertificationRule, CpdEntry, HeldSession,
-    LearnerRecord, ProgrammeDefinition, RenewalRule, Requirement, SupervisionFormat,
-    VerifiedSupervision,
+    LearnerRecord, ProgrammeDefinition, RenewalRule, Requirement, SupervisionFormat, VerifiedSupervision,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -43,8 +42,7 @@ fn counted_session(
 ) -> impl Strategy<Value = HeldSession> {
     let span = (now() - enrolled_on().and_hms_opt(0, 0, 0).unwrap().and_utc()).num_minutes();
     (0..=span, mark).prop_map(|(minutes, status)| HeldSession {
-        starts_at: enrolled_on().and_hms_opt(0, 0, 0).unwrap().and_utc()
-            + Duration::minutes(minutes),
+        starts_at: enrolled_on().and_hms_opt(0, 0, 0).unwrap().and_utc() + Duration::minutes(minutes),
         status,
     })
 }
@@ -55,8 +53,7 @@ fn uncounted_session() -> impl Strategy<Value = HeldSession> {
         enrolled_on().and_hms_opt(0, 0, 0).unwrap().and_utc() - Duration::minutes(minutes)
     });
     let after = (1i64..=60 * 24 * 365).prop_map(|minutes| now() + Duration::minutes(minutes));
-    (prop_oneof![before, after], any_mark())
-        .prop_map(|(starts_at, status)| HeldSession { starts_at, status })
+    (prop_oneof![before, after], any_mark()).prop_map(|(starts_at, status)| HeldSession { starts_at, status })
 }
 
 /// Sessions anywhere around the enrolment and now.
@@ -89,12 +86,10 @@ fn any_format() -> impl Strategy<Value = SupervisionFormat> {
 }
 
 fn any_supervision() -> impl Strategy<Value = VerifiedSupervision> {
-    (0i64..400, 15u32..=180, any_format()).prop_map(|(day, duration_minutes, format)| {
-        VerifiedSupervision {
-            occurred_on: enrolled_on() + Duration::days(day),
-            duration_minutes,
-            format,
-        }
+    (0i64..400, 15u32..=180, any_format()).prop_map(|(day, duration_minutes, format)| VerifiedSupervision {
+        occurred_on: enrolled_on() + Duration::days(day),
+        duration_minutes,
+        format,
     })
 }
 
@@ -182,18 +177,17 @@ fn any_renewal() -> impl Strategy<Value = RenewalRule> {
 
 fn any_date() -> impl Strategy<Value = NaiveDate> {
     // 2020-01-01 plus up to about 15 years, leap days included.
-    (0i64..5500)
-        .prop_map(|days| NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + Duration::days(days))
+    (0i64..5500).prop_map(|days| NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + Duration::days(days))
 }
 
 fn any_cpd() -> impl Strategy<Value = CpdEntry> {
-    (any_date(), 0u32..=600, select(CATEGORIES.to_vec())).prop_map(
-        |(completed_on, minutes, category)| CpdEntry {
+    (any_date(), 0u32..=600, select(CATEGORIES.to_vec())).prop_map(|(completed_on, minutes, category)| {
+        CpdEntry {
             completed_on,
             minutes,
             category: category.to_string(),
-        },
-    )
+        }
+    })
 }
 
 /// Every requirement met after the change was already met before it, or newly met.

@@ -49,11 +49,7 @@ fn rate(attended: u32, counted: u32) -> AttendanceRate {
     }
 }
 
-fn supervision(
-    sessions: usize,
-    format: SupervisionFormat,
-    minutes: u32,
-) -> Vec<VerifiedSupervision> {
+fn supervision(sessions: usize, format: SupervisionFormat, minutes: u32) -> Vec<VerifiedSupervision> {
     (0..sessions)
         .map(|i| VerifiedSupervision {
             occurred_on: date(2025, 3, 1) + Duration::days(7 * i as i64),
@@ -397,11 +393,7 @@ fn a_learner_meeting_every_p2p_requirement_is_eligible() {
         .evaluate(&programme.modules, &eligible_p2p_learner(&programme));
     assert!(eligibility.eligible, "{eligibility:#?}");
     assert_eq!(eligibility.unmet().count(), 0);
-    let kinds: Vec<RequirementKind> = eligibility
-        .requirements
-        .iter()
-        .map(|r| r.kind.clone())
-        .collect();
+    let kinds: Vec<RequirementKind> = eligibility.requirements.iter().map(|r| r.kind.clone()).collect();
     assert_eq!(
         kinds,
         [
@@ -433,9 +425,7 @@ fn a_missing_core_module_is_named_by_its_title() {
 
     let eligibility = programme.rule.evaluate(&programme.modules, &record);
     assert!(!eligibility.eligible);
-    let unmet = programme
-        .rule
-        .unmet_requirements(&programme.modules, &record);
+    let unmet = programme.rule.unmet_requirements(&programme.modules, &record);
     assert_eq!(unmet.len(), 1);
     assert_eq!(unmet[0].kind, RequirementKind::CoreModules);
     assert_eq!(
@@ -467,10 +457,7 @@ fn too_few_verified_supervision_sessions_say_how_many_more() {
     record.supervision = supervision(4, SupervisionFormat::Individual, 60);
     let eligibility = programme.rule.evaluate(&programme.modules, &record);
     assert!(!eligibility.eligible);
-    let sessions = requirement(
-        &eligibility.requirements,
-        RequirementKind::SupervisionSessions,
-    );
+    let sessions = requirement(&eligibility.requirements, RequirementKind::SupervisionSessions);
     assert!(!sessions.met);
     assert!(
         sessions
@@ -486,10 +473,7 @@ fn too_few_verified_supervision_sessions_say_how_many_more() {
 
     record.supervision = supervision(5, SupervisionFormat::CoReflection, 60);
     let eligibility = programme.rule.evaluate(&programme.modules, &record);
-    let sessions = requirement(
-        &eligibility.requirements,
-        RequirementKind::SupervisionSessions,
-    );
+    let sessions = requirement(&eligibility.requirements, RequirementKind::SupervisionSessions);
     assert!(sessions
         .explanation
         .starts_with("1 more verified supervision session is needed (5 of 6 so far)."));
@@ -497,10 +481,7 @@ fn too_few_verified_supervision_sessions_say_how_many_more() {
     record.supervision = supervision(7, SupervisionFormat::Observation, 30);
     let eligibility = programme.rule.evaluate(&programme.modules, &record);
     assert!(eligibility.eligible);
-    let sessions = requirement(
-        &eligibility.requirements,
-        RequirementKind::SupervisionSessions,
-    );
+    let sessions = requirement(&eligibility.requirements, RequirementKind::SupervisionSessions);
     assert_eq!(
         sessions.explanation,
         "7 verified supervision sessions recorded. Done."
@@ -528,9 +509,7 @@ fn attendance_of_70_percent_misses_the_p2p_minimum_of_80() {
         attendance: AttendanceRate::compute(&sessions, date(2025, 1, 6), at(2025, 6, 1, 0)),
         ..eligible_p2p_learner(&programme)
     };
-    let unmet = programme
-        .rule
-        .unmet_requirements(&programme.modules, &record);
+    let unmet = programme.rule.unmet_requirements(&programme.modules, &record);
     assert_eq!(unmet.len(), 1);
     let attendance = &unmet[0];
     assert_eq!(attendance.kind, RequirementKind::Attendance);
@@ -569,10 +548,7 @@ fn every_unmet_p2p_requirement_is_listed_at_once() {
     let eligibility = programme.rule.evaluate(&programme.modules, &record);
     assert!(!eligibility.eligible);
     assert_eq!(eligibility.unmet().count(), 3);
-    let sessions = requirement(
-        &eligibility.requirements,
-        RequirementKind::SupervisionSessions,
-    );
+    let sessions = requirement(&eligibility.requirements, RequirementKind::SupervisionSessions);
     assert!(sessions
         .explanation
         .starts_with("6 more verified supervision sessions are needed (0 of 6 so far)."));
@@ -584,11 +560,7 @@ fn the_pda_needs_both_units_and_20_hours_of_verified_practice() {
     assert_eq!(programme.code, "PDA-MHPS");
     assert_eq!(programme.credits, Some(16));
     assert_eq!(programme.level, Some(7));
-    let credit_sum: u32 = programme
-        .modules
-        .iter()
-        .filter_map(|m| m.credit_value)
-        .sum();
+    let credit_sum: u32 = programme.modules.iter().filter_map(|m| m.credit_value).sum();
     assert_eq!(credit_sum, 16, "the two units carry all 16 SCQF credits");
     assert!(programme
         .modules
@@ -604,9 +576,7 @@ fn the_pda_needs_both_units_and_20_hours_of_verified_practice() {
         supervision: Vec::new(),
         verified_practice_minutes: 19 * 60 + 30,
     };
-    let unmet = programme
-        .rule
-        .unmet_requirements(&programme.modules, &record);
+    let unmet = programme.rule.unmet_requirements(&programme.modules, &record);
     assert_eq!(unmet.len(), 1);
     assert_eq!(unmet[0].kind, RequirementKind::PracticeHours);
     assert_eq!((unmet[0].required, unmet[0].actual), (20.0, 19.5));
@@ -625,9 +595,7 @@ fn the_pda_needs_both_units_and_20_hours_of_verified_practice() {
     );
 
     record.achieved_modules.remove("DP");
-    let unmet = programme
-        .rule
-        .unmet_requirements(&programme.modules, &record);
+    let unmet = programme.rule.unmet_requirements(&programme.modules, &record);
     assert_eq!(unmet.len(), 1);
     assert!(unmet[0].explanation.contains("Developing Practice"));
 }
@@ -711,8 +679,7 @@ fn supervision_hours_by_format_count_only_that_format() {
 #[test]
 fn optional_modules_count_towards_their_own_minimum_only() {
     let definition =
-        ProgrammeDefinition::from_toml(&programme_toml("min_optional_modules = 1", TWO_MODULES))
-            .unwrap();
+        ProgrammeDefinition::from_toml(&programme_toml("min_optional_modules = 1", TWO_MODULES)).unwrap();
     let mut record = LearnerRecord::default();
     record.achieved_modules.insert("A".into());
     // A module code the programme does not have counts for nothing.
@@ -745,10 +712,7 @@ fn requirement_codes_are_stable() {
         RequirementKind::SupervisionSessions.code(),
         "supervision_sessions"
     );
-    assert_eq!(
-        RequirementKind::SupervisionHours.code(),
-        "supervision_hours"
-    );
+    assert_eq!(RequirementKind::SupervisionHours.code(), "supervision_hours");
     assert_eq!(
         RequirementKind::SupervisionHoursInFormat(SupervisionFormat::CoReflection).code(),
         "supervision_hours:co_reflection"
@@ -813,8 +777,7 @@ assessment_kind = "participation"
 
 #[test]
 fn icrc_peer_recovery_needs_500_practice_hours_and_25_supervision_hours() {
-    let programme =
-        ProgrammeDefinition::from_toml(ICRC_PEER_RECOVERY).expect("IC&RC is expressible");
+    let programme = ProgrammeDefinition::from_toml(ICRC_PEER_RECOVERY).expect("IC&RC is expressible");
     let training: u32 = programme.modules.iter().map(|m| m.planned_hours).sum();
     assert_eq!(training, 46);
 
@@ -830,9 +793,7 @@ fn icrc_peer_recovery_needs_500_practice_hours_and_25_supervision_hours() {
 
     record.verified_practice_minutes = 499 * 60;
     record.supervision.pop();
-    let unmet = programme
-        .rule
-        .unmet_requirements(&programme.modules, &record);
+    let unmet = programme.rule.unmet_requirements(&programme.modules, &record);
     let kinds: Vec<&RequirementKind> = unmet.iter().map(|r| &r.kind).collect();
     assert_eq!(
         kinds,
@@ -1044,11 +1005,7 @@ fn georgia_renewal_needs_12_hours_every_12_months() {
         this_year[1].clone(),
         cpd(2025, 12, 19, 1, "ethics"),
     ];
-    assert!(all_met(&renewal.evaluate(
-        &with_one_more,
-        expires_on,
-        today
-    )));
+    assert!(all_met(&renewal.evaluate(&with_one_more, expires_on, today)));
 }
 
 #[test]
@@ -1115,22 +1072,10 @@ fn a_revoked_certificate_is_revoked_whatever_the_date() {
 
 #[test]
 fn expiry_adds_calendar_months_and_clamps_to_the_month_end() {
-    assert_eq!(
-        expiry_after(date(2024, 2, 29), Some(12)),
-        Some(date(2025, 2, 28))
-    );
-    assert_eq!(
-        expiry_after(date(2024, 2, 29), Some(48)),
-        Some(date(2028, 2, 29))
-    );
-    assert_eq!(
-        expiry_after(date(2024, 1, 31), Some(1)),
-        Some(date(2024, 2, 29))
-    );
-    assert_eq!(
-        expiry_after(date(2023, 8, 31), Some(6)),
-        Some(date(2024, 2, 29))
-    );
+    assert_eq!(expiry_after(date(2024, 2, 29), Some(12)), Some(date(2025, 2, 28)));
+    assert_eq!(expiry_after(date(2024, 2, 29), Some(48)), Some(date(2028, 2, 29)));
+    assert_eq!(expiry_after(date(2024, 1, 31), Some(1)), Some(date(2024, 2, 29)));
+    assert_eq!(expiry_after(date(2023, 8, 31), Some(6)), Some(date(2024, 2, 29)));
     assert_eq!(
         expiry_after(date(2024, 12, 15), Some(24)),
         Some(date(2026, 12, 15))
@@ -1142,17 +1087,11 @@ fn expiry_adds_calendar_months_and_clamps_to_the_month_end() {
 fn early_renewal_continues_the_cycle_and_late_renewal_starts_a_new_one() {
     let current = date(2026, 6, 1);
     // Early: the months renewed run on from the old expiry, so nothing is lost by renewing early.
-    assert_eq!(
-        renewed_expiry(current, date(2026, 3, 15), 24),
-        date(2028, 6, 1)
-    );
+    assert_eq!(renewed_expiry(current, date(2026, 3, 15), 24), date(2028, 6, 1));
     // On the expiry date itself: the same either way.
     assert_eq!(renewed_expiry(current, current, 24), date(2028, 6, 1));
     // Late: a new cycle from the day of renewal.
-    assert_eq!(
-        renewed_expiry(current, date(2026, 7, 10), 24),
-        date(2028, 7, 10)
-    );
+    assert_eq!(renewed_expiry(current, date(2026, 7, 10), 24), date(2028, 7, 10));
     assert_eq!(
         renewed_expiry(date(2024, 2, 29), date(2024, 1, 1), 12),
         date(2025, 2, 28)
@@ -1175,9 +1114,7 @@ fn duplicate_module_codes_are_refused() {
         "{TWO_MODULES}{}",
         TWO_MODULES.replace("Module B", "Module B again")
     );
-    let reason = invalid_reason(ProgrammeDefinition::from_toml(&programme_toml(
-        "", &modules,
-    )));
+    let reason = invalid_reason(ProgrammeDefinition::from_toml(&programme_toml("", &modules)));
     assert_eq!(reason, "module code A appears twice");
 }
 
@@ -1221,17 +1158,12 @@ fn attendance_over_100_percent_is_refused() {
         TWO_MODULES,
     )));
     assert_eq!(reason, "attendance of 101% cannot be reached");
-    assert!(ProgrammeDefinition::from_toml(&programme_toml(
-        "min_attendance_percent = 100",
-        TWO_MODULES
-    ))
-    .is_ok());
+    assert!(
+        ProgrammeDefinition::from_toml(&programme_toml("min_attendance_percent = 100", TWO_MODULES)).is_ok()
+    );
     // Out of range for a percentage at all: refused when reading.
     assert!(matches!(
-        ProgrammeDefinition::from_toml(&programme_toml(
-            "min_attendance_percent = 300",
-            TWO_MODULES
-        )),
+        ProgrammeDefinition::from_toml(&programme_toml("min_attendance_percent = 300", TWO_MODULES)),
         Err(ProgrammeDefinitionError::Syntax(_))
     ));
 }
@@ -1242,19 +1174,13 @@ fn renewal_without_a_validity_period_is_refused() {
         "renewal = { period_months = 24, min_hours = 20 }",
         TWO_MODULES,
     )));
-    assert_eq!(
-        reason,
-        "renewal only makes sense for a certificate that expires"
-    );
+    assert_eq!(reason, "renewal only makes sense for a certificate that expires");
 
     let reason = invalid_reason(ProgrammeDefinition::from_toml(&programme_toml(
         "validity_months = 0",
         TWO_MODULES,
     )));
-    assert_eq!(
-        reason,
-        "a validity of 0 months would expire on the day of issue"
-    );
+    assert_eq!(reason, "a validity of 0 months would expire on the day of issue");
 
     let reason = invalid_reason(ProgrammeDefinition::from_toml(&programme_toml(
         "validity_months = 24\nrenewal = { period_months = 0, min_hours = 20 }",
@@ -1272,10 +1198,7 @@ renewal = { period_months = 24, min_hours = 20, categories = [
   { category = "advocacy", hours = 6 },
 ] }
 "#;
-    let reason = invalid_reason(ProgrammeDefinition::from_toml(&programme_toml(
-        rule,
-        TWO_MODULES,
-    )));
+    let reason = invalid_reason(ProgrammeDefinition::from_toml(&programme_toml(rule, TWO_MODULES)));
     assert_eq!(
         reason,
         "the category minimums add up to 22 hours, more than the 20 hours asked for in all"
@@ -1305,8 +1228,7 @@ fn unknown_fields_in_a_programme_file_are_refused() {
         ProgrammeDefinition::from_toml(&misspelt_rule),
         Err(ProgrammeDefinitionError::Syntax(message)) if message.contains("min_attendence_percent")
     ));
-    let top_level =
-        programme_toml("", TWO_MODULES).replace("version = 1", "version = 1\nexpires = true");
+    let top_level = programme_toml("", TWO_MODULES).replace("version = 1", "version = 1\nexpires = true");
     assert!(matches!(
         ProgrammeDefinition::from_toml(&top_level),
         Err(ProgrammeDefinitionError::Syntax(_))
@@ -1342,12 +1264,7 @@ fn an_empty_rule_means_every_core_module_and_nothing_else() {
     let definition = ProgrammeDefinition::from_toml(&programme_toml("", TWO_MODULES)).unwrap();
     assert_eq!(definition.rule, CertificationRule::default());
     let mut record = LearnerRecord::default();
-    assert!(
-        !definition
-            .rule
-            .evaluate(&definition.modules, &record)
-            .eligible
-    );
+    assert!(!definition.rule.evaluate(&definition.modules, &record).eligible);
     record.achieved_modules.insert("A".into());
     let eligibility = definition.rule.evaluate(&definition.modules, &record);
     assert!(eligibility.eligible);
@@ -1442,10 +1359,6 @@ fn enrolment_status_text_round_trips() {
 #[test]
 fn assessment_kind_text_round_trips() {
     assert_eq!(AssessmentKind::ALL.len(), 5);
-    assert_text_forms(
-        AssessmentKind::ALL,
-        AssessmentKind::as_str,
-        AssessmentKind::parse,
-    );
+    assert_text_forms(AssessmentKind::ALL, AssessmentKind::as_str, AssessmentKind::parse);
     assert_eq!(AssessmentKind::parse("exam"), None);
 }

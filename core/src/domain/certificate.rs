@@ -50,7 +50,8 @@ pub fn expiry_after(issued_on: NaiveDate, validity_months: Option<u32>) -> Optio
 /// the cycle from the old expiry date; a late renewal starts a new cycle from today.
 pub fn renewed_expiry(current_expiry: NaiveDate, today: NaiveDate, validity_months: u32) -> NaiveDate {
     let from = current_expiry.max(today);
-    from.checked_add_months(Months::new(validity_months)).unwrap_or(NaiveDate::MAX)
+    from.checked_add_months(Months::new(validity_months))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// A minimum number of continuing development hours in one category.
@@ -112,7 +113,12 @@ impl RenewalRule {
 
     /// Evaluates logged development for renewing a certificate that expires on `expires_on`,
     /// counting entries from `window_start(expires_on)` up to and including `today`.
-    pub fn evaluate(&self, entries: &[CpdEntry], expires_on: NaiveDate, today: NaiveDate) -> Vec<Requirement> {
+    pub fn evaluate(
+        &self,
+        entries: &[CpdEntry],
+        expires_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Vec<Requirement> {
         let start = self.window_start(expires_on);
         let counted: Vec<&CpdEntry> = entries
             .iter()

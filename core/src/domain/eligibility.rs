@@ -361,11 +361,7 @@ impl CertificationRule {
     }
 
     /// Only the requirements a learner has not met yet.
-    pub fn unmet_requirements(
-        &self,
-        modules: &[ModuleSpec],
-        record: &LearnerRecord,
-    ) -> Vec<Requirement> {
+    pub fn unmet_requirements(&self, modules: &[ModuleSpec], record: &LearnerRecord) -> Vec<Requirement> {
         self.evaluate(modules, record)
             .requirements
             .into_iter()
@@ -401,7 +397,9 @@ fn attendance_requirement(percent: u8, rate: &AttendanceRate) -> Requirement {
     } else {
         let short = rate.sessions_short_of(percent);
         if short == u32::MAX {
-            format!("{so_far}; {percent}% is needed, which can no longer be reached by attending more sessions.")
+            format!(
+                "{so_far}; {percent}% is needed, which can no longer be reached by attending more sessions."
+            )
         } else {
             format!(
                 "{so_far}; at least {percent}% is needed, so attending the next {} would get there.",

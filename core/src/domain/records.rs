@@ -2,7 +2,6 @@
 //! supervision formats.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 /// Declares a closed set of values stored as snake_case text, with `as_str` / `parse`.
 macro_rules! text_enum {

@@ -134,11 +134,7 @@ pub fn consume_token(
 }
 
 /// Revokes every token of a person; returns how many.
-pub fn revoke_tokens_of(
-    conn: &mut DbConnection,
-    person_id: &str,
-    now: NaiveDateTime,
-) -> Result<usize> {
+pub fn revoke_tokens_of(conn: &mut DbConnection, person_id: &str, now: NaiveDateTime) -> Result<usize> {
     Ok(diesel::update(
         access_tokens::table
             .filter(access_tokens::person_id.eq(person_id))
@@ -182,9 +178,7 @@ pub fn create_api_key(
         created_at: now,
         revoked_at: None,
     };
-    diesel::insert_into(api_keys::table)
-        .values(&key)
-        .execute(conn)?;
+    diesel::insert_into(api_keys::table).values(&key).execute(conn)?;
     Ok((secret, key))
 }
 

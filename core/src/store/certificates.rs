@@ -145,17 +145,8 @@ pub struct NewCertificate {
 }
 
 /// Issues a certificate with the next number and a fresh verification code.
-pub fn issue(
-    conn: &mut DbConnection,
-    new: &NewCertificate,
-    now: NaiveDateTime,
-) -> Result<Certificate> {
-    let number = next_number(
-        conn,
-        &new.programme_id,
-        &new.programme_code,
-        new.issued_on.year(),
-    )?;
+pub fn issue(conn: &mut DbConnection, new: &NewCertificate, now: NaiveDateTime) -> Result<Certificate> {
+    let number = next_number(conn, &new.programme_id, &new.programme_code, new.issued_on.year())?;
     let certificate = Certificate {
         id: new_id(),
         number,
@@ -206,12 +197,7 @@ pub fn of_person(conn: &mut DbConnection, person_id: &str) -> Result<Vec<Certifi
 }
 
 /// Revokes a certificate with a reason; refused if already revoked.
-pub fn revoke(
-    conn: &mut DbConnection,
-    id: &str,
-    reason: &str,
-    now: NaiveDateTime,
-) -> Result<Certificate> {
+pub fn revoke(conn: &mut DbConnection, id: &str, reason: &str, now: NaiveDateTime) -> Result<Certificate> {
     let changed = diesel::update(
         certificates::table
             .filter(certificates::id.eq(id))
@@ -224,9 +210,7 @@ pub fn revoke(
     .execute(conn)?;
     if changed == 0 {
         get(conn, id)?;
-        return Err(Error::Conflict(
-            "this certificate is already revoked".into(),
-        ));
+        return Err(Error::Conflict("this certificate is already revoked".into()));
     }
     get(conn, id)
 }
@@ -259,13 +243,11 @@ pub fn renew(
 ) -> Result<Renewal> {
     let certificate = get(conn, id)?;
     if certificate.revoked_at.is_some() {
-        return Err(Error::Conflict(
-            "a revoked certificate cannot be renewed".into(),
-        ));
+        return Err(Error::Conflict("a revoked certificate cannot be renewed".into()));
     }
-    let previous = certificate.expires_on.ok_or_else(|| {
-        Error::Conflict("this certificate does not expire, so it needs no renewal".into())
-    })?;
+    let previous = certificate
+        .expires_on
+        .ok_or_else(|| Error::Conflict("this certificate does not expire, so it needs no renewal".into()))?;
     let renewal = Renewal {
         id: new_id(),
         certificate_id: id.to_string(),

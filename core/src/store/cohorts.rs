@@ -34,9 +34,7 @@ pub fn create(conn: &mut DbConnection, cohort: &Cohort, tutor_ids: &[String]) ->
     if cohort.ends_on < cohort.starts_on {
         return Err(Error::invalid("ends_on", "must be on or after starts_on"));
     }
-    diesel::insert_into(cohorts::table)
-        .values(cohort)
-        .execute(conn)?;
+    diesel::insert_into(cohorts::table).values(cohort).execute(conn)?;
     for tutor in tutor_ids {
         add_tutor(conn, &cohort.id, tutor)?;
     }
@@ -249,11 +247,7 @@ pub fn enrol(
 }
 
 /// The learner's enrolment in the cohort, if any.
-pub fn enrolment_of(
-    conn: &mut DbConnection,
-    cohort_id: &str,
-    person_id: &str,
-) -> Result<Option<Enrolment>> {
+pub fn enrolment_of(conn: &mut DbConnection, cohort_id: &str, person_id: &str) -> Result<Option<Enrolment>> {
     Ok(enrolments::table
         .filter(enrolments::cohort_id.eq(cohort_id))
         .filter(enrolments::person_id.eq(person_id))

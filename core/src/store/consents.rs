@@ -65,11 +65,7 @@ pub fn withdraw(
 }
 
 /// The current consent to this organisation, if any.
-pub fn current(
-    conn: &mut DbConnection,
-    person_id: &str,
-    organisation_id: &str,
-) -> Result<Option<Consent>> {
+pub fn current(conn: &mut DbConnection, person_id: &str, organisation_id: &str) -> Result<Option<Consent>> {
     Ok(consents::table
         .filter(consents::person_id.eq(person_id))
         .filter(consents::organisation_id.eq(organisation_id))

@@ -227,9 +227,7 @@ impl Database {
             check_sqlite_path(path)?;
         }
         let opener = ConnectionOpener { url: url.clone() };
-        let mut first = opener
-            .open()
-            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        let mut first = opener.open().map_err(|e| Error::Unavailable(e.to_string()))?;
         ConnectionSettings
             .on_acquire(&mut first)
             .map_err(|e| Error::Unavailable(e.to_string()))?;
@@ -323,16 +321,10 @@ fn check_sqlite_path(path: &std::path::Path) -> Result<()> {
             parent.display()
         )));
     }
-    let probe = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path);
-    probe.map(|_| ()).map_err(|e| {
-        Error::Unavailable(format!(
-            "cannot write the SQLite file {}: {e}",
-            path.display()
-        ))
-    })
+    let probe = std::fs::OpenOptions::new().create(true).append(true).open(path);
+    probe
+        .map(|_| ())
+        .map_err(|e| Error::Unavailable(format!("cannot write the SQLite file {}: {e}", path.display())))
 }
 
 /// Applies every pending migration for the connection's backend.

@@ -93,11 +93,7 @@ pub fn enqueue(conn: &mut DbConnection, message: &NewMessage, now: NaiveDateTime
 }
 
 /// Messages in queue order, optionally only those with one status.
-pub fn list(
-    conn: &mut DbConnection,
-    status: Option<&str>,
-    limit: i64,
-) -> Result<Vec<OutboxMessage>> {
+pub fn list(conn: &mut DbConnection, status: Option<&str>, limit: i64) -> Result<Vec<OutboxMessage>> {
     let mut query = outbox::table
         .select(OutboxMessage::as_select())
         .order(outbox::id)

@@ -81,9 +81,7 @@ pub fn find_or_create(
         erased_at: None,
         created_at: now,
     };
-    diesel::insert_into(people::table)
-        .values(&person)
-        .execute(conn)?;
+    diesel::insert_into(people::table).values(&person).execute(conn)?;
     Ok((person, true))
 }
 

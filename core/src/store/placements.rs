@@ -30,10 +30,7 @@ pub struct Placement {
 
 /// Adds a placement.
 pub fn create(conn: &mut DbConnection, placement: &Placement) -> Result<()> {
-    if placement
-        .ends_on
-        .is_some_and(|end| end < placement.starts_on)
-    {
+    if placement.ends_on.is_some_and(|end| end < placement.starts_on) {
         return Err(Error::invalid("ends_on", "must be on or after starts_on"));
     }
     diesel::insert_into(placements::table)
@@ -149,10 +146,7 @@ pub fn supervision_of_placement(
 }
 
 /// A learner's verified supervision across all their placements.
-pub fn verified_supervision_of(
-    conn: &mut DbConnection,
-    person_id: &str,
-) -> Result<Vec<VerifiedSupervision>> {
+pub fn verified_supervision_of(conn: &mut DbConnection, person_id: &str) -> Result<Vec<VerifiedSupervision>> {
     let rows: Vec<(NaiveDate, i32, String)> = supervision_sessions::table
         .inner_join(placements::table)
         .filter(placements::person_id.eq(person_id))
@@ -237,10 +231,7 @@ pub fn verified_practice_minutes_of(conn: &mut DbConnection, person_id: &str) ->
         .filter(practice_hours::verified_by.is_not_null())
         .select(practice_hours::minutes)
         .load(conn)?;
-    Ok(minutes
-        .into_iter()
-        .map(|m| u32::try_from(m).unwrap_or(0))
-        .sum())
+    Ok(minutes.into_iter().map(|m| u32::try_from(m).unwrap_or(0)).sum())
 }
 
 /// A piece of continuing professional development.

@@ -34,9 +34,7 @@ pub enum Published {
 
 type VersionRow = (String, String, String, NaiveDateTime);
 
-fn from_row(
-    (programme_id, version_id, definition, published_at): VersionRow,
-) -> Result<ProgrammeVersion> {
+fn from_row((programme_id, version_id, definition, published_at): VersionRow) -> Result<ProgrammeVersion> {
     let definition: ProgrammeDefinition = serde_json::from_str(&definition)
         .map_err(|e| Error::Corrupt(format!("programme definition: {e}")))?;
     Ok(ProgrammeVersion {

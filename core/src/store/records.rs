@@ -129,10 +129,7 @@ pub fn replace_register(
         .map(|r| (r.person_id.clone(), r))
         .collect();
 
-    let removed: Vec<&String> = existing
-        .keys()
-        .filter(|p| !seen.contains(p.as_str()))
-        .collect();
+    let removed: Vec<&String> = existing.keys().filter(|p| !seen.contains(p.as_str())).collect();
     if !removed.is_empty() {
         diesel::delete(
             attendance::table
@@ -180,14 +177,10 @@ fn insert_attendance(conn: &mut DbConnection, rows: &[AttendanceRecord]) -> Resu
     }
     match conn {
         DbConnection::Sqlite(c) => {
-            diesel::insert_into(attendance::table)
-                .values(rows)
-                .execute(c)?;
+            diesel::insert_into(attendance::table).values(rows).execute(c)?;
         }
         DbConnection::Postgres(c) => {
-            diesel::insert_into(attendance::table)
-                .values(rows)
-                .execute(c)?;
+            diesel::insert_into(attendance::table).values(rows).execute(c)?;
         }
     }
     Ok(())
@@ -342,11 +335,7 @@ pub fn record_assessment(
                 } else {
                     old.verified_by.clone()
                 }),
-                assessments::verified_on.eq(if outcome_changed {
-                    None
-                } else {
-                    old.verified_on
-                }),
+                assessments::verified_on.eq(if outcome_changed { None } else { old.verified_on }),
                 assessments::version.eq(old.version + 1),
                 assessments::updated_at.eq(now),
             ))
@@ -361,12 +350,7 @@ pub fn record_assessment(
 }
 
 /// Gives the second sign-off (internal verification) to an assessment.
-pub fn verify_assessment(
-    conn: &mut DbConnection,
-    id: &str,
-    verifier_id: &str,
-    on: NaiveDate,
-) -> Result<()> {
+pub fn verify_assessment(conn: &mut DbConnection, id: &str, verifier_id: &str, on: NaiveDate) -> Result<()> {
     let changed = diesel::update(assessments::table.find(id))
         .set((
             assessments::verified_by.eq(verifier_id),
@@ -381,11 +365,7 @@ pub fn verify_assessment(
 }
 
 /// A learner's assessments in a cohort, by module.
-pub fn assessments_for(
-    conn: &mut DbConnection,
-    cohort_id: &str,
-    person_id: &str,
-) -> Result<Vec<Assessment>> {
+pub fn assessments_for(conn: &mut DbConnection, cohort_id: &str, person_id: &str) -> Result<Vec<Assessment>> {
     Ok(assessments::table
         .filter(assessments::cohort_id.eq(cohort_id))
         .filter(assessments::person_id.eq(person_id))

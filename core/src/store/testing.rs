@@ -33,8 +33,7 @@ impl TestDatabase {
     pub fn sqlite() -> Self {
         let folder = tempfile::tempdir().expect("a temporary folder for the test database");
         let url = DatabaseUrl::Sqlite(folder.path().join("peertrack-test.db"));
-        let db =
-            Database::open(&url, PoolOptions::default()).expect("open the SQLite test database");
+        let db = Database::open(&url, PoolOptions::default()).expect("open the SQLite test database");
         TestDatabase {
             db,
             url,
@@ -46,9 +45,7 @@ impl TestDatabase {
     /// A new PostgreSQL database, or `None` (with a notice) when no server is configured.
     pub fn postgres() -> Option<Self> {
         let Ok(server) = std::env::var(POSTGRES_URL_VARIABLE) else {
-            eprintln!(
-                "SKIPPED (PostgreSQL): set {POSTGRES_URL_VARIABLE} to run this test on PostgreSQL"
-            );
+            eprintln!("SKIPPED (PostgreSQL): set {POSTGRES_URL_VARIABLE} to run this test on PostgreSQL");
             return None;
         };
         let name = format!("peertrack_test_{}", uuid::Uuid::new_v4().simple());

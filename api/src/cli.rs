@@ -1,0 +1,286 @@
+//! The `peertrack` command: serve, migrate, print the spec, and administration.
+//!
+//! Commands that print a secret or an id print it alone on stdout, so scripts can capture it;
+//! logs go to stderr.
+
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use peertrack_core::domain::{Clock, SystemClock};
+use peertrack_core::seed;
+use peertrack_core::store::{self, access, audit, organisations, people, Database, PoolOptions};
+
+use crate::auth;
+use crate::config::{self, Config};
+use crate::server::{self, AppState};
+
+/// Peertrack: peer support training and certification records.
+#[derive(Debug, Parser)]
+#[command(name = "peertrack", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, seed the programmes, and serve the API (the default).
+    Serve,
+    /// Apply pending database migrations, then stop.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Administration: people, tokens, organisations, API keys.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Administration commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Make a person an administrator (adding them if new); prints their id.
+    AddAdmin {
+        /// Their email address.
+        #[arg(long)]
+        email: String,
+        /// Their name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Print a new bearer token for a person, alone on stdout.
+    Token {
+        /// Their email address.
+        #[arg(long)]
+        email: String,
+        /// Days until it expires.
+        #[arg(long, default_value_t = auth::DEFAULT_TOKEN_DAYS, value_parser = clap::value_parser!(i64).range(1..=365))]
+        days: i64,
+    },
+    /// Revoke every token of a person.
+    RevokeToken {
+        /// Their email address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Add an organisation; prints its id, alone.
+    AddOrganisation {
+        /// Its name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Print a new API key for a partner organisation, alone. It is shown only this once.
+    ApiKey {
+        /// The organisation's id.
+        #[arg(long)]
+        organisation: String,
+        /// A name for the key, e.g. "HR system".
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// A command failed; the message is one plain line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(pub String);
+
+impl From<config::ConfigError> for CliError {
+    fn from(error: config::ConfigError) -> Self {
+        CliError(error.to_string())
+    }
+}
+
+impl From<peertrack_core::Error> for CliError {
+    fn from(error: peertrack_core::Error) -> Self {
+        CliError(error.to_string())
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            println!("{}", server::openapi_json());
+            Ok(())
+        }
+        Command::Serve => serve(Config::from_env()?).await,
+        Command::Migrate => {
+            let config = Config::from_env()?;
+            open_database(&config).await?;
+            tracing::info!(database = %config.database.redacted(), "migrations applied");
+            Ok(())
+        }
+        Command::Admin(command) => admin(Config::from_env()?, command).await,
+    }
+}
+
+/// Opens (and migrates) the configured database; errors name `PEERTRACK_DATABASE_URL`.
+pub async fn open_database(config: &Config) -> Result<Database, CliError> {
+    let url = config.database.clone();
+    let opened = tokio::task::spawn_blocking(move || Database::open(&url, PoolOptions::default()))
+        .await
+        .map_err(|e| CliError(e.to_string()))?;
+    opened.map_err(|e| {
+        CliError(format!(
+            "{}: cannot use {}: {e}",
+            config::DATABASE_URL,
+            config.database.redacted()
+        ))
+    })
+}
+
+async fn serve(config: Config) -> Result<(), CliError> {
+    let db = open_database(&config).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let now = store::stored(clock.now());
+    let seeded = db
+        .write_async(move |conn| seed::seed_programmes(conn, now))
+        .await?;
+    for (code, outcome) in seeded {
+        tracing::info!(programme = %code, ?outcome, "programme seeded");
+    }
+    let (acceptor, address) = server::bind(config.listen).await.map_err(|e| {
+        CliError(format!(
+            "{}: cannot listen on {}: {e}",
+            config::LISTEN,
+            config.listen
+        ))
+    })?;
+    tracing::info!(
+        "Peertrack is listening on http://{address} (database: {}); docs at http://{address}/docs",
+        config.database.redacted()
+    );
+    let state = AppState {
+        db,
+        clock,
+        config: Arc::new(config),
+    };
+    server::run(acceptor, state, shutdown_signal())
+        .await
+        .map_err(|e| CliError(format!("the server stopped: {e}")))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError> {
+    let db = open_database(&config).await?;
+    let now = SystemClock.now();
+    let stored_now = store::stored(now);
+    let actor = audit::Actor::System("cli");
+    let output = db
+        .write_async(move |conn| -> peertrack_core::Result<String> {
+            match command {
+                AdminCommand::AddAdmin { email, name } => {
+                    check_email(&email)?;
+                    let (person, _) = people::find_or_create(conn, &email, &name, stored_now)?;
+                    people::set_admin(conn, &person.id, true)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        "person.made_admin",
+                        ("person", &person.id),
+                        serde_json::json!({}),
+                        stored_now,
+                    )?;
+                    Ok(person.id)
+                }
+                AdminCommand::Token { email, days } => {
+                    let person = people::by_email(conn, &email)?.ok_or_else(|| {
+                        peertrack_core::Error::invalid("--email", "no person has that email address here")
+                    })?;
+                    let token = auth::issue_token(conn, &person.id, days, now)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        "token.issued",
+                        ("person", &person.id),
+                        serde_json::json!({ "days": days }),
+                        stored_now,
+                    )?;
+                    Ok(token)
+                }
+                AdminCommand::RevokeToken { email } => {
+                    let person = people::by_email(conn, &email)?.ok_or_else(|| {
+                        peertrack_core::Error::invalid("--email", "no person has that email address here")
+                    })?;
+                    let count = access::revoke_tokens_of(conn, &person.id, stored_now)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        "token.revoked",
+                        ("person", &person.id),
+                        serde_json::json!({ "count": count }),
+                        stored_now,
+                    )?;
+                    Ok(format!("{count} token(s) revoked"))
+                }
+                AdminCommand::AddOrganisation { name } => {
+                    if name.trim().is_empty() {
+                        return Err(peertrack_core::Error::invalid("--name", "must not be blank"));
+                    }
+                    let organisation = organisations::create(conn, &name, stored_now)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        "organisation.created",
+                        ("organisation", &organisation.id),
+                        serde_json::json!({ "name": organisation.name }),
+                        stored_now,
+                    )?;
+                    Ok(organisation.id)
+                }
+                AdminCommand::ApiKey { organisation, name } => {
+                    organisations::get(conn, &organisation).map_err(|_| {
+                        peertrack_core::Error::invalid("--organisation", "no organisation has that id")
+                    })?;
+                    let (secret, key) = access::create_api_key(conn, &organisation, &name, stored_now)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        "api_key.created",
+                        ("api_key", &key.id),
+                        serde_json::json!({ "organisation_id": organisation, "name": name }),
+                        stored_now,
+                    )?;
+                    Ok(secret)
+                }
+            }
+        })
+        .await?;
+    println!("{output}");
+    Ok(())
+}
+
+fn check_email(email: &str) -> peertrack_core::Result<()> {
+    if validator::ValidateEmail::validate_email(&email) {
+        Ok(())
+    } else {
+        Err(peertrack_core::Error::invalid(
+            "--email",
+            "is not an email address",
+        ))
+    }
+}

@@ -1,0 +1,165 @@
+//! Configuration from `PEERTRACK_*` environment variables, with embedded defaults.
+
+use std::net::SocketAddr;
+
+use peertrack_core::store::DatabaseUrl;
+
+/// Where the database lives. Default: `peertrack.db` in the working directory.
+pub const DATABASE_URL: &str = "PEERTRACK_DATABASE_URL";
+/// The address to listen on. Default: `127.0.0.1:8080`.
+pub const LISTEN: &str = "PEERTRACK_LISTEN";
+/// The public base URL used in links. Default: `http://` + the listen address.
+pub const PUBLIC_URL: &str = "PEERTRACK_PUBLIC_URL";
+/// The SMTP server, e.g. `smtp://127.0.0.1:2525`. Unset: emails go to `mail/` as `.eml` files.
+pub const SMTP_URL: &str = "PEERTRACK_SMTP_URL";
+/// The sender address of emails.
+pub const MAIL_FROM: &str = "PEERTRACK_MAIL_FROM";
+
+/// The service's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The database.
+    pub database: DatabaseUrl,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Base of every link in emails and certificates, without a trailing slash.
+    pub public_url: String,
+    /// SMTP server, if any.
+    pub smtp_url: Option<String>,
+    /// Sender of emails.
+    pub mail_from: String,
+}
+
+/// A configuration value that cannot be used, naming its variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong, in plain words.
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let database_text = set(DATABASE_URL).unwrap_or_else(|| "peertrack.db".to_string());
+        let database = DatabaseUrl::parse(&database_text).map_err(|e| ConfigError {
+            variable: DATABASE_URL,
+            reason: e.to_string(),
+        })?;
+        let listen_text = set(LISTEN).unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        let listen: SocketAddr = listen_text.trim().parse().map_err(|_| ConfigError {
+            variable: LISTEN,
+            reason: format!("{listen_text:?} is not an address and port such as 127.0.0.1:8080"),
+        })?;
+        let public_url = match set(PUBLIC_URL) {
+            Some(url) => {
+                let url = url.trim().trim_end_matches('/').to_string();
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(ConfigError {
+                        variable: PUBLIC_URL,
+                        reason: format!("{url:?} must start with http:// or https://"),
+                    });
+                }
+                url
+            }
+            None => format!("http://{listen}"),
+        };
+        let smtp_url = set(SMTP_URL).map(|u| u.trim().to_string());
+        if let Some(url) = &smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError {
+                    variable: SMTP_URL,
+                    reason: format!("{url:?} must start with smtp:// or smtps://"),
+                });
+            }
+        }
+        let mail_from =
+            set(MAIL_FROM).unwrap_or_else(|| "Peertrack <no-reply@peertrack.localhost>".to_string());
+        Ok(Config {
+            database,
+            listen,
+            public_url,
+            smtp_url,
+            mail_from,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database, DatabaseUrl::Sqlite("peertrack.db".into()));
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.public_url, "http://127.0.0.1:8080");
+        assert!(config.smtp_url.is_none());
+    }
+
+    #[test]
+    fn every_database_url_form_is_understood() {
+        for (text, expected) in [
+            ("data/p.db", DatabaseUrl::Sqlite("data/p.db".into())),
+            ("sqlite://data/p.db", DatabaseUrl::Sqlite("data/p.db".into())),
+            ("sqlite:p.db", DatabaseUrl::Sqlite("p.db".into())),
+            (
+                "postgres://root@localhost/test",
+                DatabaseUrl::Postgres("postgres://root@localhost/test".into()),
+            ),
+            (
+                "postgresql://h/db",
+                DatabaseUrl::Postgres("postgresql://h/db".into()),
+            ),
+        ] {
+            assert_eq!(
+                config(&[(DATABASE_URL, text)]).unwrap().database,
+                expected,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let error = config(&[(DATABASE_URL, "mysql://localhost/db")]).unwrap_err();
+        assert_eq!(error.variable, DATABASE_URL);
+        assert!(error
+            .to_string()
+            .starts_with("PEERTRACK_DATABASE_URL: unknown scheme \"mysql\""));
+        assert_eq!(config(&[(LISTEN, "port 80")]).unwrap_err().variable, LISTEN);
+        assert_eq!(
+            config(&[(PUBLIC_URL, "example.org")]).unwrap_err().variable,
+            PUBLIC_URL
+        );
+        assert_eq!(
+            config(&[(SMTP_URL, "127.0.0.1:25")]).unwrap_err().variable,
+            SMTP_URL
+        );
+    }
+
+    #[test]
+    fn public_url_loses_its_trailing_slash() {
+        let config = config(&[(PUBLIC_URL, "https://peertrack.example.org/")]).unwrap();
+        assert_eq!(config.public_url, "https://peertrack.example.org");
+    }
+}

@@ -1,0 +1,305 @@
+//! RFC 9457 problem details: the one place where errors become HTTP answers.
+//!
+//! Every error the service returns is `application/problem+json` with `type`, `title`,
+//! `status`, `detail` and, for validation failures, `errors: [{field, message}]`.
+
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+/// Problem details (RFC 9457).
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[oai(rename = "type")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong this time, in plain words.
+    pub detail: String,
+    /// For validation failures: each field at fault and why.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// One field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Object, serde::Serialize)]
+pub struct FieldError {
+    /// The field, e.g. `ends_on` or `records[2].status`.
+    pub field: String,
+    /// Why it was refused.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with a status, a title and a detail.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        let slug = match status.as_u16() {
+            400 => "bad-request",
+            401 => "unauthenticated",
+            403 => "forbidden",
+            404 => "not-found",
+            405 => "method-not-allowed",
+            409 => "conflict",
+            412 => "precondition-failed",
+            413 => "payload-too-large",
+            415 => "unsupported-media-type",
+            422 => "unprocessable",
+            428 => "precondition-required",
+            429 => "too-many-requests",
+            503 => "unavailable",
+            _ => "internal",
+        };
+        Problem {
+            kind: format!("https://peertrack.org/problems/{slug}"),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: None,
+        }
+    }
+
+    /// A validation problem listing fields.
+    pub fn invalid(status: StatusCode, errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => format!("{} fields need attention", errors.len()),
+        };
+        Problem {
+            errors: Some(errors),
+            ..Problem::new(status, detail)
+        }
+    }
+}
+
+/// Every error answer an operation can give.
+#[derive(Debug, ApiResponse)]
+#[oai(bad_request_handler = "from_request_error")]
+pub enum ApiError {
+    /// The request could not be read: malformed JSON, a wrong type, an unknown value.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// No credentials, or credentials that are not valid.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+    /// Signed in, but not allowed to do this.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    /// Nothing here, or nothing the caller may know of.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// The request clashes with what exists.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// The resource changed since the caller read it (stale `If-Match`).
+    #[oai(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Json<Problem>),
+    /// The body is larger than 1 MiB.
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
+    /// The request reads fine but breaks a rule; `errors` names each field.
+    #[oai(status = 422, content_type = "application/problem+json")]
+    Unprocessable(Json<Problem>),
+    /// Too many requests; try again later.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<Problem>),
+    /// Something failed on our side.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is not available right now.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+impl ApiError {
+    /// An answer with this status and detail.
+    pub fn status(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self::from_problem(Problem::new(status, detail))
+    }
+
+    /// 403.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::status(StatusCode::FORBIDDEN, detail)
+    }
+
+    /// 404.
+    pub fn not_found(what: &str) -> Self {
+        Self::status(StatusCode::NOT_FOUND, format!("{what} was not found"))
+    }
+
+    /// 422 naming one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::from_problem(Problem::invalid(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![FieldError {
+                field: field.into(),
+                message: message.into(),
+            }],
+        ))
+    }
+
+    /// The answer for a problem, by its status.
+    pub fn from_problem(problem: Problem) -> Self {
+        let body = Json(problem);
+        match body.0.status {
+            400 => ApiError::BadRequest(body),
+            401 => ApiError::Unauthorized(body),
+            403 => ApiError::Forbidden(body),
+            404 => ApiError::NotFound(body),
+            409 => ApiError::Conflict(body),
+            412 => ApiError::PreconditionFailed(body),
+            413 => ApiError::PayloadTooLarge(body),
+            422 => ApiError::Unprocessable(body),
+            429 => ApiError::TooManyRequests(body),
+            503 => ApiError::Unavailable(body),
+            _ => ApiError::Internal(Json(Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                body.0.detail,
+            ))),
+        }
+    }
+
+    /// The problem inside.
+    pub fn problem(&self) -> &Problem {
+        match self {
+            ApiError::BadRequest(p)
+            | ApiError::Unauthorized(p)
+            | ApiError::Forbidden(p)
+            | ApiError::NotFound(p)
+            | ApiError::Conflict(p)
+            | ApiError::PreconditionFailed(p)
+            | ApiError::PayloadTooLarge(p)
+            | ApiError::Unprocessable(p)
+            | ApiError::TooManyRequests(p)
+            | ApiError::Internal(p)
+            | ApiError::Unavailable(p) => &p.0,
+        }
+    }
+}
+
+impl From<peertrack_core::Error> for ApiError {
+    fn from(error: peertrack_core::Error) -> Self {
+        use peertrack_core::Error as E;
+        match error {
+            E::NotFound(what) => ApiError::not_found(&capitalise(what)),
+            E::Conflict(detail) => ApiError::status(StatusCode::CONFLICT, detail),
+            E::Stale => ApiError::status(
+                StatusCode::PRECONDITION_FAILED,
+                "This record changed since you read it. Read it again, then make your change.",
+            ),
+            E::Invalid { field, message } => ApiError::invalid(field, message),
+            E::Unavailable(reason) => {
+                tracing::error!(%reason, "database unavailable");
+                ApiError::status(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The database is not available right now. Please try again shortly.",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "request failed");
+                ApiError::status(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on our side. It has been logged; please try again.",
+                )
+            }
+        }
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Turns poem's request errors (unreadable body, missing credentials, ...) into problems.
+pub fn from_request_error(error: poem::Error) -> ApiError {
+    ApiError::from_problem(problem_for_poem_error(&error))
+}
+
+/// The problem for any error poem raises before or around an operation.
+pub fn problem_for_poem_error(error: &poem::Error) -> Problem {
+    let status = error.status();
+    let message = error.to_string();
+    match status.as_u16() {
+        400 => match field_of_parse_error(&message) {
+            Some(field) => Problem::invalid(
+                StatusCode::BAD_REQUEST,
+                vec![FieldError {
+                    field,
+                    message: plain_parse_message(&message),
+                }],
+            ),
+            None => Problem::new(StatusCode::BAD_REQUEST, plain_parse_message(&message)),
+        },
+        401 => Problem::new(
+            status,
+            "Please sign in: send `Authorization: Bearer <token>`, or `X-Api-Key: <key>` for partner systems.",
+        ),
+        404 => Problem::new(status, "There is nothing at this address."),
+        405 => Problem::new(status, "This address does not accept that method."),
+        413 => Problem::new(status, "The request body is larger than the 1 MiB allowed."),
+        415 => Problem::new(status, "Please send JSON with `Content-Type: application/json`."),
+        s if s >= 500 => {
+            tracing::error!(%message, "request failed");
+            Problem::new(status, "Something went wrong on our side. It has been logged; please try again.")
+        }
+        _ => Problem::new(status, message),
+    }
+}
+
+/// Finds the field named in a poem-openapi parse error, such as
+/// `parse request payload error: failed to parse "Cohort": field `ends_on`: ...`.
+fn field_of_parse_error(message: &str) -> Option<String> {
+    if let Some(start) = message.find("field `") {
+        let rest = &message[start + 7..];
+        return rest.find('`').map(|end| rest[..end].to_string());
+    }
+    for marker in ["parameter `", "param `"] {
+        if let Some(start) = message.find(marker) {
+            let rest = &message[start + marker.len()..];
+            return rest.find('`').map(|end| rest[..end].to_string());
+        }
+    }
+    None
+}
+
+/// Rewrites poem-openapi's parse messages in plain words where it can.
+fn plain_parse_message(message: &str) -> String {
+    let message = message
+        .trim_start_matches("parse request payload error: ")
+        .trim_start_matches("parse request error: ");
+    if message.contains("unknown field") {
+        return "is not a field of this request; remove it".into();
+    }
+    if let Some(at) = message.find("verification failed. ") {
+        let rule = &message[at + "verification failed. ".len()..];
+        return plain_rule(rule).unwrap_or_else(|| format!("is not allowed ({rule})"));
+    }
+    if let Some(at) = message.find("expected type") {
+        return format!("has the wrong type: {}", &message[at..]);
+    }
+    message.to_string()
+}
+
+/// "minLength(1)" -> "must be at least 1 character long", and the like.
+fn plain_rule(rule: &str) -> Option<String> {
+    let (name, rest) = rule.split_once('(')?;
+    let value = rest.split([',', ')']).next()?.trim();
+    Some(match name {
+        "minLength" => format!("must be at least {value} character(s) long"),
+        "maxLength" => format!("must be at most {value} characters long"),
+        "minimum" => format!("must be at least {value}"),
+        "maximum" => format!("must be at most {value}"),
+        "minItems" => format!("must have at least {value} item(s)"),
+        "maxItems" => format!("must have at most {value} items"),
+        "pattern" => "is not in the expected format".to_string(),
+        _ => return None,
+    })
+}
