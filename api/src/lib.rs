@@ -6,3 +6,5 @@ pub mod config;
 pub mod problem;
 pub mod routes;
 pub mod server;
+pub mod types;
+pub mod validation;

@@ -3,7 +3,9 @@
 
 pub mod domain;
 pub mod error;
+pub mod notify;
 pub mod seed;
+pub mod service;
 pub mod store;
 
 pub use error::{Error, Result};

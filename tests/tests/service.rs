@@ -119,16 +119,26 @@ async fn errors_are_problem_details(server: &TestServer) {
     assert_eq!(malformed.status(), 400);
     assert_eq!(malformed.headers()["content-type"], "application/problem+json");
 
-    let too_big = server
-        .http
-        .post(server.url("/v1/organisations"))
-        .bearer_auth(&server.admin_token)
-        .header("content-type", "application/json")
-        .body(vec![b' '; 2 * 1024 * 1024])
-        .send()
+    // Declare a 2 MiB body and send none of it: the answer must come from the declared length
+    // alone (a client still uploading would otherwise race the server's early answer).
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /v1/organisations HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        server.admin_token,
+        2 * 1024 * 1024
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut socket, head.as_bytes())
         .await
         .unwrap();
-    assert_eq!(too_big.status(), 413);
+    let mut answer = vec![0u8; 1024];
+    let read = tokio::io::AsyncReadExt::read(&mut socket, &mut answer)
+        .await
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
 }
 
 async fn organisations_are_added_by_admins_with_field_errors_named(server: &TestServer) {

@@ -1,9 +1,15 @@
 //! One module per tag. Routes authorise the caller, call `peertrack-core`, and shape answers;
 //! they hold no SQL.
 
+pub mod assessments;
+pub mod attendance;
+pub mod audit;
+pub mod cohorts;
 pub mod health;
 pub mod organisations;
 pub mod paging;
+pub mod people;
+pub mod placements;
 pub mod programmes;
 
 use poem_openapi::Tags;
@@ -17,6 +23,18 @@ pub enum Tag {
     Programmes,
     /// Organisations: providers, placement hosts, partner employers.
     Organisations,
+    /// Cohorts, their sessions, learners and progress.
+    Cohorts,
+    /// Attendance registers.
+    Attendance,
+    /// Module assessments.
+    Assessments,
+    /// Practice placements and supervision.
+    Placements,
+    /// People's eligibility for certificates.
+    People,
+    /// Who changed what, and when.
+    Audit,
 }
 
 /// Every group of operations.
@@ -24,6 +42,12 @@ pub type Apis = (
     health::HealthApi,
     programmes::ProgrammesApi,
     organisations::OrganisationsApi,
+    cohorts::CohortsApi,
+    attendance::AttendanceApi,
+    assessments::AssessmentsApi,
+    placements::PlacementsApi,
+    people::PeopleApi,
+    audit::AuditApi,
 );
 
 /// Every group of operations, as one value.
@@ -32,5 +56,11 @@ pub fn apis() -> Apis {
         health::HealthApi,
         programmes::ProgrammesApi,
         organisations::OrganisationsApi,
+        cohorts::CohortsApi,
+        attendance::AttendanceApi,
+        assessments::AssessmentsApi,
+        placements::PlacementsApi,
+        people::PeopleApi,
+        audit::AuditApi,
     )
 }

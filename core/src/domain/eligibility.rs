@@ -78,6 +78,8 @@ impl Default for CertificationRule {
 /// Which requirement a line of an eligibility answer is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RequirementKind {
+    /// Enrolled in a cohort of the programme at all.
+    Enrolment,
     /// Share of sessions attended.
     Attendance,
     /// Every core module achieved.
@@ -102,6 +104,7 @@ impl RequirementKind {
     /// The stable code used in the API, e.g. `supervision_sessions` or `cpd_hours:ethics`.
     pub fn code(&self) -> String {
         match self {
+            RequirementKind::Enrolment => "enrolment".into(),
             RequirementKind::Attendance => "attendance".into(),
             RequirementKind::CoreModules => "core_modules".into(),
             RequirementKind::OptionalModules => "optional_modules".into(),

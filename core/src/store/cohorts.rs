@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::people::Person;
-use super::schema::{cohort_tutors, cohorts, enrolments, people, sessions};
+use super::schema::{cohort_tutors, cohorts, enrolments, people, programme_versions, sessions};
 use super::{is_unique_violation, new_id, DbConnection, FoundOr};
 use crate::domain::EnrolmentStatus;
 use crate::{Error, Result};
@@ -74,14 +74,30 @@ pub fn is_tutor(conn: &mut DbConnection, cohort_id: &str, person_id: &str) -> Re
     Ok(found > 0)
 }
 
+/// Whether the person tutors any cohort at all.
+pub fn tutored_by(conn: &mut DbConnection, person_id: &str) -> Result<bool> {
+    let found: i64 = cohort_tutors::table
+        .filter(cohort_tutors::person_id.eq(person_id))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
 /// The cohort's tutors, by name.
 pub fn tutors(conn: &mut DbConnection, cohort_id: &str) -> Result<Vec<Person>> {
     Ok(cohort_tutors::table
         .inner_join(people::table)
         .filter(cohort_tutors::cohort_id.eq(cohort_id))
-        .order(people::name)
+        .order(by_name())
         .select(Person::as_select())
         .load(conn)?)
+}
+
+/// People in name order, erased people (no name) last. Both backends put them there: SQLite
+/// alone would sort NULL first and PostgreSQL last.
+#[allow(clippy::type_complexity)]
+fn by_name() -> (diesel::dsl::IsNull<people::name>, people::name, people::id) {
+    (people::name.is_null(), people::name, people::id)
 }
 
 /// Whether the person tutors any cohort that this learner is enrolled in.
@@ -261,7 +277,7 @@ pub fn learners(conn: &mut DbConnection, cohort_id: &str) -> Result<Vec<(Enrolme
     Ok(enrolments::table
         .inner_join(people::table)
         .filter(enrolments::cohort_id.eq(cohort_id))
-        .order((people::name, people::id))
+        .order(by_name())
         .select((Enrolment::as_select(), Person::as_select()))
         .load(conn)?)
 }
@@ -272,5 +288,19 @@ pub fn enrolments_of_person(conn: &mut DbConnection, person_id: &str) -> Result<
         .filter(enrolments::person_id.eq(person_id))
         .order(enrolments::enrolled_on)
         .select(Enrolment::as_select())
+        .load(conn)?)
+}
+
+/// A person's enrolments in cohorts of one programme (any version), with the cohorts.
+pub fn enrolments_in_programme(
+    conn: &mut DbConnection,
+    person_id: &str,
+    programme_id: &str,
+) -> Result<Vec<(Enrolment, Cohort)>> {
+    Ok(enrolments::table
+        .inner_join(cohorts::table.inner_join(programme_versions::table))
+        .filter(enrolments::person_id.eq(person_id))
+        .filter(programme_versions::programme_id.eq(programme_id))
+        .select((Enrolment::as_select(), Cohort::as_select()))
         .load(conn)?)
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::consents;
 use super::{new_id, DbConnection};
-use crate::Result;
+use crate::{Error, Result};
 
 /// A consent, current or withdrawn.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -40,9 +40,23 @@ pub fn grant(
         granted_at: now,
         withdrawn_at: None,
     };
-    diesel::insert_into(consents::table)
-        .values(&consent)
-        .execute(conn)?;
+    // A grant at the same moment (a second click) may win the race for the one current
+    // consent: DO NOTHING keeps this transaction usable on PostgreSQL, and theirs is returned.
+    let inserted = match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(consents::table)
+            .values(&consent)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(consents::table)
+            .values(&consent)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    if inserted == 0 {
+        let current = current(conn, person_id, organisation_id)?
+            .ok_or_else(|| Error::Conflict("the consent changed at the same time; try again".into()))?;
+        return Ok((current, false));
+    }
     Ok((consent, true))
 }
 

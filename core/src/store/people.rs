@@ -81,7 +81,24 @@ pub fn find_or_create(
         erased_at: None,
         created_at: now,
     };
-    diesel::insert_into(people::table).values(&person).execute(conn)?;
+    // Two requests for a new address at once (two sign-in links) must both find one person:
+    // DO NOTHING keeps this transaction usable on PostgreSQL, and the other's row is returned.
+    let inserted = match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(people::table)
+            .values(&person)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(people::table)
+            .values(&person)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    if inserted == 0 {
+        let existing = by_email(conn, person.email.as_deref().unwrap_or_default())?.ok_or_else(|| {
+            Error::Conflict("this email address changed at the same time; try again".into())
+        })?;
+        return Ok((existing, false));
+    }
     Ok((person, true))
 }
 

@@ -284,6 +284,8 @@ pub fn assessment(
 
 /// Records or replaces an assessment; with `expected_version`, only if unchanged since read.
 /// A changed outcome clears any second sign-off, which must then be given again.
+/// When two callers record a learner's first assessment of a module at once, one wins and the
+/// other gets [`Error::Stale`].
 pub fn record_assessment(
     conn: &mut DbConnection,
     input: &AssessmentInput,
@@ -310,9 +312,21 @@ pub fn record_assessment(
                 version: 1,
                 updated_at: now,
             };
-            diesel::insert_into(assessments::table)
-                .values(&row)
-                .execute(conn)?;
+            // Another assessor may record this module at the same moment: theirs stands, and
+            // this caller must read it first (DO NOTHING keeps a PostgreSQL transaction usable).
+            let inserted = match conn {
+                DbConnection::Sqlite(c) => diesel::insert_into(assessments::table)
+                    .values(&row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?,
+                DbConnection::Postgres(c) => diesel::insert_into(assessments::table)
+                    .values(&row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?,
+            };
+            if inserted == 0 {
+                return Err(Error::Stale);
+            }
             Ok(row)
         }
         Some(old) => {

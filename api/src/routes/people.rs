@@ -1,0 +1,110 @@
+//! `GET /v1/people/{id}/eligibility`: what a learner has done and what is still missing.
+
+use peertrack_core::service::progress;
+use peertrack_core::store::{cohorts, people};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::Tag;
+use crate::auth::PersonToken;
+use crate::problem::ApiError;
+use crate::server::AppState;
+
+/// One requirement of the certificate.
+#[derive(Debug, Object)]
+pub struct Requirement {
+    /// Which requirement, e.g. `attendance`, `core_modules`, `supervision_sessions`.
+    pub requirement: String,
+    /// What is needed (percent, modules, sessions or hours).
+    pub required: f64,
+    /// What the learner has.
+    pub actual: f64,
+    /// Whether it is met.
+    pub met: bool,
+    /// In plain words: what is done, or what is still missing.
+    pub explanation: String,
+}
+
+/// Whether a person may be certified for a programme, requirement by requirement.
+#[derive(Debug, Object)]
+pub struct Eligibility {
+    /// The person.
+    pub person_id: String,
+    /// The programme.
+    pub programme_code: String,
+    /// The cohort whose record was judged, if any.
+    pub cohort_id: Option<String>,
+    /// True when every requirement is met.
+    pub eligible: bool,
+    /// Every requirement, met or not.
+    pub requirements: Vec<Requirement>,
+}
+
+/// People operations.
+pub struct PeopleApi;
+
+#[OpenApi(tag = "Tag::People")]
+impl PeopleApi {
+    /// Eligibility for a certificate
+    ///
+    /// Every requirement of the programme's certification rule with what is needed, what the
+    /// learner has, and a plain-words explanation such as "2 more verified supervision
+    /// sessions are needed". For the person themselves, their tutors and administrators.
+    #[oai(path = "/v1/people/:id/eligibility", method = "get")]
+    async fn eligibility(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<String>,
+        /// The programme's code, e.g. `P2P`.
+        #[oai(validator(min_length = 1, max_length = 50))]
+        programme: Query<String>,
+    ) -> Result<Json<Eligibility>, ApiError> {
+        let caller = auth.0;
+        let now = state.now();
+        let programme_code = programme.0;
+        let person_id = id.0;
+        let answer = state
+            .db
+            .read_async({
+                let (person_id, programme_code) = (person_id.clone(), programme_code.clone());
+                move |conn| {
+                    let allowed = people::get(conn, &person_id).is_ok()
+                        && (caller.is_admin
+                            || caller.person_id == person_id
+                            || cohorts::tutors_learner(conn, &caller.person_id, &person_id)?);
+                    if !allowed {
+                        return Ok(Err(ApiError::not_found("Person")));
+                    }
+                    match progress::eligibility_for(conn, &person_id, &programme_code, now) {
+                        Err(peertrack_core::Error::NotFound(_)) => Ok(Err(ApiError::invalid(
+                            "programme",
+                            "there is no programme with this code",
+                        ))),
+                        other => Ok(Ok(other?)),
+                    }
+                }
+            })
+            .await??;
+        Ok(Json(Eligibility {
+            person_id,
+            programme_code,
+            cohort_id: answer.cohort_id,
+            eligible: answer.eligibility.eligible,
+            requirements: answer
+                .eligibility
+                .requirements
+                .into_iter()
+                .map(|r| Requirement {
+                    requirement: r.kind.code(),
+                    required: r.required,
+                    actual: r.actual,
+                    met: r.met,
+                    explanation: r.explanation,
+                })
+                .collect(),
+        }))
+    }
+}

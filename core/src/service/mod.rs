@@ -1,0 +1,5 @@
+//! Services: the use cases that combine storage and the pure rules, each inside the caller's
+//! transaction. Routes call these; these call the store.
+
+pub mod progress;
+pub mod records;
