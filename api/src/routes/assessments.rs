@@ -112,6 +112,7 @@ impl AssessmentsApi {
     /// `ETag` you read as `If-Match` to be sure you are not overwriting a colleague's change
     /// (412 if you would be). A changed outcome needs any second sign-off again.
     #[oai(path = "/v1/cohorts/:id/assessments/:person_id/:module_code", method = "put")]
+    #[allow(clippy::too_many_arguments)]
     async fn put(
         &self,
         state: Data<&AppState>,

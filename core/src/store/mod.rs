@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
@@ -346,9 +346,10 @@ pub fn utc(stored: NaiveDateTime) -> DateTime<Utc> {
     stored.and_utc()
 }
 
-/// Converts a UTC instant to its stored form.
+/// Converts a UTC instant to its stored form, to the microsecond: PostgreSQL keeps no more,
+/// so both backends read back exactly what was written.
 pub fn stored(at: DateTime<Utc>) -> NaiveDateTime {
-    at.naive_utc()
+    at.naive_utc().trunc_subsecs(6)
 }
 
 /// Turns diesel's "not found" into ours, naming what was looked for.
