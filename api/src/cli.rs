@@ -6,7 +6,10 @@
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use peertrack_core::credential::KeyRing;
 use peertrack_core::domain::{Clock, SystemClock};
+use peertrack_core::notify::transport::MailTransport;
+use peertrack_core::notify::worker::{DeliveryWorker, WorkerSettings};
 use peertrack_core::seed;
 use peertrack_core::store::{self, access, audit, organisations, people, Database, PoolOptions};
 
@@ -26,8 +29,12 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Apply migrations, seed the programmes, and serve the API (the default).
+    /// Apply migrations, seed the programmes, and serve the API with the email worker (the
+    /// default).
     Serve,
+    /// Run only the email worker: deliver queued emails and queue the time-based ones (session
+    /// reminders, expiry notices), until stopped. Several may run on PostgreSQL.
+    Worker,
     /// Apply pending database migrations, then stop.
     Migrate,
     /// Print the OpenAPI document.
@@ -35,6 +42,9 @@ pub enum Command {
     /// Administration: people, tokens, organisations, API keys.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Fill the database with a realistic demo data set; prints the partner organisation's id
+    /// last on stdout.
+    Demo(crate::demo_command::DemoArgs),
 }
 
 /// Administration commands.
@@ -64,6 +74,9 @@ pub enum AdminCommand {
         #[arg(long)]
         email: String,
     },
+    /// Start signing credentials with a new key; prints its id. Old keys stay published, so
+    /// credentials they signed still verify. Restart the service to use the new key.
+    RotateKey,
     /// Add an organisation; prints its id, alone.
     AddOrganisation {
         /// Its name.
@@ -106,6 +119,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Serve => serve(Config::from_env()?).await,
+        Command::Worker => worker(Config::from_env()?).await,
         Command::Migrate => {
             let config = Config::from_env()?;
             open_database(&config).await?;
@@ -113,6 +127,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Admin(command) => admin(Config::from_env()?, command).await,
+        Command::Demo(args) => crate::demo_command::run(Config::from_env()?, args).await,
     }
 }
 
@@ -152,14 +167,74 @@ async fn serve(config: Config) -> Result<(), CliError> {
         "Peertrack is listening on http://{address} (database: {}); docs at http://{address}/docs",
         config.database.redacted()
     );
+    let keys = open_keys(&config)?;
+    let email_worker = email_worker(&config, db.clone(), clock.clone())?;
+    let stop_worker = email_worker.stop_handle();
+    let worker_task = tokio::spawn(email_worker.run());
     let state = AppState {
         db,
         clock,
+        keys: Arc::new(keys),
+        limits: Arc::new(Default::default()),
         config: Arc::new(config),
     };
-    server::run(acceptor, state, shutdown_signal())
-        .await
-        .map_err(|e| CliError(format!("the server stopped: {e}")))
+    let shutdown = {
+        let stop_worker = stop_worker.clone();
+        async move {
+            shutdown_signal().await;
+            stop_worker.stop();
+        }
+    };
+    let served = server::run(acceptor, state, shutdown).await;
+    stop_worker.stop();
+    finish_worker(worker_task).await;
+    served.map_err(|e| CliError(format!("the server stopped: {e}")))
+}
+
+/// `peertrack worker`: only the email worker, until Ctrl-C or SIGTERM.
+async fn worker(config: Config) -> Result<(), CliError> {
+    let db = open_database(&config).await?;
+    let email_worker = email_worker(&config, db, Arc::new(SystemClock))?;
+    let stop = email_worker.stop_handle();
+    let task = tokio::spawn(email_worker.run());
+    shutdown_signal().await;
+    stop.stop();
+    finish_worker(task).await;
+    Ok(())
+}
+
+/// Waits for the worker to finish the email it is sending (at most the SMTP timeout and a
+/// little more); its other claims were handed back.
+async fn finish_worker(task: tokio::task::JoinHandle<()>) {
+    let grace = peertrack_core::notify::transport::SMTP_TIMEOUT + std::time::Duration::from_secs(5);
+    if tokio::time::timeout(grace, task).await.is_err() {
+        tracing::warn!("the email worker did not stop in time; its claims run out and are retried");
+    }
+}
+
+/// The email worker as configured: SMTP from `PEERTRACK_SMTP_URL`, or `.eml` files in
+/// `PEERTRACK_MAIL_DIR`.
+pub fn email_worker(
+    config: &Config,
+    db: Database,
+    clock: Arc<dyn Clock>,
+) -> Result<DeliveryWorker, CliError> {
+    let transport = MailTransport::new(config.smtp_url.as_deref(), &config.mail_dir)
+        .map_err(|e| CliError(format!("{}: {e}", config::SMTP_URL)))?;
+    let settings = WorkerSettings::new(config.mail_from.clone(), config.public_url.clone());
+    DeliveryWorker::new(db, transport, clock, settings)
+        .map_err(|e| CliError(format!("{}: {e}", config::MAIL_FROM)))
+}
+
+/// Opens the signing keys, creating the first one on first start.
+pub fn open_keys(config: &Config) -> Result<KeyRing, CliError> {
+    KeyRing::open_or_create(&config.key_dir).map_err(|e| {
+        CliError(format!(
+            "{}: cannot use the signing keys in {}: {e}",
+            config::KEY_DIR,
+            config.key_dir.display()
+        ))
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -186,6 +261,14 @@ pub async fn shutdown_signal() {
 }
 
 async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError> {
+    if let AdminCommand::RotateKey = command {
+        let mut keys = open_keys(&config)?;
+        let kid = keys
+            .rotate()
+            .map_err(|e| CliError(format!("{}: {e}", config::KEY_DIR)))?;
+        println!("{kid}");
+        return Ok(());
+    }
     let db = open_database(&config).await?;
     let now = SystemClock.now();
     let stored_now = store::stored(now);
@@ -237,6 +320,7 @@ async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError> {
                     )?;
                     Ok(format!("{count} token(s) revoked"))
                 }
+                AdminCommand::RotateKey => unreachable!("handled before the database is opened"),
                 AdminCommand::AddOrganisation { name } => {
                     if name.trim().is_empty() {
                         return Err(peertrack_core::Error::invalid("--name", "must not be blank"));

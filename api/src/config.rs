@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use peertrack_core::notify::transport::SmtpSettings;
 use peertrack_core::store::DatabaseUrl;
 
 /// Where the database lives. Default: `peertrack.db` in the working directory.
@@ -12,8 +13,12 @@ pub const LISTEN: &str = "PEERTRACK_LISTEN";
 pub const PUBLIC_URL: &str = "PEERTRACK_PUBLIC_URL";
 /// The SMTP server, e.g. `smtp://127.0.0.1:2525`. Unset: emails go to `mail/` as `.eml` files.
 pub const SMTP_URL: &str = "PEERTRACK_SMTP_URL";
+/// Where emails are written as `.eml` files when no SMTP server is set. Default: `mail`.
+pub const MAIL_DIR: &str = "PEERTRACK_MAIL_DIR";
 /// The sender address of emails.
 pub const MAIL_FROM: &str = "PEERTRACK_MAIL_FROM";
+/// The folder holding the Ed25519 keys that sign credentials. Default: `peertrack-keys`.
+pub const KEY_DIR: &str = "PEERTRACK_KEY_DIR";
 
 /// The service's configuration.
 #[derive(Debug, Clone)]
@@ -28,6 +33,10 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of emails.
     pub mail_from: String,
+    /// Where emails are written when there is no SMTP server.
+    pub mail_dir: std::path::PathBuf,
+    /// Where the signing keys live.
+    pub key_dir: std::path::PathBuf,
 }
 
 /// A configuration value that cannot be used, naming its variable.
@@ -80,15 +89,32 @@ impl Config {
                     reason: format!("{url:?} must start with smtp:// or smtps://"),
                 });
             }
+            // The reason names the problem, never the password.
+            SmtpSettings::parse(url).map_err(|e| ConfigError {
+                variable: SMTP_URL,
+                reason: e.to_string(),
+            })?;
         }
         let mail_from =
             set(MAIL_FROM).unwrap_or_else(|| "Peertrack <no-reply@peertrack.localhost>".to_string());
+        if !mail_from.contains('@') {
+            return Err(ConfigError {
+                variable: MAIL_FROM,
+                reason: format!("{mail_from:?} is not an address such as Peertrack <no-reply@example.org>"),
+            });
+        }
+        let mail_dir = set(MAIL_DIR).unwrap_or_else(|| "mail".to_string()).into();
+        let key_dir = set(KEY_DIR)
+            .unwrap_or_else(|| "peertrack-keys".to_string())
+            .into();
         Ok(Config {
+            key_dir,
             database,
             listen,
             public_url,
             smtp_url,
             mail_from,
+            mail_dir,
         })
     }
 }
@@ -114,6 +140,7 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.public_url, "http://127.0.0.1:8080");
         assert!(config.smtp_url.is_none());
+        assert_eq!(config.mail_dir, std::path::PathBuf::from("mail"));
     }
 
     #[test]
@@ -155,6 +182,10 @@ mod tests {
             config(&[(SMTP_URL, "127.0.0.1:25")]).unwrap_err().variable,
             SMTP_URL
         );
+        let error = config(&[(SMTP_URL, "smtp://mailer:hunter2@mail.example.org:port")]).unwrap_err();
+        assert_eq!(error.variable, SMTP_URL);
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+        assert_eq!(config(&[(MAIL_FROM, "nobody")]).unwrap_err().variable, MAIL_FROM);
     }
 
     #[test]

@@ -3,7 +3,10 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod demo_command;
+pub mod field_errors;
 pub mod problem;
+pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod types;

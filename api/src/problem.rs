@@ -101,6 +101,9 @@ pub enum ApiError {
     /// The body is larger than 1 MiB.
     #[oai(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(Json<Problem>),
+    /// The body is not JSON (send `Content-Type: application/json`).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
     /// The request reads fine but breaks a rule; `errors` names each field.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Problem>),
@@ -153,6 +156,7 @@ impl ApiError {
             409 => ApiError::Conflict(body),
             412 => ApiError::PreconditionFailed(body),
             413 => ApiError::PayloadTooLarge(body),
+            415 => ApiError::UnsupportedMediaType(body),
             422 => ApiError::Unprocessable(body),
             429 => ApiError::TooManyRequests(body),
             503 => ApiError::Unavailable(body),
@@ -173,6 +177,7 @@ impl ApiError {
             | ApiError::Conflict(p)
             | ApiError::PreconditionFailed(p)
             | ApiError::PayloadTooLarge(p)
+            | ApiError::UnsupportedMediaType(p)
             | ApiError::Unprocessable(p)
             | ApiError::TooManyRequests(p)
             | ApiError::Internal(p)
@@ -192,6 +197,22 @@ impl From<peertrack_core::Error> for ApiError {
                 "This record changed since you read it. Read it again, then make your change.",
             ),
             E::Invalid { field, message } => ApiError::invalid(field, message),
+            E::NotEligible(unmet) => {
+                let errors = unmet
+                    .into_iter()
+                    .map(|(requirement, explanation)| FieldError {
+                        field: requirement,
+                        message: explanation,
+                    })
+                    .collect::<Vec<_>>();
+                let mut problem = Problem::invalid(StatusCode::UNPROCESSABLE_ENTITY, errors);
+                problem.kind = "https://peertrack.org/problems/requirements-not-met".into();
+                problem.detail = format!(
+                    "Not every requirement is met yet ({} still to go); each is listed in `errors`.",
+                    problem.errors.as_ref().map_or(0, Vec::len)
+                );
+                ApiError::from_problem(problem)
+            }
             E::Unavailable(reason) => {
                 tracing::error!(%reason, "database unavailable");
                 ApiError::status(
@@ -276,7 +297,7 @@ fn plain_parse_message(message: &str) -> String {
         .trim_start_matches("parse request payload error: ")
         .trim_start_matches("parse request error: ");
     if message.contains("unknown field") {
-        return "is not a field of this request; remove it".into();
+        return crate::field_errors::NOT_A_FIELD.into();
     }
     if let Some(at) = message.find("verification failed. ") {
         let rule = &message[at + "verification failed. ".len()..];
@@ -292,14 +313,5 @@ fn plain_parse_message(message: &str) -> String {
 fn plain_rule(rule: &str) -> Option<String> {
     let (name, rest) = rule.split_once('(')?;
     let value = rest.split([',', ')']).next()?.trim();
-    Some(match name {
-        "minLength" => format!("must be at least {value} character(s) long"),
-        "maxLength" => format!("must be at most {value} characters long"),
-        "minimum" => format!("must be at least {value}"),
-        "maximum" => format!("must be at most {value}"),
-        "minItems" => format!("must have at least {value} item(s)"),
-        "maxItems" => format!("must have at most {value} items"),
-        "pattern" => "is not in the expected format".to_string(),
-        _ => return None,
-    })
+    crate::field_errors::rule_message(name, value)
 }

@@ -13,8 +13,11 @@ use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
 
 use crate::config::Config;
-use crate::problem::problem_for_poem_error;
+use crate::field_errors;
+use crate::problem::{problem_for_poem_error, Problem};
+use crate::rate_limit::RateLimiter;
 use crate::routes;
+use peertrack_core::credential::KeyRing;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -28,6 +31,34 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The configuration.
     pub config: Arc<Config>,
+    /// The keys that sign credentials.
+    pub keys: Arc<KeyRing>,
+    /// Per-client limits.
+    pub limits: Arc<Limits>,
+}
+
+/// Per-client limits on guessable look-ups.
+#[derive(Debug)]
+pub struct Limits {
+    /// Unknown verification codes per client address.
+    pub verification_failures: RateLimiter,
+    /// Sign-in links asked for, per email address (so nobody's inbox can be flooded).
+    pub sign_in_links_per_address: RateLimiter,
+    /// Sign-in links asked for, per client address.
+    pub sign_in_links_per_client: RateLimiter,
+    /// Sign-in tokens that did not work, per client address.
+    pub sign_in_failures: RateLimiter,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            verification_failures: RateLimiter::new(30, Duration::from_secs(600)),
+            sign_in_links_per_address: RateLimiter::new(5, Duration::from_secs(900)),
+            sign_in_links_per_client: RateLimiter::new(30, Duration::from_secs(900)),
+            sign_in_failures: RateLimiter::new(30, Duration::from_secs(900)),
+        }
+    }
 }
 
 impl AppState {
@@ -49,15 +80,50 @@ pub fn api_service() -> OpenApiService<routes::Apis, ()> {
 }
 
 /// The OpenAPI document, as `peertrack openapi` prints it and `openapi/openapi.json` holds it.
+///
+/// poem-openapi leaves optional fields out of `required` but does not say they may be `null`,
+/// which is how they are sent; this marks them `nullable` so the document tells the truth.
 pub fn openapi_json() -> String {
-    api_service().spec()
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&api_service().spec()).expect("poem-openapi writes JSON");
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    {
+        for schema in schemas.values_mut() {
+            let required: Vec<String> = schema["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+                continue;
+            };
+            for (name, property) in properties.iter_mut() {
+                if required.contains(name) {
+                    continue;
+                }
+                if property.get("$ref").is_some() {
+                    // In OpenAPI 3.0 `nullable` beside `$ref` is ignored: wrap the reference.
+                    let reference = property.take();
+                    *property = serde_json::json!({ "allOf": [reference], "nullable": true });
+                } else if let Some(object) = property.as_object_mut() {
+                    object.insert("nullable".into(), serde_json::Value::Bool(true));
+                }
+            }
+        }
+    }
+    serde_json::to_string_pretty(&spec).expect("JSON")
 }
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> impl Endpoint {
     let service = api_service();
     let docs = service.swagger_ui();
-    let spec = service.spec_endpoint();
+    let spec = poem::endpoint::make_sync(|_| {
+        poem::Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(openapi_json())
+    });
     Route::new()
         .nest("/docs", docs)
         .at("/openapi.json", spec)
@@ -68,7 +134,8 @@ pub fn app(state: AppState) -> impl Endpoint {
         .data(state)
 }
 
-/// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare a length.
+/// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare a length, and
+/// names the field at fault when a JSON body could not be read.
 async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request) -> poem::Result<Response> {
     let too_large = || poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE);
     let declared = request
@@ -76,37 +143,121 @@ async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request) 
         .get(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    match declared {
-        Some(length) if length > MAX_BODY_BYTES => return Err(too_large()),
-        Some(_) => {}
-        None => {
-            let body = request
-                .take_body()
-                .into_bytes_limit(MAX_BODY_BYTES)
-                .await
-                .map_err(|_| too_large())?;
-            request.set_body(Body::from(body));
-        }
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        // Answer from the declared length alone, before the client sends the body.
+        return Err(too_large());
     }
-    next.call(request).await.map(IntoResponse::into_response)
+    let body = request
+        .take_body()
+        .into_bytes_limit(MAX_BODY_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    // `Bytes` clones share the buffer.
+    let json_body = request
+        .content_type()
+        .is_some_and(field_errors::is_json_media_type)
+        .then(|| body.clone());
+    request.set_body(Body::from(body));
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let result = next.call(request).await.map(IntoResponse::into_response);
+    match json_body {
+        Some(body) => name_fields_at_fault(result, method.as_str(), &path, &body).await,
+        None => result,
+    }
+}
+
+/// When a JSON body was refused with a 400 that names no field, names the fields at fault
+/// (poem-openapi's parse errors lose the path to the value); other answers pass unchanged.
+async fn name_fields_at_fault(
+    result: poem::Result<Response>,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> poem::Result<Response> {
+    let response = match result {
+        Ok(response) if response.status() == StatusCode::BAD_REQUEST => response,
+        Err(error) if error.status() == StatusCode::BAD_REQUEST => problem_response(error),
+        other => return other,
+    };
+    let spec = field_errors::spec();
+    if field_errors::request_schema(spec, method, path).is_none() || !is_problem(&response) {
+        return Ok(response);
+    }
+    let (parts, answer) = response.into_parts();
+    let answer = answer.into_bytes().await.unwrap_or_default();
+    let named: Vec<String> = serde_json::from_slice::<serde_json::Value>(&answer)
+        .ok()
+        .and_then(|problem| problem.get("errors").and_then(|e| e.as_array()).cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.get("field").and_then(|f| f.as_str()).map(str::to_string))
+        .collect();
+    let problem = match serde_json::from_slice::<serde_json::Value>(body) {
+        Err(_) if body.iter().all(u8::is_ascii_whitespace) => Some(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "The request body is empty; send a JSON object.",
+        )),
+        Err(error) => Some(Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("The request body is not valid JSON: {error}."),
+        )),
+        Ok(value) => {
+            let found = field_errors::locate_all(spec, method, path, &value);
+            match found.first() {
+                Some(whole) if whole.field.is_empty() => Some(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("The request body {}.", whole.message),
+                )),
+                // Nothing named yet, or poem-openapi named only the last step of one of these
+                // paths (`person_id` for `records[0].person_id`).
+                Some(_)
+                    if named.is_empty()
+                        || named.iter().all(|n| found.iter().any(|f| leaf(&f.field) == n)) =>
+                {
+                    Some(Problem::invalid(StatusCode::BAD_REQUEST, found))
+                }
+                _ => None,
+            }
+        }
+    };
+    Ok(match problem {
+        // Keep a named answer as it was; rewrite only what names nothing.
+        Some(problem) if problem.errors.is_some() || named.is_empty() => problem_into_response(&problem),
+        _ => Response::from_parts(parts, Body::from(answer)),
+    })
+}
+
+/// `status` for `records[0].status`, `tutor_emails` for `tutor_emails[2]`.
+fn leaf(field: &str) -> &str {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    last.split('[').next().unwrap_or(last)
+}
+
+fn is_problem(response: &Response) -> bool {
+    response
+        .headers()
+        .get(poem::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
+}
+
+fn problem_into_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    serde_json::to_vec(problem)
+        .unwrap_or_default()
+        .with_status(status)
+        .with_content_type("application/problem+json")
+        .into_response()
 }
 
 /// Turns any error into problem details; errors that already carry a problem keep it.
 fn problem_response(error: poem::Error) -> Response {
     let problem = problem_for_poem_error(&error);
     let response = error.into_response();
-    let is_problem = response
-        .headers()
-        .get(poem::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem {
+    if is_problem(&response) {
         return response;
     }
-    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(&problem).unwrap_or_default();
-    body.with_status(status)
-        .with_content_type("application/problem+json")
-        .into_response()
+    problem_into_response(&problem)
 }
 
 /// A server listening on `listen`, for `peertrack serve` and for tests (port 0 picks one).

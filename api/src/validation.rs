@@ -66,6 +66,26 @@ pub fn failure(field: &'static str, message: &'static str) -> ValidationError {
     error
 }
 
+/// The earliest and latest years a date may have: far beyond what training records need, and
+/// well inside what both databases store.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
+/// `validator`-style check that a date is plausible; names `field` when it is not.
+pub fn plausible_date(field: &'static str, date: chrono::NaiveDate) -> Result<(), ValidationError> {
+    use chrono::Datelike;
+    if YEARS.contains(&date.year()) {
+        Ok(())
+    } else {
+        Err(failure(field, "must be a date between the years 1900 and 2199"))
+    }
+}
+
+/// The same check, answered directly as a 422 problem naming `field`.
+pub fn require_plausible_date(field: &'static str, date: chrono::NaiveDate) -> Result<(), ApiError> {
+    plausible_date(field, date)
+        .map_err(|e| ApiError::invalid(field, e.message.map(|m| m.to_string()).unwrap_or_default()))
+}
+
 /// `validator` check: the text is an email address.
 pub fn email_address(text: &Text) -> Result<(), ValidationError> {
     if validator::ValidateEmail::validate_email(&text.trimmed()) {

@@ -20,6 +20,10 @@ pub enum Error {
         /// What is wrong with it, in plain words.
         message: String,
     },
+    /// A learner does not meet a certificate's requirements yet: `(requirement, explanation)`
+    /// for each one unmet.
+    #[error("the requirements are not met yet")]
+    NotEligible(Vec<(String, String)>),
     /// The database could not be reached or refused a connection.
     #[error("the database is not available: {0}")]
     Unavailable(String),

@@ -1,6 +1,9 @@
 //! Peertrack's core: the domain of peer support training and certification, its storage on
 //! SQLite or PostgreSQL, and notifications. No HTTP in here.
 
+pub mod credential;
+pub mod demo;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod notify;

@@ -1,6 +1,9 @@
 //! The end-to-end harness: a real Peertrack server on a real, fresh database, on a free
 //! loopback port, driven over HTTP with a real client.
 
+pub mod mail;
+pub mod scenario;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -31,16 +34,21 @@ pub struct TestServer {
     /// An HTTP client.
     pub http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _key_dir: tempfile::TempDir,
 }
 
 impl TestServer {
     /// Starts a server on a fresh database; `None` when that backend is not configured.
     pub async fn start(backend: Backend) -> Option<TestServer> {
+        Self::start_with_clock(backend, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`TestServer::start`], with the server reading the time from `clock`.
+    pub async fn start_with_clock(backend: Backend, clock: Arc<dyn Clock>) -> Option<TestServer> {
         let database = match backend {
             Backend::Sqlite => TestDatabase::sqlite(),
             Backend::Postgres => TestDatabase::postgres()?,
         };
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let now = clock.now();
         let admin_token = database
             .db
@@ -53,6 +61,7 @@ impl TestServer {
             })
             .await
             .expect("seed the test database");
+        let key_dir = tempfile::tempdir().expect("a folder for signing keys");
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let (acceptor, address) = server::bind(listen).await.expect("bind a loopback port");
         let config = Config::from_lookup(|name| match name {
@@ -60,9 +69,13 @@ impl TestServer {
             _ => None,
         })
         .expect("test configuration");
+        let keys = peertrack_core::credential::KeyRing::open_or_create(&key_dir.path().join("keys"))
+            .expect("signing keys for the test server");
         let state = AppState {
             db: database.db.clone(),
             clock,
+            keys: Arc::new(keys),
+            limits: Arc::new(Default::default()),
             config: Arc::new(config),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -75,6 +88,7 @@ impl TestServer {
             admin_token,
             http: reqwest::Client::new(),
             stop: Some(stop),
+            _key_dir: key_dir,
         })
     }
 

@@ -3,131 +3,98 @@
 //! assessments, add a placement, log and verify supervision, and read progress.
 
 use chrono::{Duration, Utc};
-use peertrack_core::store::{self, people};
+use peertrack_core::store;
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{json, Value};
-
-/// A bearer token for the person with this email (issued as `peertrack admin token` would).
-async fn token_for(server: &TestServer, email: &str) -> String {
-    let email = email.to_string();
-    server
-        .database
-        .db
-        .write_async(move |conn| {
-            let person = people::by_email(conn, &email)?.expect("the person exists");
-            peertrack_api::auth::issue_token(conn, &person.id, 1, Utc::now())
-        })
-        .await
-        .unwrap()
-}
-
-async fn call(
-    server: &TestServer,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = server.http.request(method, server.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
 
 async fn a_tutors_term(server: &TestServer) {
     let admin = server.admin_token.clone();
-    let (status, organisation) = call(
-        server,
-        &admin,
-        Method::POST,
-        "/v1/organisations",
-        Some(json!({"name": "Making Recovery Real"})),
-    )
-    .await;
+    let (status, organisation) = server
+        .call(
+            &admin,
+            Method::POST,
+            "/v1/organisations",
+            Some(json!({"name": "Making Recovery Real"})),
+        )
+        .await;
     assert_eq!(status, 201);
-    let host = call(
-        server,
-        &admin,
-        Method::POST,
-        "/v1/organisations",
-        Some(json!({"name": "Penumbra"})),
-    )
-    .await
-    .1;
+    let host = server
+        .call(
+            &admin,
+            Method::POST,
+            "/v1/organisations",
+            Some(json!({"name": "Penumbra"})),
+        )
+        .await
+        .1;
 
     let today = Utc::now().date_naive();
-    let (status, cohort) = call(
-        server,
-        &admin,
-        Method::POST,
-        "/v1/cohorts",
-        Some(json!({
-            "programme_code": "P2P",
-            "organisation_id": organisation["id"],
-            "name": "Dundee autumn",
-            "starts_on": today - Duration::days(60),
-            "ends_on": today + Duration::days(30),
-            "tutor_emails": ["tam@example.org"],
-        })),
-    )
-    .await;
+    let (status, cohort) = server
+        .call(
+            &admin,
+            Method::POST,
+            "/v1/cohorts",
+            Some(json!({
+                "programme_code": "P2P",
+                "organisation_id": organisation["id"],
+                "name": "Dundee autumn",
+                "starts_on": today - Duration::days(60),
+                "ends_on": today + Duration::days(30),
+                "tutor_emails": ["tam@example.org"],
+            })),
+        )
+        .await;
     assert_eq!(status, 201, "{cohort}");
     assert_eq!(cohort["programme_code"], "P2P");
     let cohort_id = cohort["id"].as_str().unwrap().to_string();
-    let tutor = token_for(server, "tam@example.org").await;
+    let tutor = server.token_for("tam@example.org").await;
 
     // Five sessions, each a week apart, already held.
     let mut sessions = Vec::new();
     for week in 0..5 {
         let start = Utc::now() - Duration::days(35 - 7 * week);
-        let (status, session) = call(
-            server,
-            &tutor,
-            Method::POST,
-            &format!("/v1/cohorts/{cohort_id}/sessions"),
-            Some(json!({
-                "title": format!("Week {}", week + 1),
-                "module_code": "M1",
-                "starts_at": start.to_rfc3339(),
-                "ends_at": (start + Duration::hours(3)).to_rfc3339(),
-            })),
-        )
-        .await;
+        let (status, session) = server
+            .call(
+                &tutor,
+                Method::POST,
+                &format!("/v1/cohorts/{cohort_id}/sessions"),
+                Some(json!({
+                    "title": format!("Week {}", week + 1),
+                    "module_code": "M1",
+                    "starts_at": start.to_rfc3339(),
+                    "ends_at": (start + Duration::hours(3)).to_rfc3339(),
+                })),
+            )
+            .await;
         assert_eq!(status, 201, "{session}");
         sessions.push(session["id"].as_str().unwrap().to_string());
     }
-    let listed = call(
-        server,
-        &tutor,
-        Method::GET,
-        &format!("/v1/cohorts/{cohort_id}/sessions?limit=2"),
-        None,
-    )
-    .await
-    .1;
+    let listed = server
+        .call(
+            &tutor,
+            Method::GET,
+            &format!("/v1/cohorts/{cohort_id}/sessions?limit=2"),
+            None,
+        )
+        .await
+        .1;
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
     let next = listed["next_cursor"].as_str().expect("more sessions follow");
-    let rest = call(
-        server,
-        &tutor,
-        Method::GET,
-        &format!("/v1/cohorts/{cohort_id}/sessions?limit=10&cursor={next}"),
-        None,
-    )
-    .await
-    .1;
+    let rest = server
+        .call(
+            &tutor,
+            Method::GET,
+            &format!("/v1/cohorts/{cohort_id}/sessions?limit=10&cursor={next}"),
+            None,
+        )
+        .await
+        .1;
     assert_eq!(rest["items"].as_array().unwrap().len(), 3);
     assert_eq!(rest["items"][0]["title"], "Week 3");
 
     // Rowan joins from the start; Kit joins before week 4 from a paper register.
-    let (status, rowan) = call(
-        server,
-        &tutor,
+    let (status, rowan) = server.call(&tutor,
         Method::POST,
         &format!("/v1/cohorts/{cohort_id}/enrolments"),
         Some(json!({"email": "Rowan@Example.org", "name": "Rowan Learner", "enrolled_on": today - Duration::days(60)})),
@@ -137,24 +104,24 @@ async fn a_tutors_term(server: &TestServer) {
     assert_eq!(rowan["status"], "active");
     let rowan_id = rowan["person_id"].as_str().unwrap().to_string();
     let kit_joined = (Utc::now() - Duration::days(14)).date_naive() - Duration::days(1);
-    let kit = call(
-        server,
-        &tutor,
-        Method::POST,
-        &format!("/v1/cohorts/{cohort_id}/enrolments"),
-        Some(json!({"email": "kit@example.org", "name": "Kit Learner", "enrolled_on": kit_joined})),
-    )
-    .await
-    .1;
+    let kit = server
+        .call(
+            &tutor,
+            Method::POST,
+            &format!("/v1/cohorts/{cohort_id}/enrolments"),
+            Some(json!({"email": "kit@example.org", "name": "Kit Learner", "enrolled_on": kit_joined})),
+        )
+        .await
+        .1;
     let kit_id = kit["person_id"].as_str().unwrap().to_string();
-    let (status, _) = call(
-        server,
-        &tutor,
-        Method::POST,
-        &format!("/v1/cohorts/{cohort_id}/enrolments"),
-        Some(json!({"email": "rowan@example.org", "name": "Rowan again"})),
-    )
-    .await;
+    let (status, _) = server
+        .call(
+            &tutor,
+            Method::POST,
+            &format!("/v1/cohorts/{cohort_id}/enrolments"),
+            Some(json!({"email": "rowan@example.org", "name": "Rowan again"})),
+        )
+        .await;
     assert_eq!(status, 409, "enrolling twice is a conflict");
 
     // Registers: Rowan present, late, present, excused, absent; Kit (from week 4) present twice.
@@ -215,20 +182,21 @@ async fn a_tutors_term(server: &TestServer) {
         .unwrap();
     assert_eq!(stale.status(), 412);
     assert_eq!(stale.headers()["content-type"], "application/problem+json");
-    let after = call(
-        server,
-        &tutor,
-        Method::GET,
-        &format!("/v1/sessions/{}/attendance", sessions[4]),
-        None,
-    )
-    .await
-    .1;
+    let after = server
+        .call(
+            &tutor,
+            Method::GET,
+            &format!("/v1/sessions/{}/attendance", sessions[4]),
+            None,
+        )
+        .await
+        .1;
     assert_eq!(after["version"], 2, "the stale write changed nothing");
     assert_eq!(after["records"].as_array().unwrap().len(), 2);
 
     // Assessments: Rowan achieves every core module; Kit two of them.
-    let programme = call(server, &tutor, Method::GET, "/v1/programmes/P2P", None)
+    let programme = server
+        .call(&tutor, Method::GET, "/v1/programmes/P2P", None)
         .await
         .1;
     let core: Vec<String> = programme["modules"]
@@ -239,37 +207,37 @@ async fn a_tutors_term(server: &TestServer) {
         .map(|m| m["code"].as_str().unwrap().to_string())
         .collect();
     for module in &core {
-        let (status, assessment) = call(
-            server,
-            &tutor,
-            Method::PUT,
-            &format!("/v1/cohorts/{cohort_id}/assessments/{rowan_id}/{module}"),
-            Some(json!({"outcome": "achieved", "note": "Thoughtful and warm."})),
-        )
-        .await;
+        let (status, assessment) = server
+            .call(
+                &tutor,
+                Method::PUT,
+                &format!("/v1/cohorts/{cohort_id}/assessments/{rowan_id}/{module}"),
+                Some(json!({"outcome": "achieved", "note": "Thoughtful and warm."})),
+            )
+            .await;
         assert_eq!(status, 200, "{assessment}");
     }
     for module in &core[..2] {
-        call(
-            server,
-            &tutor,
-            Method::PUT,
-            &format!("/v1/cohorts/{cohort_id}/assessments/{kit_id}/{module}"),
-            Some(json!({"outcome": "achieved"})),
-        )
-        .await;
+        server
+            .call(
+                &tutor,
+                Method::PUT,
+                &format!("/v1/cohorts/{cohort_id}/assessments/{kit_id}/{module}"),
+                Some(json!({"outcome": "achieved"})),
+            )
+            .await;
     }
 
     // Before supervision: Rowan has everything but supervision.
-    let eligibility = call(
-        server,
-        &tutor,
-        Method::GET,
-        &format!("/v1/people/{rowan_id}/eligibility?programme=P2P"),
-        None,
-    )
-    .await
-    .1;
+    let eligibility = server
+        .call(
+            &tutor,
+            Method::GET,
+            &format!("/v1/people/{rowan_id}/eligibility?programme=P2P"),
+            None,
+        )
+        .await
+        .1;
     assert_eq!(eligibility["eligible"], false);
     let supervision = eligibility["requirements"]
         .as_array()
@@ -283,9 +251,7 @@ async fn a_tutors_term(server: &TestServer) {
         .contains("6 more verified supervision sessions are needed"));
 
     // A placement at Penumbra with Sam supervising.
-    let (status, placement) = call(
-        server,
-        &tutor,
+    let (status, placement) = server.call(&tutor,
         Method::POST,
         "/v1/placements",
         Some(json!({"person_id": rowan_id, "organisation_id": host["id"], "supervisor_email": "sam@example.org", "starts_on": today - Duration::days(42)})),
@@ -293,15 +259,13 @@ async fn a_tutors_term(server: &TestServer) {
     .await;
     assert_eq!(status, 201, "{placement}");
     let placement_id = placement["id"].as_str().unwrap().to_string();
-    let supervisor = token_for(server, "sam@example.org").await;
-    let learner = token_for(server, "rowan@example.org").await;
+    let supervisor = server.token_for("sam@example.org").await;
+    let learner = server.token_for("rowan@example.org").await;
 
     // Rowan logs two sessions (unverified until Sam verifies); Sam logs four (verified at once).
     let mut logged = Vec::new();
     for week in 0..2 {
-        let (status, session) = call(
-            server,
-            &learner,
+        let (status, session) = server.call(&learner,
             Method::POST,
             &format!("/v1/placements/{placement_id}/supervision"),
             Some(json!({"occurred_on": today - Duration::days(40 - 7 * week), "duration_minutes": 60, "format": "group", "notes": "Talked about boundaries"})),
@@ -312,9 +276,7 @@ async fn a_tutors_term(server: &TestServer) {
         logged.push(session["id"].as_str().unwrap().to_string());
     }
     for week in 2..6 {
-        let (_, session) = call(
-            server,
-            &supervisor,
+        let (_, session) = server.call(&supervisor,
             Method::POST,
             &format!("/v1/placements/{placement_id}/supervision"),
             Some(json!({"occurred_on": today - Duration::days(40 - 7 * week), "duration_minutes": 45, "format": "individual"})),
@@ -322,15 +284,15 @@ async fn a_tutors_term(server: &TestServer) {
         .await;
         assert_eq!(session["verified"], true);
     }
-    let progress = call(
-        server,
-        &tutor,
-        Method::GET,
-        &format!("/v1/cohorts/{cohort_id}/progress"),
-        None,
-    )
-    .await
-    .1;
+    let progress = server
+        .call(
+            &tutor,
+            Method::GET,
+            &format!("/v1/cohorts/{cohort_id}/progress"),
+            None,
+        )
+        .await
+        .1;
     let rowan_row = progress["items"]
         .as_array()
         .unwrap()
@@ -345,28 +307,28 @@ async fn a_tutors_term(server: &TestServer) {
     assert_eq!(rowan_row["eligible"], false);
 
     for id in &logged {
-        let (status, verified) = call(
-            server,
-            &supervisor,
-            Method::POST,
-            &format!("/v1/supervision/{id}/verify"),
-            None,
-        )
-        .await;
+        let (status, verified) = server
+            .call(
+                &supervisor,
+                Method::POST,
+                &format!("/v1/supervision/{id}/verify"),
+                None,
+            )
+            .await;
         assert_eq!(status, 200);
         assert_eq!(verified["verified"], true);
     }
 
     // Progress at the end of term.
-    let progress = call(
-        server,
-        &tutor,
-        Method::GET,
-        &format!("/v1/cohorts/{cohort_id}/progress"),
-        None,
-    )
-    .await
-    .1;
+    let progress = server
+        .call(
+            &tutor,
+            Method::GET,
+            &format!("/v1/cohorts/{cohort_id}/progress"),
+            None,
+        )
+        .await
+        .1;
     let rows = progress["items"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     let rowan_row = rows.iter().find(|r| r["person_id"] == rowan_id.as_str()).unwrap();
@@ -390,41 +352,41 @@ async fn a_tutors_term(server: &TestServer) {
         .collect();
     assert_eq!(unmet, ["core_modules", "supervision_sessions"]);
 
-    let eligibility = call(
-        server,
-        &learner,
-        Method::GET,
-        &format!("/v1/people/{rowan_id}/eligibility?programme=P2P"),
-        None,
-    )
-    .await
-    .1;
+    let eligibility = server
+        .call(
+            &learner,
+            Method::GET,
+            &format!("/v1/people/{rowan_id}/eligibility?programme=P2P"),
+            None,
+        )
+        .await
+        .1;
     assert_eq!(eligibility["eligible"], true, "{eligibility}");
 
     // Notes stay between learner and supervisor.
-    let seen_by_tutor = call(
-        server,
-        &tutor,
-        Method::GET,
-        &format!("/v1/placements/{placement_id}/supervision"),
-        None,
-    )
-    .await
-    .1;
+    let seen_by_tutor = server
+        .call(
+            &tutor,
+            Method::GET,
+            &format!("/v1/placements/{placement_id}/supervision"),
+            None,
+        )
+        .await
+        .1;
     assert!(seen_by_tutor["items"]
         .as_array()
         .unwrap()
         .iter()
         .all(|s| s["notes"].is_null()));
-    let seen_by_learner = call(
-        server,
-        &learner,
-        Method::GET,
-        &format!("/v1/placements/{placement_id}/supervision"),
-        None,
-    )
-    .await
-    .1;
+    let seen_by_learner = server
+        .call(
+            &learner,
+            Method::GET,
+            &format!("/v1/placements/{placement_id}/supervision"),
+            None,
+        )
+        .await
+        .1;
     assert!(seen_by_learner["items"]
         .as_array()
         .unwrap()
@@ -432,15 +394,15 @@ async fn a_tutors_term(server: &TestServer) {
         .any(|s| s["notes"] == "Talked about boundaries"));
 
     // The audit trail has every change, and the outbox the enrolment emails.
-    let trail = call(
-        server,
-        &admin,
-        Method::GET,
-        &format!("/v1/audit-events?entity_kind=session&entity_id={}", sessions[4]),
-        None,
-    )
-    .await
-    .1;
+    let trail = server
+        .call(
+            &admin,
+            Method::GET,
+            &format!("/v1/audit-events?entity_kind=session&entity_id={}", sessions[4]),
+            None,
+        )
+        .await
+        .1;
     let actions: Vec<&str> = trail["items"]
         .as_array()
         .unwrap()

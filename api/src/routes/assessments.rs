@@ -117,9 +117,9 @@ impl AssessmentsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
-        person_id: Path<String>,
-        module_code: Path<String>,
+        id: Path<Text>,
+        person_id: Path<Text>,
+        module_code: Path<Text>,
         /// The `ETag` of the assessment you read.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
@@ -168,9 +168,9 @@ impl AssessmentsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
-        person_id: Path<String>,
-        module_code: Path<String>,
+        id: Path<Text>,
+        person_id: Path<Text>,
+        module_code: Path<Text>,
     ) -> Result<AssessmentResponse, ApiError> {
         let caller = auth.0;
         let assessment = state
@@ -180,7 +180,7 @@ impl AssessmentsApi {
                     Ok(role) => role,
                     Err(denied) => return Ok(Err(denied)),
                 };
-                if role == crate::auth::CohortRole::Learner && caller.person_id != person_id.0 {
+                if role == crate::auth::CohortRole::Learner && caller.person_id != *person_id.0 {
                     return Ok(Err(ApiError::not_found("Assessment")));
                 }
                 Ok(records::assessment(conn, &id.0, &person_id.0, &module_code.0)?

@@ -121,6 +121,14 @@ fn register_view(session_id: String, register: records::Register) -> RegisterRes
     )
 }
 
+/// A session in a cohort the caller may not know of reads exactly like a missing session.
+fn hidden_as_session(denied: ApiError) -> ApiError {
+    match denied {
+        ApiError::NotFound(_) => ApiError::not_found("Session"),
+        other => other,
+    }
+}
+
 /// Attendance operations.
 pub struct AttendanceApi;
 
@@ -137,7 +145,7 @@ impl AttendanceApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
         /// The `ETag` of the register you read, e.g. `"3"`.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
@@ -157,7 +165,7 @@ impl AttendanceApi {
             .collect();
         let caller = auth.0;
         let now = store::stored(state.now());
-        let session_id = id.0;
+        let session_id = String::from(id.0);
         let register = state
             .db
             .write_async({
@@ -165,7 +173,7 @@ impl AttendanceApi {
                 move |conn| {
                     let session = cohorts::session(conn, &session_id)?;
                     if let Err(denied) = caller.require_cohort_staff(conn, &session.cohort_id) {
-                        return Ok(Err(denied));
+                        return Ok(Err(hidden_as_session(denied)));
                     }
                     let actor = Actor::Person(caller.person_id.clone());
                     Ok(Ok(service::take_register(
@@ -191,10 +199,10 @@ impl AttendanceApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
     ) -> Result<RegisterResponse, ApiError> {
         let caller = auth.0;
-        let session_id = id.0;
+        let session_id = String::from(id.0);
         let register = state
             .db
             .read_async({
@@ -202,7 +210,7 @@ impl AttendanceApi {
                 move |conn| {
                     let session = cohorts::session(conn, &session_id)?;
                     if let Err(denied) = caller.require_cohort_staff(conn, &session.cohort_id) {
-                        return Ok(Err(denied));
+                        return Ok(Err(hidden_as_session(denied)));
                     }
                     Ok(Ok(records::register(conn, &session_id)?))
                 }

@@ -11,6 +11,7 @@ use super::{paging, Tag};
 use crate::auth::PersonToken;
 use crate::problem::ApiError;
 use crate::server::AppState;
+use crate::types::Text;
 
 /// A recorded change.
 #[derive(Debug, Object)]
@@ -59,10 +60,10 @@ impl AuditApi {
         auth: PersonToken,
         /// The kind of thing, e.g. `session`, `cohort`, `assessment`.
         #[oai(validator(max_length = 50))]
-        entity_kind: Query<Option<String>>,
+        entity_kind: Query<Option<Text>>,
         /// Its id.
         #[oai(validator(max_length = 64))]
-        entity_id: Query<Option<String>>,
+        entity_id: Query<Option<Text>>,
         /// Items per page, 1 to 500 (default 50).
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<u32>>,
@@ -72,14 +73,11 @@ impl AuditApi {
         auth.0.require_admin()?;
         let limit = paging::limit(limit.0);
         let after = match paging::decode_cursor(cursor.0.as_deref())? {
-            Some(text) => Some(
-                text.parse::<i64>()
-                    .map_err(|_| ApiError::invalid("cursor", "is not a cursor from this list"))?,
-            ),
+            Some(text) => Some(text.parse::<i64>().map_err(|_| paging::bad_cursor())?),
             None => None,
         };
         let entity = match (entity_kind.0, entity_id.0) {
-            (Some(kind), Some(id)) => Some((kind, id)),
+            (Some(kind), Some(id)) => Some((String::from(kind), String::from(id))),
             (None, None) => None,
             _ => {
                 return Err(ApiError::invalid(

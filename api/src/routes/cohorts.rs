@@ -15,7 +15,7 @@ use crate::auth::PersonToken;
 use crate::problem::ApiError;
 use crate::server::AppState;
 use crate::types::Text;
-use crate::validation::{self, email_address, email_addresses, failure, not_blank};
+use crate::validation::{self, email_address, email_addresses, failure, not_blank, plausible_date};
 
 /// A new cohort.
 #[derive(Debug, Object, Validate)]
@@ -43,6 +43,8 @@ pub struct NewCohort {
 }
 
 fn cohort_dates_in_order(cohort: &NewCohort) -> Result<(), validator::ValidationError> {
+    plausible_date("starts_on", cohort.starts_on)?;
+    plausible_date("ends_on", cohort.ends_on)?;
     if cohort.ends_on < cohort.starts_on {
         return Err(failure("ends_on", "must be on or after starts_on"));
     }
@@ -107,6 +109,8 @@ pub struct NewSession {
 }
 
 fn session_times_in_order(session: &NewSession) -> Result<(), validator::ValidationError> {
+    plausible_date("starts_at", session.starts_at.date_naive())?;
+    plausible_date("ends_at", session.ends_at.date_naive())?;
     if session.ends_at <= session.starts_at {
         return Err(failure("ends_at", "must be after starts_at"));
     }
@@ -375,7 +379,7 @@ impl CohortsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
     ) -> Result<Json<Cohort>, ApiError> {
         let caller = auth.0;
         let cohort = state
@@ -401,7 +405,7 @@ impl CohortsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
         body: Json<NewSession>,
     ) -> Result<SessionCreated, ApiError> {
         validation::check(&body.0)?;
@@ -435,7 +439,7 @@ impl CohortsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
         /// Items per page, 1 to 500 (default 50).
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<u32>>,
@@ -476,13 +480,14 @@ impl CohortsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
         body: Json<NewEnrolment>,
     ) -> Result<EnrolmentCreated, ApiError> {
         validation::check(&body.0)?;
         let caller = auth.0;
         let now = state.now();
         let enrolled_on = body.0.enrolled_on.unwrap_or_else(|| now.date_naive());
+        validation::require_plausible_date("enrolled_on", enrolled_on)?;
         let email = body.0.email.trimmed().to_string();
         let name = body.0.name.trimmed().to_string();
         let (enrolment, person) = state
@@ -526,7 +531,7 @@ impl CohortsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
         /// Items per page, 1 to 500 (default 50).
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<u32>>,
@@ -569,7 +574,7 @@ impl CohortsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
         /// Items per page, 1 to 500 (default 50).
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<u32>>,
@@ -627,9 +632,7 @@ fn progress_row(person: &people::Person, p: &progress::LearnerProgress) -> Progr
 fn offset(position: Option<String>) -> Result<usize, ApiError> {
     match position {
         None => Ok(0),
-        Some(text) => text
-            .parse()
-            .map_err(|_| ApiError::invalid("cursor", "is not a cursor from this list")),
+        Some(text) => text.parse().map_err(|_| paging::bad_cursor()),
     }
 }
 
@@ -637,13 +640,14 @@ fn offset_page<T>(rows: Vec<T>, skip: usize, limit: i64) -> (Vec<T>, Option<Stri
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let total = rows.len();
     let page: Vec<T> = rows.into_iter().skip(skip).take(limit).collect();
-    let next = (skip + limit < total).then(|| paging::encode_cursor(&(skip + limit).to_string()));
+    // A cursor names any position, however far past the end.
+    let end = skip.saturating_add(limit);
+    let next = (end < total).then(|| paging::encode_cursor(&end.to_string()));
     (page, next)
 }
 
 fn session_position(position: &str) -> Result<(chrono::NaiveDateTime, String), ApiError> {
-    let bad = || ApiError::invalid("cursor", "is not a cursor from this list");
-    let (at, id) = position.split_once('|').ok_or_else(bad)?;
-    let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?;
+    let (at, id) = position.split_once('|').ok_or_else(paging::bad_cursor)?;
+    let at = DateTime::parse_from_rfc3339(at).map_err(|_| paging::bad_cursor())?;
     Ok((at.naive_utc(), id.to_string()))
 }

@@ -4,13 +4,21 @@
 pub mod assessments;
 pub mod attendance;
 pub mod audit;
+pub mod certificates;
 pub mod cohorts;
 pub mod health;
+pub mod me;
 pub mod organisations;
+pub mod outbox;
 pub mod paging;
 pub mod people;
 pub mod placements;
+pub mod preferences;
 pub mod programmes;
+pub mod register;
+pub mod sign_in;
+pub mod sign_in_page;
+pub mod verify;
 
 use poem_openapi::Tags;
 
@@ -35,10 +43,24 @@ pub enum Tag {
     People,
     /// Who changed what, and when.
     Audit,
+    /// Certificates: issue, download, revoke, renew.
+    Certificates,
+    /// Public checks of certificates, and the keys that sign credentials.
+    Verification,
+    /// A person's own records.
+    Me,
+    /// Signing in by email link.
+    SignIn,
+    /// Emails queued, sent and failed, for administrators.
+    Outbox,
+    /// The register of qualified peer supporters, for partner organisations.
+    Register,
+    /// Sharing qualification status with organisations.
+    Consents,
 }
 
-/// Every group of operations.
-pub type Apis = (
+/// The operations that record training and certify it.
+pub type TrainingApis = (
     health::HealthApi,
     programmes::ProgrammesApi,
     organisations::OrganisationsApi,
@@ -48,19 +70,46 @@ pub type Apis = (
     placements::PlacementsApi,
     people::PeopleApi,
     audit::AuditApi,
+    certificates::CertificatesApi,
+    verify::VerifyApi,
 );
+
+/// The operations for people's own records, signing in, email, and partners.
+pub type PeopleApis = (
+    me::MeApi,
+    preferences::PreferencesApi,
+    sign_in::SignInApi,
+    sign_in_page::SignInPageApi,
+    outbox::OutboxApi,
+    register::RegisterApi,
+);
+
+/// Every group of operations (poem-openapi takes tuples of at most 16, hence two).
+pub type Apis = (TrainingApis, PeopleApis);
 
 /// Every group of operations, as one value.
 pub fn apis() -> Apis {
     (
-        health::HealthApi,
-        programmes::ProgrammesApi,
-        organisations::OrganisationsApi,
-        cohorts::CohortsApi,
-        attendance::AttendanceApi,
-        assessments::AssessmentsApi,
-        placements::PlacementsApi,
-        people::PeopleApi,
-        audit::AuditApi,
+        (
+            health::HealthApi,
+            programmes::ProgrammesApi,
+            organisations::OrganisationsApi,
+            cohorts::CohortsApi,
+            attendance::AttendanceApi,
+            assessments::AssessmentsApi,
+            placements::PlacementsApi,
+            people::PeopleApi,
+            audit::AuditApi,
+            certificates::CertificatesApi,
+            verify::VerifyApi,
+        ),
+        (
+            me::MeApi,
+            preferences::PreferencesApi,
+            sign_in::SignInApi,
+            sign_in_page::SignInPageApi,
+            outbox::OutboxApi,
+            register::RegisterApi,
+        ),
     )
 }

@@ -11,6 +11,7 @@ use super::Tag;
 use crate::auth::PersonToken;
 use crate::problem::ApiError;
 use crate::server::AppState;
+use crate::types::Text;
 
 /// A new organisation.
 #[derive(Debug, Object)]
@@ -18,7 +19,7 @@ use crate::server::AppState;
 pub struct NewOrganisation {
     /// Its name, e.g. "Penumbra" (unique).
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub name: String,
+    pub name: Text,
 }
 
 /// An organisation.
@@ -64,7 +65,7 @@ impl OrganisationsApi {
         body: Json<NewOrganisation>,
     ) -> Result<Created, ApiError> {
         auth.0.require_admin()?;
-        let name = body.0.name.trim().to_string();
+        let name = body.0.name.trimmed().to_string();
         if name.is_empty() {
             return Err(ApiError::invalid("name", "must not be blank"));
         }

@@ -26,16 +26,26 @@ pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
         .decode(cursor.as_bytes())
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
+        // PostgreSQL cannot compare text holding NUL; no cursor of ours holds one.
+        .filter(|position| !position.contains('\0'))
         .map(Some)
-        .ok_or_else(|| {
-            ApiError::from_problem(crate::problem::Problem::invalid(
-                poem::http::StatusCode::BAD_REQUEST,
-                vec![crate::problem::FieldError {
-                    field: "cursor".into(),
-                    message: "is not a cursor from this list; start again without it".into(),
-                }],
-            ))
-        })
+        .ok_or_else(bad_cursor)
+}
+
+/// The answer to a cursor this list did not make, however it was found out: 400 naming `cursor`.
+pub fn bad_cursor() -> ApiError {
+    bad_cursor_in("cursor")
+}
+
+/// The 400 for a cursor-like parameter `field` that this service did not hand out.
+pub fn bad_cursor_in(field: &str) -> ApiError {
+    ApiError::from_problem(crate::problem::Problem::invalid(
+        poem::http::StatusCode::BAD_REQUEST,
+        vec![crate::problem::FieldError {
+            field: field.into(),
+            message: "is not a cursor from this list; start again without it".into(),
+        }],
+    ))
 }
 
 /// Splits one extra fetched item off: returns the page and, if more follow, the next cursor.

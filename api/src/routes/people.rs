@@ -1,7 +1,7 @@
 //! `GET /v1/people/{id}/eligibility`: what a learner has done and what is still missing.
 
 use peertrack_core::service::progress;
-use peertrack_core::store::{cohorts, people};
+use peertrack_core::store::{cohorts, people, placements};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -11,6 +11,7 @@ use super::Tag;
 use crate::auth::PersonToken;
 use crate::problem::ApiError;
 use crate::server::AppState;
+use crate::types::Text;
 
 /// One requirement of the certificate.
 #[derive(Debug, Object)]
@@ -25,6 +26,18 @@ pub struct Requirement {
     pub met: bool,
     /// In plain words: what is done, or what is still missing.
     pub explanation: String,
+}
+
+impl From<peertrack_core::domain::Requirement> for Requirement {
+    fn from(r: peertrack_core::domain::Requirement) -> Self {
+        Requirement {
+            requirement: r.kind.code(),
+            required: r.required,
+            actual: r.actual,
+            met: r.met,
+            explanation: r.explanation,
+        }
+    }
 }
 
 /// Whether a person may be certified for a programme, requirement by requirement.
@@ -57,15 +70,15 @@ impl PeopleApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
         /// The programme's code, e.g. `P2P`.
         #[oai(validator(min_length = 1, max_length = 50))]
-        programme: Query<String>,
+        programme: Query<Text>,
     ) -> Result<Json<Eligibility>, ApiError> {
         let caller = auth.0;
         let now = state.now();
-        let programme_code = programme.0;
-        let person_id = id.0;
+        let programme_code = String::from(programme.0);
+        let person_id = String::from(id.0);
         let answer = state
             .db
             .read_async({
@@ -76,6 +89,13 @@ impl PeopleApi {
                             || caller.person_id == person_id
                             || cohorts::tutors_learner(conn, &caller.person_id, &person_id)?);
                     if !allowed {
+                        // Their supervisor knows them (the placement names them), so may hear
+                        // that this is not theirs to read; to anyone else they do not exist.
+                        if placements::supervises(conn, &caller.person_id, &person_id)? {
+                            return Ok(Err(ApiError::forbidden(
+                                "Only the person, their tutors or an administrator can read their eligibility.",
+                            )));
+                        }
                         return Ok(Err(ApiError::not_found("Person")));
                     }
                     match progress::eligibility_for(conn, &person_id, &programme_code, now) {
@@ -97,13 +117,7 @@ impl PeopleApi {
                 .eligibility
                 .requirements
                 .into_iter()
-                .map(|r| Requirement {
-                    requirement: r.kind.code(),
-                    required: r.required,
-                    actual: r.actual,
-                    met: r.met,
-                    explanation: r.explanation,
-                })
+                .map(Requirement::from)
                 .collect(),
         }))
     }

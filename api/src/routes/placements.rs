@@ -16,7 +16,7 @@ use crate::auth::{Caller, PersonToken};
 use crate::problem::ApiError;
 use crate::server::AppState;
 use crate::types::Text;
-use crate::validation::{self, email_address, failure};
+use crate::validation::{self, email_address, failure, plausible_date};
 
 /// A new placement.
 #[derive(Debug, Object, Validate)]
@@ -40,6 +40,10 @@ pub struct NewPlacement {
 }
 
 fn placement_dates_in_order(p: &NewPlacement) -> Result<(), validator::ValidationError> {
+    plausible_date("starts_on", p.starts_on)?;
+    if let Some(end) = p.ends_on {
+        plausible_date("ends_on", end)?;
+    }
     if p.ends_on.is_some_and(|end| end < p.starts_on) {
         return Err(failure("ends_on", "must be on or after starts_on"));
     }
@@ -230,15 +234,12 @@ impl PlacementsApi {
             .db
             .write_async(move |conn| {
                 if !caller.is_admin {
+                    // One answer whether or not the person exists, so that it tells nobody
+                    // who is a learner.
                     if !cohorts::tutors_learner(conn, &caller.person_id, &input.person_id)? {
-                        let tutors_any = cohorts::tutored_by(conn, &caller.person_id)?;
-                        return Ok(Err(if tutors_any {
-                            ApiError::invalid("person_id", "is not a learner in a cohort you tutor")
-                        } else {
-                            ApiError::forbidden(
-                                "Only an administrator or the learner's tutor can add a placement.",
-                            )
-                        }));
+                        return Ok(Err(ApiError::forbidden(
+                            "Only an administrator or the learner's tutor can add a placement.",
+                        )));
                     }
                 } else if people::get(conn, &input.person_id).is_err() {
                     return Ok(Err(ApiError::invalid(
@@ -262,7 +263,7 @@ impl PlacementsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
     ) -> Result<Json<Placement>, ApiError> {
         let caller = auth.0;
         let placement = state
@@ -288,7 +289,7 @@ impl PlacementsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
         body: Json<NewSupervision>,
     ) -> Result<SupervisionCreated, ApiError> {
         let caller = auth.0;
@@ -336,7 +337,7 @@ impl PlacementsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
     ) -> Result<Json<SupervisionList>, ApiError> {
         let caller = auth.0;
         let (sessions, show_notes) = state
@@ -369,7 +370,7 @@ impl PlacementsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<String>,
+        id: Path<Text>,
     ) -> Result<Json<Supervision>, ApiError> {
         let caller = auth.0;
         let now = store::stored(state.now());

@@ -11,6 +11,7 @@ use super::Tag;
 use crate::auth::PersonToken;
 use crate::problem::ApiError;
 use crate::server::AppState;
+use crate::types::Text;
 
 /// A programme at its current version.
 #[derive(Debug, Object)]
@@ -243,7 +244,7 @@ impl ProgrammesApi {
         _auth: PersonToken,
         /// Programme code, e.g. `P2P`.
         #[oai(validator(max_length = 50))]
-        code: Path<String>,
+        code: Path<Text>,
     ) -> Result<Json<Programme>, ApiError> {
         let code = code.0;
         let version = state

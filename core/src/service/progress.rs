@@ -1,6 +1,6 @@
 //! A learner's progress in a cohort, and their eligibility for a programme's certificate.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -44,41 +44,78 @@ pub fn learner_progress(
     version: &ProgrammeVersion,
     now: DateTime<Utc>,
 ) -> Result<LearnerProgress> {
-    let sessions = records::held_sessions_for(conn, &enrolment.cohort_id, &enrolment.person_id)?;
-    let attendance = AttendanceRate::compute(&sessions, enrolment.enrolled_on, now);
-    let needs_verification: BTreeSet<String> = version
+    let mut progress = learners_progress(conn, &[(enrolment, version)], now)?;
+    progress
+        .pop()
+        .ok_or_else(|| crate::Error::Corrupt("no progress computed for an enrolment".into()))
+}
+
+/// Learners per round of queries: keeps each query's list of ids well under the databases'
+/// limits on bound parameters.
+const LEARNERS_PER_ROUND: usize = 4_000;
+
+/// Computes the progress of many learners, each in a cohort that follows the version given
+/// with them, in the same order. Four queries per few thousand learners, not four per learner.
+pub fn learners_progress(
+    conn: &mut DbConnection,
+    learners: &[(&Enrolment, &ProgrammeVersion)],
+    now: DateTime<Utc>,
+) -> Result<Vec<LearnerProgress>> {
+    let mut all = Vec::with_capacity(learners.len());
+    for round in learners.chunks(LEARNERS_PER_ROUND) {
+        let cohort_ids = distinct(round.iter().map(|(e, _)| &e.cohort_id));
+        let person_ids = distinct(round.iter().map(|(e, _)| &e.person_id));
+        let registers = records::registers_of(conn, &cohort_ids)?;
+        let achievements = records::achievements_of(conn, &cohort_ids)?;
+        let supervision = placements::verified_supervision_of_people(conn, &person_ids)?;
+        let practice = placements::verified_practice_minutes_of_people(conn, &person_ids)?;
+        let mut needs_verification: HashMap<&str, BTreeSet<String>> = HashMap::new();
+        for (enrolment, version) in round {
+            let needs_verification = needs_verification
+                .entry(version.version_id.as_str())
+                .or_insert_with(|| modules_needing_verification(version));
+            let sessions = registers.held_sessions_for(&enrolment.cohort_id, &enrolment.person_id);
+            let attendance = AttendanceRate::compute(&sessions, enrolment.enrolled_on, now);
+            let achieved_modules =
+                achievements.achieved_modules(&enrolment.cohort_id, &enrolment.person_id, needs_verification);
+            let supervision = supervision.get(&enrolment.person_id).cloned().unwrap_or_default();
+            let verified_practice_minutes = practice.get(&enrolment.person_id).copied().unwrap_or(0);
+            let record = LearnerRecord {
+                attendance,
+                achieved_modules,
+                supervision,
+                verified_practice_minutes,
+            };
+            let eligibility = version
+                .definition
+                .rule
+                .evaluate(&version.definition.modules, &record);
+            all.push(LearnerProgress {
+                enrolment: (*enrolment).clone(),
+                attendance,
+                achieved_modules: record.achieved_modules,
+                supervision: record.supervision,
+                verified_practice_minutes,
+                eligibility,
+            });
+        }
+    }
+    Ok(all)
+}
+
+fn modules_needing_verification(version: &ProgrammeVersion) -> BTreeSet<String> {
+    version
         .definition
         .modules
         .iter()
         .filter(|m| m.requires_verification)
         .map(|m| m.code.clone())
-        .collect();
-    let achieved_modules = records::achieved_modules(
-        conn,
-        &enrolment.cohort_id,
-        &enrolment.person_id,
-        &needs_verification,
-    )?;
-    let supervision = placements::verified_supervision_of(conn, &enrolment.person_id)?;
-    let verified_practice_minutes = placements::verified_practice_minutes_of(conn, &enrolment.person_id)?;
-    let record = LearnerRecord {
-        attendance,
-        achieved_modules: achieved_modules.clone(),
-        supervision: supervision.clone(),
-        verified_practice_minutes,
-    };
-    let eligibility = version
-        .definition
-        .rule
-        .evaluate(&version.definition.modules, &record);
-    Ok(LearnerProgress {
-        enrolment: enrolment.clone(),
-        attendance,
-        achieved_modules,
-        supervision,
-        verified_practice_minutes,
-        eligibility,
-    })
+        .collect()
+}
+
+fn distinct<'a>(ids: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let set: BTreeSet<&String> = ids.collect();
+    set.into_iter().cloned().collect()
 }
 
 /// Every learner of a cohort with their progress, by name.
@@ -89,10 +126,61 @@ pub fn cohort_progress(
 ) -> Result<Vec<(Person, LearnerProgress)>> {
     let version = programmes::version(conn, &cohort.programme_version_id)?;
     let learners = cohorts::learners(conn, &cohort.id)?;
-    learners
+    let pairs: Vec<(&Enrolment, &ProgrammeVersion)> = learners.iter().map(|(e, _)| (e, &version)).collect();
+    let progress = learners_progress(conn, &pairs, now)?;
+    Ok(learners
         .into_iter()
-        .map(|(enrolment, person)| Ok((person, learner_progress(conn, &enrolment, &version, now)?)))
-        .collect()
+        .map(|(_, person)| person)
+        .zip(progress)
+        .collect())
+}
+
+/// Cohorts per round when judging everyone: a few thousand learners.
+const COHORTS_PER_ROUND: usize = 300;
+
+/// How the whole register stands: every enrolment judged against its cohort's programme rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegisterEligibility {
+    /// Enrolments judged.
+    pub enrolments: usize,
+    /// Of which meet every requirement.
+    pub eligible: usize,
+}
+
+/// Judges every enrolment in every cohort, a few hundred cohorts at a time, handing each
+/// learner's progress to `visit` as it goes (so memory stays flat however large the register).
+pub fn every_learner_progress(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    mut visit: impl FnMut(&LearnerProgress),
+) -> Result<RegisterEligibility> {
+    let versions: HashMap<String, ProgrammeVersion> = programmes::all_versions(conn)?
+        .into_iter()
+        .map(|v| (v.version_id.clone(), v))
+        .collect();
+    let cohorts = cohorts::ids_with_versions(conn)?;
+    let mut totals = RegisterEligibility::default();
+    for round in cohorts.chunks(COHORTS_PER_ROUND) {
+        let cohort_ids: Vec<String> = round.iter().map(|(id, _)| id.clone()).collect();
+        let version_of: HashMap<&str, &str> = round.iter().map(|(id, v)| (id.as_str(), v.as_str())).collect();
+        let enrolments = cohorts::enrolments_in(conn, &cohort_ids)?;
+        let mut pairs = Vec::with_capacity(enrolments.len());
+        for enrolment in &enrolments {
+            let version = version_of
+                .get(enrolment.cohort_id.as_str())
+                .and_then(|v| versions.get(*v))
+                .ok_or_else(|| {
+                    crate::Error::Corrupt(format!("cohort {} has no programme version", enrolment.cohort_id))
+                })?;
+            pairs.push((enrolment, version));
+        }
+        for progress in learners_progress(conn, &pairs, now)? {
+            totals.enrolments += 1;
+            totals.eligible += usize::from(progress.eligibility.eligible);
+            visit(&progress);
+        }
+    }
+    Ok(totals)
 }
 
 /// A person's eligibility for a programme's certificate.

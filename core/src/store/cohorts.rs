@@ -304,3 +304,20 @@ pub fn enrolments_in_programme(
         .select((Enrolment::as_select(), Cohort::as_select()))
         .load(conn)?)
 }
+
+/// Every cohort's id with the programme version it follows, oldest first: cohorts' records are
+/// mostly written in that order, so reading them in that order reads the files nearly in order.
+pub fn ids_with_versions(conn: &mut DbConnection) -> Result<Vec<(String, String)>> {
+    Ok(cohorts::table
+        .order((cohorts::starts_on, cohorts::id))
+        .select((cohorts::id, cohorts::programme_version_id))
+        .load(conn)?)
+}
+
+/// The enrolments in these cohorts, in no particular order.
+pub fn enrolments_in(conn: &mut DbConnection, cohort_ids: &[String]) -> Result<Vec<Enrolment>> {
+    Ok(enrolments::table
+        .filter(enrolments::cohort_id.eq_any(cohort_ids))
+        .select(Enrolment::as_select())
+        .load(conn)?)
+}

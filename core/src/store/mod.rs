@@ -4,22 +4,28 @@
 //! the variant only where the SQL really differs (upserts, row locking).
 
 pub mod access;
+mod access_log_writer;
 pub mod audit;
 pub mod certificates;
+pub mod changes;
 pub mod cohorts;
 pub mod consents;
+pub mod delivery;
 pub mod organisations;
 pub mod outbox;
 pub mod people;
+pub mod personal_data;
 pub mod placements;
 pub mod programmes;
 pub mod records;
+pub mod register;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod webhooks;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
@@ -30,6 +36,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use self::access_log_writer::AccessLogWriter;
 use crate::{Error, Result};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
@@ -168,8 +175,13 @@ struct ConnectionSettings;
 
 /// WAL lets readers work while one writer writes; `synchronous = NORMAL` in WAL mode keeps every
 /// committed transaction across a crash of the process (only power loss can drop the last few).
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+/// `busy_timeout` comes first so that switching a new file to WAL waits for other connections.
+/// Statement journals stay in memory (a multi-row insert would otherwise write a temporary
+/// file), each connection caches 8 MiB of pages, and the WAL is checkpointed every 16 MiB
+/// rather than every 4 MiB, so that frequent small writes (the access log) coalesce.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
+     PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4096;";
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
@@ -192,6 +204,8 @@ pub struct Database {
     backend: Backend,
     // SQLite allows one writer; taking turns here avoids SQLITE_BUSY between our own connections.
     sqlite_writer: Arc<Mutex<()>>,
+    // Started on first use; `None` if its thread could not start (then each request writes).
+    access_log: Arc<OnceLock<Option<AccessLogWriter>>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -212,9 +226,13 @@ pub struct PoolOptions {
 }
 
 impl Default for PoolOptions {
+    /// Two connections per core, at least four: queries here are short and CPU-bound (the
+    /// database is local or near), so more connections than that only add switching and
+    /// memory (each SQLite connection keeps its own page cache).
     fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         PoolOptions {
-            max_connections: 8,
+            max_connections: u32::try_from(cores * 2).unwrap_or(u32::MAX).max(4),
             connect_timeout: Duration::from_secs(5),
         }
     }
@@ -235,6 +253,9 @@ impl Database {
         drop(first);
         let pool = Pool::builder()
             .max_size(options.max_connections)
+            // A SQLite file does not go away under a connection; a PostgreSQL server may, so
+            // there a connection is checked before each use.
+            .test_on_check_out(url.backend() == Backend::Postgres)
             .connection_timeout(options.connect_timeout)
             .connection_customizer(Box::new(ConnectionSettings))
             .build(opener)
@@ -243,6 +264,7 @@ impl Database {
             pool,
             backend: url.backend(),
             sqlite_writer: Arc::new(Mutex::new(())),
+            access_log: Arc::new(OnceLock::new()),
         })
     }
 
@@ -291,6 +313,26 @@ impl Database {
     {
         let db = self.clone();
         run_blocking(move || db.read(work)).await
+    }
+
+    /// Records look-ups in the access log and returns once they are committed. Look-ups of
+    /// concurrent requests share one transaction (group commit).
+    pub async fn record_look_ups(&self, look_ups: Vec<register::LookUp>) -> Result<()> {
+        let writer = self.access_log.get_or_init(|| {
+            // The writer's own handle has no writer, so the thread ends with the last handle.
+            let handle = Database {
+                access_log: Arc::new(OnceLock::new()),
+                ..self.clone()
+            };
+            AccessLogWriter::start(handle).ok()
+        });
+        match writer {
+            Some(writer) => writer.record(look_ups).await,
+            None => {
+                self.write_async(move |conn| register::record_look_ups(conn, &look_ups))
+                    .await
+            }
+        }
     }
 
     /// Whether the database answers a trivial query.

@@ -1,5 +1,7 @@
 //! Practice placements, supervision sessions, practice hours and continuing development.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -147,26 +149,38 @@ pub fn supervision_of_placement(
 
 /// A learner's verified supervision across all their placements.
 pub fn verified_supervision_of(conn: &mut DbConnection, person_id: &str) -> Result<Vec<VerifiedSupervision>> {
-    let rows: Vec<(NaiveDate, i32, String)> = supervision_sessions::table
+    let mut by_person = verified_supervision_of_people(conn, &[person_id.to_string()])?;
+    Ok(by_person.remove(person_id).unwrap_or_default())
+}
+
+/// The verified supervision of each of these learners, across their placements, in one query.
+/// Learners with none are left out.
+pub fn verified_supervision_of_people(
+    conn: &mut DbConnection,
+    person_ids: &[String],
+) -> Result<HashMap<String, Vec<VerifiedSupervision>>> {
+    let rows: Vec<(String, NaiveDate, i32, String)> = supervision_sessions::table
         .inner_join(placements::table)
-        .filter(placements::person_id.eq(person_id))
+        .filter(placements::person_id.eq_any(person_ids))
         .filter(supervision_sessions::verified_by.is_not_null())
         .select((
+            placements::person_id,
             supervision_sessions::occurred_on,
             supervision_sessions::duration_minutes,
             supervision_sessions::format,
         ))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(occurred_on, minutes, format)| {
-            Ok(VerifiedSupervision {
-                occurred_on,
-                duration_minutes: u32::try_from(minutes).unwrap_or(0),
-                format: SupervisionFormat::parse(&format)
-                    .ok_or_else(|| Error::Corrupt(format!("supervision format {format:?}")))?,
-            })
-        })
-        .collect()
+    let mut by_person: HashMap<String, Vec<VerifiedSupervision>> = HashMap::new();
+    for (person_id, occurred_on, minutes, format) in rows {
+        let format = SupervisionFormat::parse(&format)
+            .ok_or_else(|| Error::Corrupt(format!("supervision format {format:?}")))?;
+        by_person.entry(person_id).or_default().push(VerifiedSupervision {
+            occurred_on,
+            duration_minutes: u32::try_from(minutes).unwrap_or(0),
+            format,
+        });
+    }
+    Ok(by_person)
 }
 
 /// Practice time logged during a placement.
@@ -225,13 +239,27 @@ pub fn verify_practice(
 
 /// A learner's verified practice, in minutes, across placements.
 pub fn verified_practice_minutes_of(conn: &mut DbConnection, person_id: &str) -> Result<u32> {
-    let minutes: Vec<i32> = practice_hours::table
+    let by_person = verified_practice_minutes_of_people(conn, &[person_id.to_string()])?;
+    Ok(by_person.get(person_id).copied().unwrap_or(0))
+}
+
+/// The verified practice of each of these learners, in minutes, in one query. Learners with
+/// none are left out.
+pub fn verified_practice_minutes_of_people(
+    conn: &mut DbConnection,
+    person_ids: &[String],
+) -> Result<HashMap<String, u32>> {
+    let rows: Vec<(String, i32)> = practice_hours::table
         .inner_join(placements::table)
-        .filter(placements::person_id.eq(person_id))
+        .filter(placements::person_id.eq_any(person_ids))
         .filter(practice_hours::verified_by.is_not_null())
-        .select(practice_hours::minutes)
+        .select((placements::person_id, practice_hours::minutes))
         .load(conn)?;
-    Ok(minutes.into_iter().map(|m| u32::try_from(m).unwrap_or(0)).sum())
+    let mut by_person: HashMap<String, u32> = HashMap::new();
+    for (person_id, minutes) in rows {
+        *by_person.entry(person_id).or_default() += u32::try_from(minutes).unwrap_or(0);
+    }
+    Ok(by_person)
 }
 
 /// A piece of continuing professional development.

@@ -155,3 +155,21 @@ pub fn list_current(conn: &mut DbConnection) -> Result<Vec<ProgrammeVersion>> {
         .load(conn)?;
     ids.iter().map(|id| current_of(conn, id)).collect()
 }
+
+/// Every published version of every programme.
+pub fn all_versions(conn: &mut DbConnection) -> Result<Vec<ProgrammeVersion>> {
+    let rows: Vec<VersionRow> = programme_versions::table
+        .order((programme_versions::programme_id, programme_versions::version))
+        .select(version_columns())
+        .load(conn)?;
+    rows.into_iter().map(from_row).collect()
+}
+
+/// The programme code of every published version, by version id: one small query.
+pub fn version_codes(conn: &mut DbConnection) -> Result<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = programme_versions::table
+        .inner_join(programmes::table)
+        .select((programme_versions::id, programmes::code))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}

@@ -192,29 +192,72 @@ pub fn held_sessions_for(
     cohort_id: &str,
     person_id: &str,
 ) -> Result<Vec<HeldSession>> {
-    let rows: Vec<(NaiveDateTime, Option<String>)> = sessions::table
-        .left_join(
-            attendance::table.on(attendance::session_id
-                .eq(sessions::id)
-                .and(attendance::person_id.eq(person_id))),
-        )
-        .filter(sessions::cohort_id.eq(cohort_id))
-        .select((sessions::starts_at, attendance::status.nullable()))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(starts_at, status)| {
-            let status = status
-                .map(|s| {
-                    AttendanceStatus::parse(&s)
-                        .ok_or_else(|| Error::Corrupt(format!("attendance status {s:?}")))
-                })
-                .transpose()?;
-            Ok(HeldSession {
-                starts_at: utc(starts_at),
-                status,
+    let registers = registers_of(conn, &[cohort_id.to_string()])?;
+    Ok(registers.held_sessions_for(cohort_id, person_id))
+}
+
+/// The sessions of some cohorts with some learners' marks on them: what attendance rates are
+/// computed from, read in two queries however many learners.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CohortRegisters {
+    /// Each cohort's sessions: id and start.
+    sessions: HashMap<String, Vec<(String, NaiveDateTime)>>,
+    /// Each session's marks: learner and status.
+    marks: HashMap<String, Vec<(String, AttendanceStatus)>>,
+}
+
+impl CohortRegisters {
+    /// A learner's view of their cohort's sessions: every session, with their mark if any.
+    pub fn held_sessions_for(&self, cohort_id: &str, person_id: &str) -> Vec<HeldSession> {
+        let Some(sessions) = self.sessions.get(cohort_id) else {
+            return Vec::new();
+        };
+        sessions
+            .iter()
+            .map(|(session_id, starts_at)| HeldSession {
+                starts_at: utc(*starts_at),
+                status: self
+                    .marks
+                    .get(session_id)
+                    .and_then(|marks| marks.iter().find(|(person, _)| person == person_id))
+                    .map(|(_, status)| *status),
             })
-        })
-        .collect()
+            .collect()
+    }
+}
+
+/// The sessions of `cohort_ids`, with every mark on them.
+///
+/// Filtered by cohort alone: on SQLite, a second `IN` list on the learners would make the
+/// query probe the index once per (session, learner) pair.
+pub fn registers_of(conn: &mut DbConnection, cohort_ids: &[String]) -> Result<CohortRegisters> {
+    let mut registers = CohortRegisters::default();
+    let sessions: Vec<(String, String, NaiveDateTime)> = sessions::table
+        .filter(sessions::cohort_id.eq_any(cohort_ids))
+        .select((sessions::cohort_id, sessions::id, sessions::starts_at))
+        .load(conn)?;
+    for (cohort_id, id, starts_at) in sessions {
+        registers
+            .sessions
+            .entry(cohort_id)
+            .or_default()
+            .push((id, starts_at));
+    }
+    let marks: Vec<(String, String, String)> = attendance::table
+        .inner_join(sessions::table)
+        .filter(sessions::cohort_id.eq_any(cohort_ids))
+        .select((attendance::session_id, attendance::person_id, attendance::status))
+        .load(conn)?;
+    for (session_id, person_id, status) in marks {
+        let status = AttendanceStatus::parse(&status)
+            .ok_or_else(|| Error::Corrupt(format!("attendance status {status:?}")))?;
+        registers
+            .marks
+            .entry(session_id)
+            .or_default()
+            .push((person_id, status));
+    }
+    Ok(registers)
 }
 
 /// A module assessment of one learner in one cohort.
@@ -396,10 +439,58 @@ pub fn achieved_modules(
     person_id: &str,
     needs_verification: &BTreeSet<String>,
 ) -> Result<BTreeSet<String>> {
-    Ok(assessments_for(conn, cohort_id, person_id)?
-        .into_iter()
-        .filter(|a| a.outcome == AssessmentOutcome::Achieved.as_str())
-        .filter(|a| !needs_verification.contains(&a.module_code) || a.verified_by.is_some())
-        .map(|a| a.module_code)
-        .collect())
+    let achievements = achievements_of(conn, &[cohort_id.to_string()])?;
+    Ok(achievements.achieved_modules(cohort_id, person_id, needs_verification))
+}
+
+/// The modules some learners achieved in some cohorts, read in one query.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Achievements {
+    /// By cohort, then learner: each module achieved, and whether it has its second sign-off.
+    modules: HashMap<String, HashMap<String, Vec<(String, bool)>>>,
+}
+
+impl Achievements {
+    /// Module codes a learner achieved in a cohort; modules in `needs_verification` count only
+    /// with a second sign-off.
+    pub fn achieved_modules(
+        &self,
+        cohort_id: &str,
+        person_id: &str,
+        needs_verification: &BTreeSet<String>,
+    ) -> BTreeSet<String> {
+        self.modules
+            .get(cohort_id)
+            .and_then(|learners| learners.get(person_id))
+            .into_iter()
+            .flatten()
+            .filter(|(module, verified)| *verified || !needs_verification.contains(module))
+            .map(|(module, _)| module.clone())
+            .collect()
+    }
+}
+
+/// The achieved assessments in `cohort_ids` (filtered by cohort alone, as [`registers_of`]).
+pub fn achievements_of(conn: &mut DbConnection, cohort_ids: &[String]) -> Result<Achievements> {
+    let rows: Vec<(String, String, String, bool)> = assessments::table
+        .filter(assessments::cohort_id.eq_any(cohort_ids))
+        .filter(assessments::outcome.eq(AssessmentOutcome::Achieved.as_str()))
+        .select((
+            assessments::cohort_id,
+            assessments::person_id,
+            assessments::module_code,
+            assessments::verified_by.is_not_null(),
+        ))
+        .load(conn)?;
+    let mut achievements = Achievements::default();
+    for (cohort_id, person_id, module_code, verified) in rows {
+        achievements
+            .modules
+            .entry(cohort_id)
+            .or_default()
+            .entry(person_id)
+            .or_default()
+            .push((module_code, verified));
+    }
+    Ok(achievements)
 }

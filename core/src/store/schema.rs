@@ -293,6 +293,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        organisation_id -> Text,
+        url -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(programme_versions -> programmes (programme_id));
 diesel::joinable!(cohorts -> programme_versions (programme_version_id));
 diesel::joinable!(cohorts -> organisations (organisation_id));
@@ -327,6 +338,8 @@ diesel::joinable!(change_events -> programmes (programme_id));
 diesel::joinable!(outbox -> people (person_id));
 diesel::joinable!(audit_events -> people (actor_id));
 
+diesel::joinable!(webhooks -> organisations (organisation_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     people,
@@ -352,4 +365,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     change_events,
     outbox,
     audit_events,
+    webhooks,
 );

@@ -1,0 +1,185 @@
+//! Signing in by email link: `POST /v1/auth/magic-link` and `POST /v1/auth/session`.
+//!
+//! Asking for a link answers 202 with the same body whether or not the address belongs to
+//! anyone, and does the work after answering, so neither the answer nor its timing tells.
+
+use chrono::{DateTime, Utc};
+use peertrack_core::service::sign_in;
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use validator::Validate;
+
+use super::Tag;
+use crate::problem::{ApiError, Problem};
+use crate::server::AppState;
+use crate::types::Text;
+use crate::validation::{self, email_address};
+
+/// Who wants a sign-in link.
+#[derive(Debug, Object, Validate)]
+#[oai(deny_unknown_fields)]
+pub struct MagicLinkRequest {
+    /// The email address Peertrack knows the person by.
+    #[oai(validator(min_length = 3, max_length = 254))]
+    #[validate(custom(function = "email_address"))]
+    pub email: Text,
+}
+
+/// The same answer for every address.
+#[derive(Debug, Object)]
+pub struct MagicLinkAccepted {
+    /// Always `accepted`.
+    pub status: String,
+    /// What happens next, in words.
+    pub detail: String,
+}
+
+/// Answers of `POST /v1/auth/magic-link`.
+#[derive(Debug, ApiResponse)]
+pub enum MagicLinkResponse {
+    /// Accepted. If the address belongs to someone in Peertrack, an email with a sign-in link
+    /// is on its way; the answer is the same when it does not.
+    #[oai(status = 202)]
+    Accepted(Json<MagicLinkAccepted>),
+    /// Too many links were asked for this address or from this client; try again later.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<Problem>),
+}
+
+/// A token from a sign-in link.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SessionRequest {
+    /// The `token` from the link's `?token=`.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub token: Text,
+}
+
+/// A bearer token for the API.
+#[derive(Debug, Object)]
+pub struct SessionToken {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Answers of `POST /v1/auth/session`.
+#[derive(Debug, ApiResponse)]
+pub enum SessionResponse {
+    /// Signed in.
+    #[oai(status = 200)]
+    Ok(Json<SessionToken>, #[oai(header = "Cache-Control")] String),
+    /// The link was already used, has expired, or is not one of ours.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+    /// Too many tokens that did not work from this client; try again later.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<Problem>),
+}
+
+fn client_address(request: &Request) -> String {
+    request
+        .remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+fn too_many(detail: &str) -> Json<Problem> {
+    Json(Problem::new(poem::http::StatusCode::TOO_MANY_REQUESTS, detail))
+}
+
+/// Sign-in operations.
+pub struct SignInApi;
+
+#[OpenApi(tag = "Tag::SignIn")]
+impl SignInApi {
+    /// Ask for a sign-in link
+    ///
+    /// Emails a link to `{public_url}/sign-in?token=...` that signs the person in once, within
+    /// 15 minutes. Answers 202 with the same body whether or not the address belongs to anyone
+    /// here. Limited per address and per client.
+    #[oai(path = "/v1/auth/magic-link", method = "post")]
+    async fn magic_link(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        body: Json<MagicLinkRequest>,
+    ) -> Result<MagicLinkResponse, ApiError> {
+        validation::check(&body.0)?;
+        let email = peertrack_core::store::people::normalise_email(body.0.email.trimmed());
+        let client_ok = state
+            .limits
+            .sign_in_links_per_client
+            .hit(&client_address(request));
+        let address_ok = state.limits.sign_in_links_per_address.hit(&email);
+        if !(client_ok && address_ok) {
+            return Ok(MagicLinkResponse::TooManyRequests(too_many(
+                "Too many sign-in links were asked for. Please wait 15 minutes and try again; \
+                 a link sent earlier still works until it expires.",
+            )));
+        }
+        let db = state.db.clone();
+        let now = state.now();
+        let public_url = state.config.public_url.clone();
+        // After answering: the answer's timing must not depend on whether the address is known.
+        tokio::spawn(async move {
+            let queued = db
+                .write_async(move |conn| sign_in::request_link(conn, &email, now, &public_url))
+                .await;
+            if let Err(error) = queued {
+                tracing::error!(%error, "a sign-in link could not be queued");
+            }
+        });
+        Ok(MagicLinkResponse::Accepted(Json(MagicLinkAccepted {
+            status: "accepted".into(),
+            detail: "If this address belongs to someone in Peertrack, a sign-in link is on its way. \
+                     It works once, for 15 minutes."
+                .into(),
+        })))
+    }
+
+    /// Sign in with a link's token
+    ///
+    /// Exchanges the token from a sign-in link for a bearer token that works for 12 hours. Each
+    /// link works once; a used, expired or unknown token gets 401.
+    #[oai(path = "/v1/auth/session", method = "post")]
+    async fn session(
+        &self,
+        state: Data<&AppState>,
+        request: &Request,
+        body: Json<SessionRequest>,
+    ) -> Result<SessionResponse, ApiError> {
+        let client = client_address(request);
+        if state.limits.sign_in_failures.exhausted(&client) {
+            return Ok(SessionResponse::TooManyRequests(too_many(
+                "Too many sign-in links that did not work. Please wait 15 minutes and try again.",
+            )));
+        }
+        let token = body.0.token.trimmed().to_string();
+        let now = state.now();
+        let signed_in = state
+            .db
+            .write_async(move |conn| sign_in::exchange(conn, &token, now))
+            .await?;
+        match signed_in {
+            Some(session) => Ok(SessionResponse::Ok(
+                Json(SessionToken {
+                    access_token: session.access_token,
+                    expires_at: session.expires_at,
+                }),
+                "no-store".into(),
+            )),
+            None => {
+                state.limits.sign_in_failures.hit(&client);
+                Ok(SessionResponse::Unauthorized(Json(Problem::new(
+                    poem::http::StatusCode::UNAUTHORIZED,
+                    "This sign-in link has already been used or has expired. Please ask for a new one.",
+                ))))
+            }
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! Certificates: issuing to eligible learners, revoking, renewing by continuing development,
+//! and the facts a PDF or a signed credential shows.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+
+use crate::credential::BadgeFacts;
+use crate::documents::CertificateDocument;
+use crate::domain::certificate::{expiry_after, renewed_expiry};
+use crate::domain::{CertificateStatus, Requirement};
+use crate::notify;
+use crate::service::progress;
+use crate::service::webhooks;
+use crate::store::audit::{self, Actor};
+use crate::store::certificates::{self, Certificate, NewCertificate};
+use crate::store::changes::{self, kind};
+use crate::store::programmes::ProgrammeVersion;
+use crate::store::{cohorts, organisations, people, placements, programmes, stored, DbConnection};
+use crate::{Error, Result};
+
+/// The public verification address of a certificate.
+pub fn verification_url(public_url: &str, code: &str) -> String {
+    format!("{}/verify/{code}", public_url.trim_end_matches('/'))
+}
+
+/// Issues a certificate to a learner of a cohort, if they meet the cohort's programme rule.
+/// One transaction: the certificate, the audit event, the change-feed event and the email.
+pub fn issue(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    issued_by: &str,
+    person_id: &str,
+    cohort_id: &str,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> Result<Certificate> {
+    let cohort = cohorts::get(conn, cohort_id)?;
+    let enrolment = cohorts::enrolment_of(conn, cohort_id, person_id)?
+        .ok_or_else(|| Error::invalid("person_id", "is not a learner in this cohort"))?;
+    let version = programmes::version(conn, &cohort.programme_version_id)?;
+    let held = certificates::of_person(conn, person_id)?;
+    if held.iter().any(|c| {
+        c.programme_id == version.programme_id && c.status_on(now.date_naive()) == CertificateStatus::Valid
+    }) {
+        return Err(Error::Conflict(
+            "this person already holds a valid certificate for this programme".into(),
+        ));
+    }
+    let learner = progress::learner_progress(conn, &enrolment, &version, now)?;
+    if !learner.eligibility.eligible {
+        return Err(not_eligible(learner.eligibility.unmet()));
+    }
+    let person = people::get(conn, person_id)?;
+    let today = now.date_naive();
+    let certificate = certificates::issue(
+        conn,
+        &NewCertificate {
+            person_id: person_id.to_string(),
+            holder_name: person.display_name().to_string(),
+            programme_id: version.programme_id.clone(),
+            programme_code: version.definition.code.clone(),
+            programme_version_id: version.version_id.clone(),
+            cohort_id: Some(cohort.id.clone()),
+            issued_on: today,
+            expires_on: expiry_after(today, version.definition.rule.validity_months),
+            issued_by: issued_by.to_string(),
+        },
+        stored(now),
+    )?;
+    audit::record(
+        conn,
+        actor,
+        "certificate.issued",
+        ("certificate", &certificate.id),
+        json!({ "number": certificate.number, "person_id": person_id, "cohort_id": cohort_id }),
+        stored(now),
+    )?;
+    let event = changes::certificate_changed(
+        conn,
+        kind::CERTIFICATE_ISSUED,
+        person_id,
+        &certificate.id,
+        &certificate.programme_id,
+        stored(now),
+    )?;
+    webhooks::announce(conn, &event, stored(now))?;
+    notify::queue_email(
+        conn,
+        format!("certificate_issued:{}", certificate.id),
+        "certificate_issued",
+        &person,
+        json!({
+            "name": person.display_name(),
+            "certificate_id": certificate.id,
+            "number": certificate.number,
+            "programme_title": version.definition.title,
+            "issued_on": certificate.issued_on,
+            "expires_on": certificate.expires_on,
+            "verification_url": verification_url(public_url, &certificate.verification_code),
+        }),
+        stored(now),
+    )?;
+    Ok(certificate)
+}
+
+fn not_eligible<'a>(unmet: impl Iterator<Item = &'a Requirement>) -> Error {
+    Error::NotEligible(unmet.map(|r| (r.kind.code(), r.explanation.clone())).collect())
+}
+
+/// Revokes a certificate, with a reason the holder is told.
+pub fn revoke(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Certificate> {
+    let certificate = certificates::revoke(conn, id, reason, stored(now))?;
+    audit::record(
+        conn,
+        actor,
+        "certificate.revoked",
+        ("certificate", id),
+        json!({ "reason": reason }),
+        stored(now),
+    )?;
+    let event = changes::certificate_changed(
+        conn,
+        kind::CERTIFICATE_REVOKED,
+        &certificate.person_id,
+        id,
+        &certificate.programme_id,
+        stored(now),
+    )?;
+    webhooks::announce(conn, &event, stored(now))?;
+    let person = people::get(conn, &certificate.person_id)?;
+    notify::queue_email(
+        conn,
+        format!("certificate_revoked:{id}"),
+        "certificate_revoked",
+        &person,
+        json!({ "name": person.display_name(), "number": certificate.number, "reason": reason }),
+        stored(now),
+    )?;
+    Ok(certificate)
+}
+
+/// Whether a certificate can be renewed now, requirement by requirement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenewalCheck {
+    /// Whether every renewal requirement is met.
+    pub renewable: bool,
+    /// The first day whose development counts.
+    pub counts_from: NaiveDate,
+    /// The requirements, met or not.
+    pub requirements: Vec<Requirement>,
+}
+
+/// Checks a certificate's renewal requirements against the holder's logged development.
+pub fn renewal_check(
+    conn: &mut DbConnection,
+    certificate: &Certificate,
+    today: NaiveDate,
+) -> Result<RenewalCheck> {
+    let version = programmes::version(conn, &certificate.programme_version_id)?;
+    let (Some(expires_on), Some(rule)) = (certificate.expires_on, version.definition.rule.renewal.as_ref())
+    else {
+        return Err(Error::Conflict(
+            "this certificate does not expire, so it needs no renewal".into(),
+        ));
+    };
+    let entries: Vec<_> = placements::cpd_of(conn, &certificate.person_id)?
+        .iter()
+        .map(|r| r.entry())
+        .collect();
+    let requirements = rule.evaluate(&entries, expires_on, today);
+    Ok(RenewalCheck {
+        renewable: requirements.iter().all(|r| r.met),
+        counts_from: rule.window_start(expires_on),
+        requirements,
+    })
+}
+
+/// Renews a certificate whose renewal requirements are met: same number, new expiry,
+/// history kept.
+pub fn renew(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    renewed_by: &str,
+    now: DateTime<Utc>,
+) -> Result<Certificate> {
+    let certificate = certificates::get(conn, id)?;
+    if certificate.revoked_at.is_some() {
+        return Err(Error::Conflict("a revoked certificate cannot be renewed".into()));
+    }
+    let today = now.date_naive();
+    let check = renewal_check(conn, &certificate, today)?;
+    if !check.renewable {
+        return Err(not_eligible(check.requirements.iter().filter(|r| !r.met)));
+    }
+    let version = programmes::version(conn, &certificate.programme_version_id)?;
+    let months = version.definition.rule.validity_months.unwrap_or(12);
+    let expires_on = certificate.expires_on.unwrap_or(today);
+    let new_expiry = renewed_expiry(expires_on, today, months);
+    let renewal = certificates::renew(conn, id, new_expiry, renewed_by, stored(now))?;
+    audit::record(
+        conn,
+        actor,
+        "certificate.renewed",
+        ("certificate", id),
+        json!({ "previous_expires_on": renewal.previous_expires_on, "new_expires_on": renewal.new_expires_on }),
+        stored(now),
+    )?;
+    let event = changes::certificate_changed(
+        conn,
+        kind::CERTIFICATE_RENEWED,
+        &certificate.person_id,
+        id,
+        &certificate.programme_id,
+        stored(now),
+    )?;
+    webhooks::announce(conn, &event, stored(now))?;
+    certificates::get(conn, id)
+}
+
+/// The programme version and delivering organisation's name of a certificate.
+fn context(conn: &mut DbConnection, certificate: &Certificate) -> Result<(ProgrammeVersion, String)> {
+    let version = programmes::version(conn, &certificate.programme_version_id)?;
+    let organisation = match &certificate.cohort_id {
+        Some(cohort_id) => {
+            let cohort = cohorts::get(conn, cohort_id)?;
+            organisations::get(conn, &cohort.organisation_id)?.name
+        }
+        None => version.definition.awarding_body.clone(),
+    };
+    Ok((version, organisation))
+}
+
+/// What the PDF certificate shows.
+pub fn document(
+    conn: &mut DbConnection,
+    certificate: &Certificate,
+    public_url: &str,
+) -> Result<CertificateDocument> {
+    let (version, organisation) = context(conn, certificate)?;
+    Ok(CertificateDocument {
+        holder_name: certificate
+            .holder_name
+            .clone()
+            .unwrap_or_else(|| "Holder details withheld".into()),
+        programme_title: version.definition.title.clone(),
+        awarding_body: version.definition.awarding_body.clone(),
+        issuing_organisation: organisation,
+        issued_on: certificate.issued_on,
+        expires_on: certificate.expires_on,
+        number: certificate.number.clone(),
+        verification_code: certificate.verification_code.clone(),
+        verification_url: verification_url(public_url, &certificate.verification_code),
+        credits: version.definition.credits,
+        level: version.definition.level,
+    })
+}
+
+/// What the signed Open Badges credential says.
+pub fn badge_facts(
+    conn: &mut DbConnection,
+    certificate: &Certificate,
+    public_url: &str,
+) -> Result<BadgeFacts> {
+    let (version, organisation) = context(conn, certificate)?;
+    let definition = &version.definition;
+    let (activity_start, activity_end) = match &certificate.cohort_id {
+        Some(cohort_id) => {
+            let cohort = cohorts::get(conn, cohort_id)?;
+            let enrolled = cohorts::enrolment_of(conn, cohort_id, &certificate.person_id)?;
+            (
+                Some(
+                    enrolled
+                        .map(|e| e.enrolled_on)
+                        .unwrap_or(cohort.starts_on)
+                        .max(cohort.starts_on),
+                ),
+                Some(cohort.ends_on.min(certificate.issued_on)),
+            )
+        }
+        None => (None, None),
+    };
+    Ok(BadgeFacts {
+        certificate_id: certificate.id.clone(),
+        number: certificate.number.clone(),
+        holder_id: certificate.person_id.clone(),
+        holder_name: certificate.holder_name.clone(),
+        programme_code: definition.code.clone(),
+        programme_title: definition.title.clone(),
+        programme_description: definition.description.clone(),
+        awarding_body: definition.awarding_body.clone(),
+        criteria: criteria_in_words(&version),
+        modules: definition
+            .modules
+            .iter()
+            .map(|m| (m.code.clone(), m.title.clone()))
+            .collect(),
+        credits: definition.credits,
+        level: definition.level,
+        issuer_name: organisation,
+        public_url: public_url.trim_end_matches('/').to_string(),
+        verification_url: verification_url(public_url, &certificate.verification_code),
+        issued_on: certificate.issued_on,
+        expires_on: certificate.expires_on,
+        activity_start,
+        activity_end,
+    })
+}
+
+/// The certification rule as a sentence or two.
+pub fn criteria_in_words(version: &ProgrammeVersion) -> String {
+    let rule = &version.definition.rule;
+    let mut parts = Vec::new();
+    if let Some(percent) = rule.min_attendance_percent {
+        parts.push(format!(
+            "attended at least {percent}% of the sessions held since enrolling"
+        ));
+    }
+    if rule.all_core_modules {
+        let core: Vec<&str> = version
+            .definition
+            .core_modules()
+            .map(|m| m.title.as_str())
+            .collect();
+        parts.push(format!("achieved every core module ({})", core.join("; ")));
+    }
+    if rule.min_optional_modules > 0 {
+        parts.push(format!(
+            "achieved at least {} optional modules",
+            rule.min_optional_modules
+        ));
+    }
+    if let Some(sessions) = rule.min_supervision_sessions {
+        parts.push(format!(
+            "completed at least {sessions} supervision sessions verified by a supervisor during a practice placement"
+        ));
+    }
+    if let Some(hours) = rule.min_supervision_hours {
+        parts.push(format!(
+            "completed at least {hours} hours of verified supervision"
+        ));
+    }
+    if let Some(hours) = rule.min_practice_hours {
+        parts.push(format!("completed at least {hours} hours of verified practice"));
+    }
+    let mut text = format!("The holder has {}.", parts.join(", "));
+    if let Some(months) = rule.validity_months {
+        text.push_str(&format!(" The certificate is valid for {months} months"));
+        if let Some(renewal) = &rule.renewal {
+            text.push_str(&format!(
+                " and is renewed with {} hours of continuing professional development",
+                renewal.min_hours
+            ));
+        }
+        text.push('.');
+    }
+    text
+}

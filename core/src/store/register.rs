@@ -1,0 +1,245 @@
+//! The partner register: who shares with an organisation and holds a valid certificate, what
+//! a partner may see change, and the access log that shows people every look-up of them.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::exists;
+use diesel::prelude::*;
+
+use super::certificates::Certificate;
+use super::changes::{kind, ChangeEvent};
+use super::schema::{access_log, api_keys, certificates, change_events, consents, organisations, people};
+use super::DbConnection;
+use crate::Result;
+
+/// Certificates valid on `date`: issued by then, not revoked, not yet expired.
+macro_rules! valid_on {
+    ($date:expr) => {
+        certificates::revoked_at
+            .is_null()
+            .and(certificates::issued_on.le($date))
+            .and(
+                certificates::expires_on
+                    .is_null()
+                    .or(certificates::expires_on.gt($date)),
+            )
+    };
+}
+
+/// One page of the people who share with `organisation_id` and hold a certificate (of
+/// `programme_id`, if given) valid on `date`, in person id order after `after`.
+pub fn qualified_people(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    programme_id: Option<&str>,
+    date: NaiveDate,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let mut query = consents::table
+        .inner_join(certificates::table.on(certificates::person_id.eq(consents::person_id)))
+        .filter(consents::organisation_id.eq(organisation_id.to_string()))
+        .filter(consents::withdrawn_at.is_null())
+        .filter(valid_on!(date))
+        .select(consents::person_id)
+        .distinct()
+        .order(consents::person_id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(programme_id) = programme_id {
+        query = query.filter(certificates::programme_id.eq(programme_id.to_string()));
+    }
+    if let Some(after) = after {
+        query = query.filter(consents::person_id.gt(after.to_string()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Names of these people, by id.
+pub fn names(conn: &mut DbConnection, person_ids: &[String]) -> Result<Vec<(String, Option<String>)>> {
+    Ok(people::table
+        .filter(people::id.eq_any(person_ids))
+        .select((people::id, people::name))
+        .load(conn)?)
+}
+
+/// The certificates of these people valid on `date` (of one programme, if given).
+pub fn valid_certificates(
+    conn: &mut DbConnection,
+    person_ids: &[String],
+    programme_id: Option<&str>,
+    date: NaiveDate,
+) -> Result<Vec<Certificate>> {
+    let mut query = certificates::table
+        .filter(certificates::person_id.eq_any(person_ids))
+        .filter(valid_on!(date))
+        .order((certificates::person_id, certificates::issued_on))
+        .select(Certificate::as_select())
+        .into_boxed();
+    if let Some(programme_id) = programme_id {
+        query = query.filter(certificates::programme_id.eq(programme_id.to_string()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Whether the person currently shares with the organisation.
+pub fn shares_with(conn: &mut DbConnection, person_id: &str, organisation_id: &str) -> Result<bool> {
+    Ok(diesel::select(exists(
+        consents::table
+            .filter(consents::person_id.eq(person_id))
+            .filter(consents::organisation_id.eq(organisation_id))
+            .filter(consents::withdrawn_at.is_null()),
+    ))
+    .get_result(conn)?)
+}
+
+/// One entry of the access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookUp {
+    /// Who was looked up.
+    pub person_id: String,
+    /// By which organisation.
+    pub organisation_id: String,
+    /// With which API key.
+    pub api_key_id: String,
+    /// Through which endpoint, e.g. `register.search`.
+    pub endpoint: &'static str,
+    /// When.
+    pub at: NaiveDateTime,
+}
+
+/// Records look-ups, all in one statement.
+pub fn record_look_ups(conn: &mut DbConnection, look_ups: &[LookUp]) -> Result<()> {
+    if look_ups.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = look_ups
+        .iter()
+        .map(|l| {
+            (
+                access_log::person_id.eq(&l.person_id),
+                access_log::organisation_id.eq(&l.organisation_id),
+                access_log::api_key_id.eq(Some(&l.api_key_id)),
+                access_log::endpoint.eq(l.endpoint),
+                access_log::accessed_at.eq(l.at),
+            )
+        })
+        .collect();
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(access_log::table).values(&rows).execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(access_log::table).values(&rows).execute(c)?,
+    };
+    Ok(())
+}
+
+/// An access-log entry as the person sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct LoggedLookUp {
+    /// Position.
+    pub id: i64,
+    /// The organisation's id.
+    pub organisation_id: String,
+    /// Its name.
+    pub organisation_name: String,
+    /// The API key's name, e.g. "HR system".
+    pub api_key_name: Option<String>,
+    /// The endpoint.
+    pub endpoint: String,
+    /// When.
+    pub accessed_at: NaiveDateTime,
+}
+
+/// A person's access log, newest first, before position `before`.
+pub fn access_log_of(
+    conn: &mut DbConnection,
+    person_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<LoggedLookUp>> {
+    let mut query = access_log::table
+        .inner_join(organisations::table)
+        .left_join(api_keys::table)
+        .filter(access_log::person_id.eq(person_id.to_string()))
+        .order(access_log::id.desc())
+        .limit(limit)
+        .select((
+            access_log::id,
+            access_log::organisation_id,
+            organisations::name,
+            api_keys::name.nullable(),
+            access_log::endpoint,
+            access_log::accessed_at,
+        ))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(access_log::id.lt(before));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Changes `organisation_id` may see after position `after`, oldest first: its own consent
+/// events, and certificate events of people who shared with it when they happened.
+pub fn visible_changes(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ChangeEvent>> {
+    let shared_then = consents::table
+        .filter(consents::person_id.eq(change_events::person_id))
+        .filter(consents::organisation_id.eq(organisation_id.to_string()))
+        .filter(consents::granted_at.le(change_events::occurred_at))
+        .filter(
+            consents::withdrawn_at
+                .is_null()
+                .or(consents::withdrawn_at.gt(change_events::occurred_at.nullable())),
+        );
+    Ok(change_events::table
+        .filter(change_events::id.gt(after))
+        .filter(
+            change_events::organisation_id
+                .eq(organisation_id.to_string())
+                .or(change_events::certificate_id
+                    .is_not_null()
+                    .and(exists(shared_then))),
+        )
+        .order(change_events::id)
+        .limit(limit)
+        .select(ChangeEvent::as_select())
+        .load(conn)?)
+}
+
+/// The position of the newest change, or 0.
+pub fn latest_change(conn: &mut DbConnection) -> Result<i64> {
+    Ok(change_events::table
+        .select(diesel::dsl::max(change_events::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}
+
+/// Certificates that reached their expiry by `today` and have no `certificate.expired` event
+/// since that date: the scheduler records one for each, once.
+pub fn expired_without_event(conn: &mut DbConnection, today: NaiveDate) -> Result<Vec<Certificate>> {
+    let all: Vec<Certificate> = certificates::table
+        .filter(certificates::revoked_at.is_null())
+        .filter(certificates::expires_on.le(today))
+        .select(Certificate::as_select())
+        .load(conn)?;
+    let mut due = Vec::new();
+    for certificate in all {
+        let Some(expires_on) = certificate.expires_on else {
+            continue;
+        };
+        let since = expires_on.and_hms_opt(0, 0, 0).unwrap_or_default();
+        let recorded: bool = diesel::select(exists(
+            change_events::table
+                .filter(change_events::certificate_id.eq(&certificate.id))
+                .filter(change_events::kind.eq(kind::CERTIFICATE_EXPIRED))
+                .filter(change_events::occurred_at.ge(since)),
+        ))
+        .get_result(conn)?;
+        if !recorded {
+            due.push(certificate);
+        }
+    }
+    Ok(due)
+}

@@ -1,0 +1,751 @@
+//! The load benchmark: builds a demo database of N peer workers with `peertrack demo`, starts
+//! the release `peertrack` on it on a loopback port, drives it over HTTP with many concurrent
+//! connections, and prints a table of throughput, latency and memory against the targets.
+//!
+//! ```sh
+//! cargo run --release -p peertrack-e2e --bin loadtest -- --people 100000
+//! ```
+//!
+//! Options: `--people N` (100000), `--seed S` (1), `--seconds S` per measurement (10),
+//! `--connections C` (64), `--database URL` (default: a new SQLite file in a temporary folder;
+//! a PostgreSQL URL must name an empty database, or one that already holds the demo data),
+//! `--binary PATH` (default: build and use target/release/peertrack), `--keep` (keep the
+//! temporary folder with the database and the server's log), `--only health,page,put,progress`
+//! (measure only these, e.g. while profiling the server).
+//!
+//! The server logs to `server.log` in the temporary folder, at `warn` unless
+//! `LOADTEST_SERVER_LOG` gives another filter.
+//!
+//! Every request goes to 127.0.0.1; each measurement stops after its time or 5 million
+//! requests, whichever comes first, and the server is stopped at the end.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use chrono::Utc;
+use diesel::prelude::*;
+use peertrack_core::demo;
+use peertrack_core::service::progress;
+use peertrack_core::store::schema::{cohort_tutors, enrolments, organisations, outbox, people, sessions};
+use peertrack_core::store::{self, access, Database, DatabaseUrl, PoolOptions};
+use serde_json::{json, Value};
+
+/// No measurement sends more requests than this, however fast the server.
+const MAX_REQUESTS_PER_MEASUREMENT: usize = 5_000_000;
+
+#[derive(Debug)]
+struct Options {
+    people: u32,
+    seed: u64,
+    seconds: u64,
+    connections: usize,
+    database: Option<String>,
+    binary: Option<PathBuf>,
+    keep: bool,
+    only: Option<Vec<String>>,
+}
+
+fn options() -> Result<Options> {
+    let mut options = Options {
+        people: 100_000,
+        seed: 1,
+        seconds: 10,
+        connections: 64,
+        database: None,
+        binary: None,
+        keep: false,
+        only: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--people" => options.people = value()?.parse().context("--people")?,
+            "--seed" => options.seed = value()?.parse().context("--seed")?,
+            "--seconds" => options.seconds = value()?.parse().context("--seconds")?,
+            "--connections" => options.connections = value()?.parse().context("--connections")?,
+            "--database" => options.database = Some(value()?),
+            "--binary" => options.binary = Some(PathBuf::from(value()?)),
+            "--keep" => options.keep = true,
+            "--only" => options.only = Some(value()?.split(',').map(str::to_string).collect()),
+            "--help" | "-h" => {
+                println!("{}", HELP);
+                std::process::exit(0);
+            }
+            other => bail!("unknown option {other}; see --help"),
+        }
+    }
+    if options.seconds == 0 || options.seconds > 600 || options.connections == 0 || options.connections > 1024
+    {
+        bail!("--seconds must be 1 to 600 and --connections 1 to 1024");
+    }
+    Ok(options)
+}
+
+const HELP: &str = "loadtest [--people N] [--seed S] [--seconds S] [--connections C] \
+[--database URL] [--binary PATH] [--keep] [--only health,page,put,progress]";
+
+/// What one measurement found.
+struct Measured {
+    name: &'static str,
+    what: String,
+    requests: usize,
+    errors: usize,
+    elapsed: Duration,
+    latencies_us: Vec<u32>,
+    first_error: Option<String>,
+}
+
+impl Measured {
+    fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p / 100.0) * (self.latencies_us.len() - 1) as f64).round() as usize;
+        f64::from(self.latencies_us[rank]) / 1000.0
+    }
+}
+
+/// Makes the request number `n` of a measurement.
+type MakeRequest = Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// Drives `make` with `connections` concurrent loops for `duration`.
+async fn measure(
+    name: &'static str,
+    what: &str,
+    client: &reqwest::Client,
+    connections: usize,
+    duration: Duration,
+    make: MakeRequest,
+) -> Measured {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let issued = Arc::new(AtomicUsize::new(0));
+    let mut loops = tokio::task::JoinSet::new();
+    for connection in 0..connections {
+        let client = client.clone();
+        let make = make.clone();
+        let issued = issued.clone();
+        loops.spawn(async move {
+            let mut latencies = Vec::with_capacity(4096);
+            let mut errors = 0;
+            let mut first_error = None;
+            let mut n = connection as u64;
+            while Instant::now() < deadline
+                && issued.fetch_add(1, Ordering::Relaxed) < MAX_REQUESTS_PER_MEASUREMENT
+            {
+                let request = make(&client, n);
+                n += connections as u64;
+                let sent = Instant::now();
+                let outcome = match request.send().await {
+                    Ok(response) => {
+                        let status = response.status();
+                        let body = response.bytes().await;
+                        match body {
+                            Ok(_) if status.is_success() => Ok(()),
+                            Ok(body) => Err(format!("{status}: {}", String::from_utf8_lossy(&body))),
+                            Err(e) => Err(e.to_string()),
+                        }
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+                if let Err(error) = outcome {
+                    errors += 1;
+                    first_error.get_or_insert(error);
+                }
+            }
+            (latencies, errors, first_error)
+        });
+    }
+    let mut measured = Measured {
+        name,
+        what: what.to_string(),
+        requests: 0,
+        errors: 0,
+        elapsed: Duration::ZERO,
+        latencies_us: Vec::new(),
+        first_error: None,
+    };
+    while let Some(done) = loops.join_next().await {
+        let (latencies, errors, first_error) = done.expect("a request loop");
+        measured.requests += latencies.len();
+        measured.latencies_us.extend(latencies);
+        measured.errors += errors;
+        if measured.first_error.is_none() {
+            measured.first_error = first_error;
+        }
+    }
+    measured.elapsed = started.elapsed();
+    measured.latencies_us.sort_unstable();
+    measured
+}
+
+/// A small deterministic generator for request bodies.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A session whose register the benchmark takes, with its cohort's twelve learners.
+#[derive(Clone)]
+struct Register {
+    session_id: String,
+    learners: Vec<String>,
+    token: String,
+}
+
+/// A cohort whose progress page the benchmark reads.
+#[derive(Clone)]
+struct CohortPage {
+    cohort_id: String,
+    token: String,
+}
+
+struct Setup {
+    api_key: String,
+    registers: Vec<Register>,
+    cohorts: Vec<CohortPage>,
+    eligibility: progress::RegisterEligibility,
+    eligibility_time: Duration,
+}
+
+/// Picks sessions, cohorts and credentials from the demo data, and times eligibility for the
+/// whole register, before the server starts.
+fn prepare(url: &DatabaseUrl) -> Result<Setup> {
+    let db = Database::open(url, PoolOptions::default())?;
+    let now = Utc::now();
+    let stored_now = store::stored(now);
+    let (api_key, registers, cohorts) = db.write(|conn| {
+        let partner: String = organisations::table
+            .filter(organisations::name.eq(demo::PARTNER_NAME))
+            .select(organisations::id)
+            .first(conn)?;
+        let (api_key, _) = access::create_api_key(conn, &partner, "Load benchmark", stored_now)?;
+        // Cohorts of exactly twelve with a held session, in a fixed order.
+        let twelve: Vec<String> = enrolments::table
+            .group_by(enrolments::cohort_id)
+            .having(diesel::dsl::count_star().eq(12))
+            .select(enrolments::cohort_id)
+            .order(enrolments::cohort_id)
+            .limit(400)
+            .load(conn)?;
+        let mut registers = Vec::new();
+        let mut cohorts = Vec::new();
+        let mut tokens = std::collections::HashMap::new();
+        for cohort_id in twelve {
+            let held: Vec<String> = sessions::table
+                .filter(sessions::cohort_id.eq(&cohort_id))
+                .filter(sessions::starts_at.le(stored_now))
+                .select(sessions::id)
+                .order(sessions::starts_at)
+                .load(conn)?;
+            if held.is_empty() {
+                continue;
+            }
+            let tutor: String = cohort_tutors::table
+                .filter(cohort_tutors::cohort_id.eq(&cohort_id))
+                .select(cohort_tutors::person_id)
+                .order(cohort_tutors::person_id)
+                .first(conn)?;
+            let token = match tokens.get(&tutor) {
+                Some(token) => String::clone(token),
+                None => {
+                    let token = peertrack_api::auth::issue_token(conn, &tutor, 1, now)?;
+                    tokens.insert(tutor.clone(), token.clone());
+                    token
+                }
+            };
+            let learners: Vec<String> = enrolments::table
+                .filter(enrolments::cohort_id.eq(&cohort_id))
+                .select(enrolments::person_id)
+                .load(conn)?;
+            for session_id in held {
+                registers.push(Register {
+                    session_id,
+                    learners: learners.clone(),
+                    token: token.clone(),
+                });
+            }
+            cohorts.push(CohortPage { cohort_id, token });
+        }
+        Ok((api_key, registers, cohorts))
+    })?;
+    if registers.is_empty() {
+        bail!("the demo data has no held session in a cohort of twelve; use more --people");
+    }
+    let started = Instant::now();
+    let eligibility = db.read(|conn| progress::every_learner_progress(conn, now, |_| {}))?;
+    let eligibility_time = started.elapsed();
+    Ok(Setup {
+        api_key,
+        registers,
+        cohorts,
+        eligibility,
+        eligibility_time,
+    })
+}
+
+/// Whether the database already holds the demo data.
+fn has_demo_data(url: &DatabaseUrl) -> Result<bool> {
+    let db = Database::open(
+        url,
+        PoolOptions {
+            max_connections: 1,
+            ..PoolOptions::default()
+        },
+    )?;
+    let found: i64 = db.read(|conn| {
+        Ok(people::table
+            .filter(people::email.eq(demo::ADMIN_EMAIL))
+            .count()
+            .get_result(conn)?)
+    })?;
+    Ok(found > 0)
+}
+
+/// Waits until no message is due in the outbox, or `limit` has passed; returns how long.
+fn wait_for_outbox(url: &DatabaseUrl, limit: Duration) -> Result<Duration> {
+    let db = Database::open(
+        url,
+        PoolOptions {
+            max_connections: 1,
+            ..PoolOptions::default()
+        },
+    )?;
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        let now = store::stored(Utc::now());
+        let waiting: i64 = db.read(|conn| {
+            Ok(outbox::table
+                .filter(outbox::status.eq("pending"))
+                .filter(outbox::next_attempt_at.le(now))
+                .count()
+                .get_result(conn)?)
+        })?;
+        if waiting == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    Ok(started.elapsed())
+}
+
+/// The release `peertrack` binary, built now unless one was named.
+fn peertrack_binary(named: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(path) = named {
+        return Ok(path);
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("building the release peertrack binary...");
+    let status = Command::new(cargo)
+        .args(["build", "--release", "-p", "peertrack-api", "--bin", "peertrack"])
+        .current_dir(&workspace)
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release -p peertrack-api failed");
+    }
+    let exe = std::env::current_exe()?;
+    let path = exe.parent().context("the benchmark's folder")?.join("peertrack");
+    if !path.exists() {
+        bail!("{} was not built; pass --binary", path.display());
+    }
+    Ok(path)
+}
+
+/// A running server we started; stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(binary: &Path, database: &str, folder: &Path) -> Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let log = std::fs::File::create(folder.join("server.log"))?;
+        let child = Command::new(binary)
+            .arg("serve")
+            .env("PEERTRACK_DATABASE_URL", database)
+            .env("PEERTRACK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("PEERTRACK_KEY_DIR", folder.join("keys"))
+            .env("PEERTRACK_MAIL_DIR", folder.join("mail"))
+            .env_remove("PEERTRACK_SMTP_URL")
+            .env(
+                "RUST_LOG",
+                std::env::var("LOADTEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("starting peertrack serve")?;
+        Ok(Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Peak resident memory so far, in KiB (VmHWM).
+    fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+    }
+
+    /// Asks the server to stop (SIGTERM), then makes sure it has.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.stop();
+        }
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let options = options()?;
+    let binary = peertrack_binary(options.binary.clone())?;
+    let folder = tempfile::Builder::new().prefix("peertrack-loadtest-").tempdir()?;
+    let outcome = run(&options, &binary, folder.path()).await;
+    if outcome.is_err() {
+        let log = std::fs::read_to_string(folder.path().join("server.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        for line in tail.into_iter().rev() {
+            eprintln!("server: {line}");
+        }
+    }
+    if options.keep {
+        let kept = folder.keep();
+        eprintln!("kept {}", kept.display());
+    }
+    outcome
+}
+
+async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
+    let database = options
+        .database
+        .clone()
+        .unwrap_or_else(|| folder.join("bench.db").to_string_lossy().into_owned());
+    let url = DatabaseUrl::parse(&database)?;
+    let backend = match url.backend() {
+        store::Backend::Sqlite => "SQLite",
+        store::Backend::Postgres => "PostgreSQL",
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    eprintln!("load average at start: {}", load_average());
+
+    // The demo data, by the real command.
+    let demo_time = {
+        let url = url.clone();
+        if tokio::task::spawn_blocking(move || has_demo_data(&url)).await?? {
+            eprintln!("the database already holds the demo data; using it as it is");
+            None
+        } else {
+            eprintln!(
+                "peertrack demo --people {} --seed {}...",
+                options.people, options.seed
+            );
+            let started = Instant::now();
+            let output = Command::new(binary)
+                .args([
+                    "demo",
+                    "--people",
+                    &options.people.to_string(),
+                    "--seed",
+                    &options.seed.to_string(),
+                ])
+                .env("PEERTRACK_DATABASE_URL", &database)
+                .env("RUST_LOG", "warn")
+                .stderr(Stdio::inherit())
+                .output()
+                .context("running peertrack demo")?;
+            if !output.status.success() {
+                bail!("peertrack demo failed");
+            }
+            Some(started.elapsed())
+        }
+    };
+
+    eprintln!("choosing sessions and cohorts, timing eligibility for the whole register...");
+    let setup = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || prepare(&url)).await??
+    };
+
+    let mut server = Server::start(binary, &database, folder)?;
+    eprintln!("peertrack serve is process {} on {}", server.pid(), server.base);
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(options.connections)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let health = format!("{}/health", server.base);
+    let up_by = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(response) = client.get(&health).send().await {
+            if response.status().is_success() {
+                break;
+            }
+        }
+        if Instant::now() > up_by {
+            bail!("the server did not answer /health within 120 s");
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            bail!("the server stopped ({status})");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The email worker's first round on fresh demo data queues and sends a few thousand
+    // notices; measure the service once that has settled.
+    let settled = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || wait_for_outbox(&url, Duration::from_secs(120))).await??
+    };
+    eprintln!("the email outbox settled in {:.1} s", settled.as_secs_f64());
+
+    // Cursors to pages across the whole register, as a partner paging through it would use.
+    let mut cursors: Vec<Option<String>> = vec![None];
+    let mut cursor: Option<String> = None;
+    for _ in 0..200 {
+        let mut request = client
+            .get(format!("{}/v1/register/peer-supporters", server.base))
+            .header("X-Api-Key", &setup.api_key)
+            .query(&[("limit", "50")]);
+        if let Some(cursor) = &cursor {
+            request = request.query(&[("cursor", cursor)]);
+        }
+        let page: Value = request.send().await?.error_for_status()?.json().await?;
+        match page["next_cursor"].as_str() {
+            Some(next) => {
+                cursor = Some(next.to_string());
+                cursors.push(cursor.clone());
+            }
+            None => break,
+        }
+    }
+
+    let seconds = Duration::from_secs(options.seconds);
+    let warm_up = Duration::from_secs(1);
+    let base = Arc::new(server.base.clone());
+    let mut rows = Vec::new();
+
+    let make_health: MakeRequest = {
+        let url = health.clone();
+        Arc::new(move |client: &reqwest::Client, _| client.get(&url))
+    };
+    let make_register_page: MakeRequest = {
+        let base = base.clone();
+        let key = setup.api_key.clone();
+        let cursors = Arc::new(cursors);
+        Arc::new(move |client: &reqwest::Client, n| {
+            let mut request = client
+                .get(format!("{base}/v1/register/peer-supporters"))
+                .header("X-Api-Key", &key)
+                .query(&[("limit", "50")]);
+            if let Some(cursor) = &cursors[(mix(n) % cursors.len() as u64) as usize] {
+                request = request.query(&[("cursor", cursor)]);
+            }
+            request
+        })
+    };
+    let make_register_put: MakeRequest = {
+        let base = base.clone();
+        let registers = Arc::new(setup.registers.clone());
+        Arc::new(move |client: &reqwest::Client, n| {
+            let register = &registers[(n % registers.len() as u64) as usize];
+            let records: Vec<Value> = register
+                .learners
+                .iter()
+                .enumerate()
+                .map(|(i, person_id)| {
+                    let status = match mix(n.wrapping_mul(31).wrapping_add(i as u64)) % 100 {
+                        0..=84 => "present",
+                        85..=90 => "late",
+                        91..=95 => "absent",
+                        _ => "excused",
+                    };
+                    json!({ "person_id": person_id, "status": status })
+                })
+                .collect();
+            client
+                .put(format!("{base}/v1/sessions/{}/attendance", register.session_id))
+                .bearer_auth(&register.token)
+                .json(&json!({ "records": records }))
+        })
+    };
+    let make_progress: MakeRequest = {
+        let base = base.clone();
+        let cohorts = Arc::new(setup.cohorts.clone());
+        Arc::new(move |client: &reqwest::Client, n| {
+            let cohort = &cohorts[(mix(n) % cohorts.len() as u64) as usize];
+            client
+                .get(format!("{base}/v1/cohorts/{}/progress", cohort.cohort_id))
+                .bearer_auth(&cohort.token)
+        })
+    };
+    for (name, what, make) in [
+        ("health", "GET /health (the ceiling)", make_health),
+        (
+            "page",
+            "GET register page of 50 (partner key)",
+            make_register_page,
+        ),
+        ("put", "PUT register, 12 learners (tutor)", make_register_put),
+        ("progress", "GET cohort progress (tutor)", make_progress),
+    ] {
+        if options
+            .only
+            .as_ref()
+            .is_some_and(|only| !only.iter().any(|o| o == name))
+        {
+            continue;
+        }
+        eprintln!("measuring {what} for {} s...", options.seconds);
+        measure(name, what, &client, options.connections, warm_up, make.clone()).await;
+        rows.push(measure(name, what, &client, options.connections, seconds, make).await);
+    }
+    let peak_rss_mib = server.peak_rss_kib().map(|kib| kib as f64 / 1024.0);
+    server.stop();
+
+    report(options, backend, cores, demo_time, &setup, &rows, peak_rss_mib);
+    Ok(())
+}
+
+fn report(
+    options: &Options,
+    backend: &str,
+    cores: usize,
+    demo_time: Option<Duration>,
+    setup: &Setup,
+    rows: &[Measured],
+    peak_rss_mib: Option<f64>,
+) {
+    println!();
+    println!(
+        "Peertrack load benchmark: {} people, {backend}, {} connections, {} s per row, {cores} cores, load average {} at the end",
+        options.people,
+        options.connections,
+        options.seconds,
+        load_average()
+    );
+    println!();
+    println!("| measurement | requests/s | p50 ms | p99 ms | errors |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for row in rows {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {} |",
+            row.what,
+            row.per_second(),
+            row.percentile_ms(50.0),
+            row.percentile_ms(99.0),
+            row.errors
+        );
+    }
+    println!(
+        "| eligibility, whole register ({} enrolments, {} eligible) | {:.2} s | | | |",
+        setup.eligibility.enrolments,
+        setup.eligibility.eligible,
+        setup.eligibility_time.as_secs_f64()
+    );
+    println!(
+        "| server peak resident memory | {} | | | |",
+        peak_rss_mib.map_or("unknown".into(), |m| format!("{m:.0} MiB"))
+    );
+    println!(
+        "| `peertrack demo --people {}` | {} | | | |",
+        options.people,
+        demo_time.map_or("(reused)".into(), |t| format!("{:.1} s", t.as_secs_f64()))
+    );
+    for row in rows.iter().filter(|r| r.first_error.is_some()) {
+        println!(
+            "\nfirst error in {}: {}",
+            row.what,
+            row.first_error.as_deref().unwrap_or_default()
+        );
+    }
+
+    let verdict = |ok: bool| if ok { "met" } else { "NOT MET" };
+    let row = |name: &str| rows.iter().find(|r| r.name == name);
+    println!();
+    println!("Targets:");
+    if let (Some(health), Some(page)) = (row("health"), row("page")) {
+        let ratio = page.per_second() / health.per_second().max(1e-9);
+        println!(
+            "- register page >= 25% of /health, p99 <= 25 ms, no errors: {:.0}% of /health, p99 {:.1} ms, {} errors: {}",
+            ratio * 100.0,
+            page.percentile_ms(99.0),
+            page.errors,
+            verdict(ratio >= 0.25 && page.percentile_ms(99.0) <= 25.0 && page.errors == 0)
+        );
+    }
+    if let Some(put) = row("put") {
+        println!(
+            "- register PUT >= 1000/s: {:.0}/s: {}",
+            put.per_second(),
+            verdict(put.per_second() >= 1000.0 && put.errors == 0)
+        );
+    }
+    println!(
+        "- eligibility for everyone <= 2 s: {:.2} s: {}",
+        setup.eligibility_time.as_secs_f64(),
+        verdict(setup.eligibility_time <= Duration::from_secs(2))
+    );
+    if let Some(mib) = peak_rss_mib {
+        println!(
+            "- peak resident memory <= 150 MiB: {mib:.0} MiB: {}",
+            verdict(mib <= 150.0)
+        );
+    }
+    if let Some(time) = demo_time {
+        println!(
+            "- demo of {} people <= 120 s: {:.1} s: {}",
+            options.people,
+            time.as_secs_f64(),
+            verdict(time <= Duration::from_secs(120))
+        );
+    }
+}
