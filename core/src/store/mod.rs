@@ -177,11 +177,12 @@ struct ConnectionSettings;
 /// committed transaction across a crash of the process (only power loss can drop the last few).
 /// `busy_timeout` comes first so that switching a new file to WAL waits for other connections.
 /// Statement journals stay in memory (a multi-row insert would otherwise write a temporary
-/// file), each connection caches 8 MiB of pages, and the WAL is checkpointed every 16 MiB
-/// rather than every 4 MiB, so that frequent small writes (the access log) coalesce.
+/// file), and the WAL is checkpointed every 16 MiB rather than every 4 MiB, so that frequent
+/// small writes (the access log) coalesce. The page cache stays at SQLite's 2 MiB: in WAL mode a
+/// connection drops its cache whenever another has committed, which under load is always.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
-     PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 4096;";
+     PRAGMA wal_autocheckpoint = 4096;";
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
@@ -206,6 +207,11 @@ pub struct Database {
     sqlite_writer: Arc<Mutex<()>>,
     // Started on first use; `None` if its thread could not start (then each request writes).
     access_log: Arc<OnceLock<Option<AccessLogWriter>>>,
+    // Async callers take turns here rather than in the pool: no more blocking threads than
+    // connections wait at once, so a burst of requests does not start a thread (and a memory
+    // arena) each. Reads and writes have their own turns, so queued writes never hold up reads.
+    read_turns: Arc<tokio::sync::Semaphore>,
+    write_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Database {
@@ -265,6 +271,8 @@ impl Database {
             backend: url.backend(),
             sqlite_writer: Arc::new(Mutex::new(())),
             access_log: Arc::new(OnceLock::new()),
+            read_turns: Arc::new(tokio::sync::Semaphore::new(options.max_connections as usize)),
+            write_turns: Arc::new(tokio::sync::Semaphore::new(options.max_connections as usize)),
         })
     }
 
@@ -301,6 +309,7 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
     {
+        let _turn = take_turn(&self.write_turns).await?;
         let db = self.clone();
         run_blocking(move || db.write(work)).await
     }
@@ -311,6 +320,7 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
     {
+        let _turn = take_turn(&self.read_turns).await?;
         let db = self.clone();
         run_blocking(move || db.read(work)).await
     }
@@ -342,6 +352,13 @@ impl Database {
             Ok(())
         })
     }
+}
+
+async fn take_turn(turns: &tokio::sync::Semaphore) -> Result<tokio::sync::SemaphorePermit<'_>> {
+    turns
+        .acquire()
+        .await
+        .map_err(|_| Error::Unavailable("the database is closing".into()))
 }
 
 async fn run_blocking<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> T {
