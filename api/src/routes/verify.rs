@@ -236,21 +236,8 @@ impl VerifyApi {
     }
 }
 
-/// Escapes text for HTML.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML (shared with the email templates).
+pub(crate) use peertrack_core::notify::templates::escape_html as escape;
 
 fn long_date(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()

@@ -160,7 +160,8 @@ const OPT_OUT_MARKER: &str = "<!--opt-out-->";
 
 /// Escapes the five characters that matter in HTML text and attributes (minijinja's own
 /// escaping also turns every `/` into `&#x2f;`, which makes links in the source hard to read).
-fn escape_html(text: &str) -> String {
+/// The service's HTML pages use it too.
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
