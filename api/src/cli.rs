@@ -45,6 +45,12 @@ pub enum Command {
     /// Fill the database with a realistic demo data set; prints the partner organisation's id
     /// last on stdout.
     Demo(crate::demo_command::DemoArgs),
+    /// Write a consistent copy of the database to PATH while the service runs (SQLite: checked
+    /// with integrity_check; PostgreSQL: pg_dump, custom format). Never overwrites a file.
+    Backup {
+        /// Where to write the backup; nothing may be there yet.
+        path: std::path::PathBuf,
+    },
 }
 
 /// Administration commands.
@@ -128,7 +134,20 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Admin(command) => admin(Config::from_env()?, command).await,
         Command::Demo(args) => crate::demo_command::run(Config::from_env()?, args).await,
+        Command::Backup { path } => backup(Config::from_env()?, path).await,
     }
+}
+
+/// `peertrack backup PATH`: a consistent copy of the configured database; prints where it went
+/// and what it holds.
+async fn backup(config: Config, path: std::path::PathBuf) -> Result<(), CliError> {
+    let database = config.database.clone();
+    let made = tokio::task::spawn_blocking(move || store::backup::back_up(&database, &path))
+        .await
+        .map_err(|e| CliError(e.to_string()))?;
+    let report = made.map_err(|e| CliError(format!("backup: {e}")))?;
+    println!("{report}");
+    Ok(())
 }
 
 /// Opens (and migrates) the configured database; errors name `PEERTRACK_DATABASE_URL`.

@@ -6,6 +6,7 @@
 pub mod access;
 mod access_log_writer;
 pub mod audit;
+pub mod backup;
 pub mod certificates;
 pub mod changes;
 pub mod cohorts;
