@@ -1,8 +1,10 @@
 //! Who is calling, and what they may do.
 //!
 //! People send `Authorization: Bearer <token>`; partner systems send `X-Api-Key: <key>`. Both
-//! secrets are stored hashed. What a caller may see is decided here, in one place: routes ask,
-//! and get back 403 (may see it, may not do this) or 404 (may not know it exists).
+//! secrets are stored hashed, and both are looked up on every request, so a token or key that
+//! is revoked (or a token that expires) is refused from the very next request. What a caller
+//! may see is decided here, in one place: routes ask, and get back 403 (may see it, may not do
+//! this) or 404 (may not know it exists).
 
 use chrono::Duration;
 use peertrack_core::store::{self, access, cohorts, people, placements, DbConnection};
@@ -20,6 +22,8 @@ pub struct Caller {
     pub person_id: String,
     /// Whether they administer this Peertrack.
     pub is_admin: bool,
+    /// The id of the bearer token they called with, so that signing out revokes just that one.
+    pub token_id: String,
 }
 
 /// A partner organisation's system, by its API key.
@@ -61,6 +65,7 @@ async fn person_for_bearer(request: &Request, bearer: Bearer) -> Option<Caller> 
             Ok((person.erased_at.is_none()).then_some(Caller {
                 person_id: person.id,
                 is_admin: person.is_admin,
+                token_id: token.id,
             }))
         })
         .await

@@ -80,6 +80,12 @@ pub enum AdminCommand {
         #[arg(long)]
         email: String,
     },
+    /// Revoke a partner organisation's API key; the next request made with it is refused.
+    RevokeApiKey {
+        /// The key's id (`GET /v1/organisations/{id}/api-keys` lists them).
+        #[arg(long)]
+        id: String,
+    },
     /// Start signing credentials with a new key; prints its id. Old keys stay published, so
     /// credentials they signed still verify. Restart the service to use the new key.
     RotateKey,
@@ -240,7 +246,8 @@ pub fn email_worker(
 ) -> Result<DeliveryWorker, CliError> {
     let transport = MailTransport::new(config.smtp_url.as_deref(), &config.mail_dir)
         .map_err(|e| CliError(format!("{}: {e}", config::SMTP_URL)))?;
-    let settings = WorkerSettings::new(config.mail_from.clone(), config.public_url.clone());
+    let mut settings = WorkerSettings::new(config.mail_from.clone(), config.public_url.clone());
+    settings.webhook_destinations = config.webhook_destinations;
     DeliveryWorker::new(db, transport, clock, settings)
         .map_err(|e| CliError(format!("{}: {e}", config::MAIL_FROM)))
 }
@@ -338,6 +345,24 @@ async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError> {
                         stored_now,
                     )?;
                     Ok(format!("{count} token(s) revoked"))
+                }
+                AdminCommand::RevokeApiKey { id } => {
+                    let key = match access::api_key_by_id(conn, &id) {
+                        Err(peertrack_core::Error::NotFound(_)) => {
+                            return Err(peertrack_core::Error::invalid("--id", "no API key has that id"))
+                        }
+                        found => found?,
+                    };
+                    access::revoke_api_key(conn, &key.id, stored_now)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        "api_key.revoked",
+                        ("api_key", &key.id),
+                        serde_json::json!({ "organisation_id": key.organisation_id }),
+                        stored_now,
+                    )?;
+                    Ok(format!("API key {:?} revoked", key.name))
                 }
                 AdminCommand::RotateKey => unreachable!("handled before the database is opened"),
                 AdminCommand::AddOrganisation { name } => {

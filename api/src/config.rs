@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use peertrack_core::notify::destination::DestinationPolicy;
 use peertrack_core::notify::transport::SmtpSettings;
 use peertrack_core::store::DatabaseUrl;
 
@@ -19,6 +20,10 @@ pub const MAIL_DIR: &str = "PEERTRACK_MAIL_DIR";
 pub const MAIL_FROM: &str = "PEERTRACK_MAIL_FROM";
 /// The folder holding the Ed25519 keys that sign credentials. Default: `peertrack-keys`.
 pub const KEY_DIR: &str = "PEERTRACK_KEY_DIR";
+/// `true` lets webhooks go to `http://` URLs and to this machine or private networks (for a
+/// partner on the same private network, or for testing). Default: `false`, only public
+/// `https://` addresses; link-local addresses such as cloud metadata are refused either way.
+pub const WEBHOOK_ALLOW_PRIVATE: &str = "PEERTRACK_WEBHOOK_ALLOW_PRIVATE";
 
 /// The service's configuration.
 #[derive(Debug, Clone)]
@@ -37,6 +42,8 @@ pub struct Config {
     pub mail_dir: std::path::PathBuf,
     /// Where the signing keys live.
     pub key_dir: std::path::PathBuf,
+    /// Where webhooks may be posted.
+    pub webhook_destinations: DestinationPolicy,
 }
 
 /// A configuration value that cannot be used, naming its variable.
@@ -107,6 +114,19 @@ impl Config {
         let key_dir = set(KEY_DIR)
             .unwrap_or_else(|| "peertrack-keys".to_string())
             .into();
+        let webhook_destinations = match set(WEBHOOK_ALLOW_PRIVATE)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("false" | "no" | "0") => DestinationPolicy::PublicOnly,
+            Some("true" | "yes" | "1") => DestinationPolicy::AllowPrivate,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: WEBHOOK_ALLOW_PRIVATE,
+                    reason: format!("{other:?} is not true or false"),
+                })
+            }
+        };
         Ok(Config {
             key_dir,
             database,
@@ -115,6 +135,7 @@ impl Config {
             smtp_url,
             mail_from,
             mail_dir,
+            webhook_destinations,
         })
     }
 }
@@ -141,6 +162,27 @@ mod tests {
         assert_eq!(config.public_url, "http://127.0.0.1:8080");
         assert!(config.smtp_url.is_none());
         assert_eq!(config.mail_dir, std::path::PathBuf::from("mail"));
+        assert_eq!(config.webhook_destinations, DestinationPolicy::PublicOnly);
+    }
+
+    #[test]
+    fn private_webhook_destinations_are_allowed_only_when_asked_for() {
+        for (text, expected) in [
+            ("true", DestinationPolicy::AllowPrivate),
+            ("TRUE", DestinationPolicy::AllowPrivate),
+            ("1", DestinationPolicy::AllowPrivate),
+            ("false", DestinationPolicy::PublicOnly),
+            ("0", DestinationPolicy::PublicOnly),
+            ("", DestinationPolicy::PublicOnly),
+        ] {
+            let config = config(&[(WEBHOOK_ALLOW_PRIVATE, text)]).unwrap();
+            assert_eq!(config.webhook_destinations, expected, "{text:?}");
+        }
+        let error = config(&[(WEBHOOK_ALLOW_PRIVATE, "sometimes")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "PEERTRACK_WEBHOOK_ALLOW_PRIVATE: \"sometimes\" is not true or false"
+        );
     }
 
     #[test]

@@ -123,6 +123,63 @@ fn admin_commands_print_their_result_alone() {
 }
 
 #[test]
+fn revoke_api_key_revokes_that_key_alone_on_both_databases() {
+    use peertrack_core::store::testing::TestDatabase;
+    use peertrack_core::store::{access, organisations, DatabaseUrl};
+
+    let mut databases = vec![TestDatabase::sqlite()];
+    databases.extend(TestDatabase::postgres());
+    for database in databases {
+        let url = match &database.url {
+            DatabaseUrl::Sqlite(path) => path.display().to_string(),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        };
+        let now = chrono::Utc::now().naive_utc();
+        let ((revoked, revoked_id), (kept, _)) = database
+            .write(|conn| {
+                let organisation = organisations::create(conn, "Penumbra HR", now)?;
+                let (revoked, key) = access::create_api_key(conn, &organisation.id, "HR system", now)?;
+                let kept = access::create_api_key(conn, &organisation.id, "Spare", now)?;
+                Ok(((revoked, key.id), kept))
+            })
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let env = [("PEERTRACK_DATABASE_URL", url.as_str())];
+
+        let output = peertrack(
+            dir.path(),
+            &env,
+            &["admin", "revoke-api-key", "--id", &revoked_id],
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let said = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(said.trim(), "API key \"HR system\" revoked");
+        assert_eq!(
+            database.read(|conn| access::api_key(conn, &revoked)).unwrap(),
+            None
+        );
+        assert!(
+            database
+                .read(|conn| access::api_key(conn, &kept))
+                .unwrap()
+                .is_some(),
+            "the other key still works"
+        );
+
+        let nobody = peertrack(
+            dir.path(),
+            &env,
+            &["admin", "revoke-api-key", "--id", "no-such-key"],
+        );
+        assert!(one_line_error(&nobody).contains("--id"));
+    }
+}
+
+#[test]
 fn openapi_prints_the_document() {
     let dir = tempfile::tempdir().unwrap();
     let output = peertrack(dir.path(), &[], &["openapi"]);

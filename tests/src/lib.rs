@@ -45,6 +45,18 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with the server reading the time from `clock`.
     pub async fn start_with_clock(backend: Backend, clock: Arc<dyn Clock>) -> Option<TestServer> {
+        // Webhook tests' receivers listen on loopback, which production refuses by default.
+        let settings = [(peertrack_api::config::WEBHOOK_ALLOW_PRIVATE, "true")];
+        Self::start_with_settings(backend, clock, &settings).await
+    }
+
+    /// Like [`TestServer::start_with_clock`], configured by `settings` (`PEERTRACK_*` pairs)
+    /// and otherwise by the defaults.
+    pub async fn start_with_settings(
+        backend: Backend,
+        clock: Arc<dyn Clock>,
+        settings: &[(&str, &str)],
+    ) -> Option<TestServer> {
         let database = match backend {
             Backend::Sqlite => TestDatabase::sqlite(),
             Backend::Postgres => TestDatabase::postgres()?,
@@ -66,7 +78,10 @@ impl TestServer {
         let (acceptor, address) = server::bind(listen).await.expect("bind a loopback port");
         let config = Config::from_lookup(|name| match name {
             "PEERTRACK_PUBLIC_URL" => Some(format!("http://{address}")),
-            _ => None,
+            _ => settings
+                .iter()
+                .find(|(variable, _)| *variable == name)
+                .map(|(_, value)| value.to_string()),
         })
         .expect("test configuration");
         let keys = peertrack_core::credential::KeyRing::open_or_create(&key_dir.path().join("keys"))

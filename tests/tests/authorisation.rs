@@ -128,6 +128,8 @@ struct Scenario {
     elsewhere_id: String,
     /// That organisation's webhook, which the partner may not know of.
     foreign_webhook: String,
+    /// A spare API key of the partner, for an administrator to revoke.
+    spare_key_id: String,
     /// An email that could not be delivered.
     failed_message: i64,
     /// People with nothing but an account, to be erased: one for each call of a row, by
@@ -545,6 +547,19 @@ async fn scenario(server: &TestServer) -> Scenario {
     )
     .await;
     let foreign_webhook = webhook["id"].as_str().unwrap().to_string();
+    let spare_key_id = {
+        let organisation_id = organisation_id.clone();
+        server
+            .database
+            .db
+            .write_async(move |conn| {
+                let (_, key) =
+                    access::create_api_key(conn, &organisation_id, "Spare", store::stored(Utc::now()))?;
+                Ok(key.id)
+            })
+            .await
+            .unwrap()
+    };
 
     // An enrolment email that bounced; people to erase; sign-in links for U.
     let (failed_message, erasable, sign_in_tokens) = server
@@ -594,6 +609,7 @@ async fn scenario(server: &TestServer) -> Scenario {
         webhook1,
         elsewhere_id,
         foreign_webhook,
+        spare_key_id,
         failed_message,
         erasable,
         sign_in_tokens,
@@ -730,6 +746,44 @@ fn operations() -> Vec<Operation> {
             forbidden: &[],
             allowed_answer: Class::Allowed,
             call: |_, _| ("/v1/organisations".into(), None),
+        },
+        Operation {
+            method: Method::GET,
+            path: "/v1/organisations/{id}/api-keys",
+            credential: Credential::Person,
+            allowed: &[Admin],
+            forbidden: NON_ADMINS,
+            allowed_answer: Class::Allowed,
+            call: |s, _| (format!("/v1/organisations/{}/api-keys", s.organisation_id), None),
+        },
+        Operation {
+            method: Method::POST,
+            path: "/v1/organisations/{id}/api-keys",
+            credential: Credential::Person,
+            allowed: &[Admin],
+            forbidden: NON_ADMINS,
+            allowed_answer: Class::Allowed,
+            call: |s, n| {
+                (
+                    format!("/v1/organisations/{}/api-keys", s.organisation_id),
+                    Some(json!({"name": format!("System {n}")})),
+                )
+            },
+        },
+        Operation {
+            method: Method::DELETE,
+            path: "/v1/organisations/{id}/api-keys/{key_id}",
+            credential: Credential::Person,
+            allowed: &[Admin],
+            forbidden: NON_ADMINS,
+            allowed_answer: Class::Allowed,
+            call: |s, _| {
+                let path = format!(
+                    "/v1/organisations/{}/api-keys/{}",
+                    s.organisation_id, s.spare_key_id
+                );
+                (path, None)
+            },
         },
         Operation {
             method: Method::POST,
@@ -1299,6 +1353,16 @@ fn operations() -> Vec<Operation> {
             forbidden: &[],
             allowed_answer: Class::Allowed,
             call: |s, _| (format!("/v1/webhooks/{}", s.webhook1), None),
+        },
+        // Last: signing out revokes each caller's token, so no row may come after it.
+        Operation {
+            method: Method::DELETE,
+            path: "/v1/auth/session",
+            credential: Credential::Person,
+            allowed: PEOPLE,
+            forbidden: &[],
+            allowed_answer: Class::Allowed,
+            call: |_, _| ("/v1/auth/session".into(), None),
         },
     ]
 }

@@ -147,6 +147,8 @@ impl Scenario {
             &self.webhook_id
         } else if path.starts_with("/v1/outbox/") {
             &message
+        } else if path.starts_with("/v1/organisations/") {
+            &self.organisation_id
         } else {
             "{id}"
         };
@@ -461,6 +463,7 @@ fn cases(s: &Scenario) -> Vec<Case> {
     let today = s.today;
     let long = |n: usize| "x".repeat(n);
     let orgs = "POST /v1/organisations";
+    let api_keys = "POST /v1/organisations/{id}/api-keys";
     let cohorts = "POST /v1/cohorts";
     let sessions = "POST /v1/cohorts/{id}/sessions";
     let enrolments = "POST /v1/cohorts/{id}/enrolments";
@@ -523,6 +526,7 @@ fn cases(s: &Scenario) -> Vec<Case> {
     let assessment_path = format!("/v1/cohorts/{}/assessments/{}/PRE", s.cohort_id, s.learner_id);
     let supervision_path = format!("/v1/placements/{}/supervision", s.placement_id);
     let revoke_path = format!("/v1/certificates/{}/revoke", s.certificate_id);
+    let api_keys_path = format!("/v1/organisations/{}/api-keys", s.organisation_id);
     let missing = "00000000-0000-0000-0000-000000000000";
 
     vec![
@@ -583,6 +587,64 @@ fn cases(s: &Scenario) -> Vec<Case> {
             400,
             "colour",
         ),
+        // Partner API keys.
+        case(
+            api_keys,
+            "blank name",
+            api_keys_path.clone(),
+            json!({"name": "  "}),
+            422,
+            "name",
+        ),
+        case(
+            api_keys,
+            "empty name",
+            api_keys_path.clone(),
+            json!({"name": ""}),
+            400,
+            "name",
+        ),
+        case(
+            api_keys,
+            "name too long",
+            api_keys_path.clone(),
+            json!({"name": long(201)}),
+            400,
+            "name",
+        ),
+        case(
+            api_keys,
+            "a number for the name",
+            api_keys_path.clone(),
+            json!({"name": 7}),
+            400,
+            "name",
+        ),
+        case(api_keys, "no name", api_keys_path.clone(), json!({}), 400, "name"),
+        case(
+            api_keys,
+            "unknown field",
+            api_keys_path.clone(),
+            json!({"name": "HR system", "scopes": ["all"]}),
+            400,
+            "scopes",
+        ),
+        Case {
+            operation: api_keys,
+            what: "a NUL character in the name",
+            path: api_keys_path.clone(),
+            body: Some(Body::Json(json!({"name": "HR\u{0}system"}))),
+            status: 400,
+            field: None,
+        },
+        Case {
+            operation: api_keys,
+            what: "an organisation that does not exist",
+            path: format!("/v1/organisations/{missing}/api-keys"),
+            body: Some(Body::Json(json!({"name": "HR system"}))),
+            status: 404,
+            field: None,
+        },
         // Cohorts.
         case(
             cohorts,
@@ -1331,6 +1393,31 @@ fn cases(s: &Scenario) -> Vec<Case> {
             "url",
         ),
         case(webhooks, "no url", "/v1/webhooks".into(), json!({}), 400, "url"),
+        // Never where cloud servers keep their metadata, however it is written.
+        case(
+            webhooks,
+            "the cloud metadata address",
+            "/v1/webhooks".into(),
+            json!({"url": "https://169.254.169.254/latest/meta-data/"}),
+            422,
+            "url",
+        ),
+        case(
+            webhooks,
+            "the cloud metadata address, IPv4-mapped",
+            "/v1/webhooks".into(),
+            json!({"url": "https://[::ffff:a9fe:a9fe]/latest/meta-data/"}),
+            422,
+            "url",
+        ),
+        case(
+            webhooks,
+            "a multicast address",
+            "/v1/webhooks".into(),
+            json!({"url": "https://239.255.255.250/"}),
+            422,
+            "url",
+        ),
         case(
             webhooks,
             "unknown field",
@@ -1744,10 +1831,12 @@ async fn every_bad_write_is_refused_with_its_field_named_and_changes_nothing(ser
         let method: Method = case.operation.split(' ').next().unwrap().parse().unwrap();
         // Each case is sent by someone allowed to make the request, so that only the input is
         // at fault: organisations, cohorts, placements and certificates for anyone (an unknown
-        // person_id or cohort_id included), erasure and the outbox are the administrator's;
+        // person_id or cohort_id included), partner API keys, erasure and the outbox are the
+        // administrator's;
         // supervision is the learner's to log, and their development, preferences and consents
         // their own; webhooks are a partner's; anyone may sign in; the rest is the tutor's.
         let auth = if case.operation.ends_with("/v1/organisations")
+            || case.operation.ends_with("/api-keys")
             || case.operation.ends_with("/v1/cohorts")
             || case.operation == "POST /v1/placements"
             || case.operation.starts_with("POST /v1/certificates")
@@ -1832,6 +1921,14 @@ async fn every_bad_write_is_refused_with_its_field_named_and_changes_nothing(ser
         webhooks.2
     );
     assert_eq!(registered[0]["id"], s.webhook_id.as_str());
+    // Nor were API keys made: the partner has the one it started with.
+    let keys_path = format!("/v1/organisations/{}/api-keys", s.organisation_id);
+    let (_, keys) = call(server, &admin, Method::GET, &keys_path, None).await;
+    assert_eq!(
+        keys["items"].as_array().map(Vec::len),
+        Some(1),
+        "a refused write made an API key: {keys}"
+    );
     // The refused enrolment and cohort did not leave the people they would have added.
     for email in ["late@example.org", "another.tutor@example.org", "nia@example.org"] {
         let email = email.to_string();

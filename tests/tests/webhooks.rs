@@ -1,18 +1,26 @@
 //! Webhooks over real HTTP on both databases: a partner's receiver on loopback gets exactly the
 //! change events its organisation may see, each signed with HMAC-SHA256 (checked here
 //! independently), in order, once, also when the receiver was down for a while.
+//!
+//! Loopback is allowed there only because the harness allows private destinations. With the
+//! default rules, webhooks to this machine, private networks or cloud metadata are refused when
+//! registered, and a delivery whose name leads there by then is not made; nor is a redirect
+//! followed.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use hmac::{Hmac, Mac};
+use peertrack_core::domain::SystemClock;
+use peertrack_core::notify::destination::DestinationPolicy;
 use peertrack_core::notify::transport::MailTransport;
 use peertrack_core::store;
+use peertrack_core::store::outbox::OutboxMessage;
 use peertrack_e2e::mail::quick_settings;
 use peertrack_e2e::scenario::{eligible_learner, organisation};
-use peertrack_e2e::{e2e_on_both_backends, TestServer};
+use peertrack_e2e::{e2e_on_both_backends, Backend, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -196,10 +204,9 @@ async fn webhooks_deliver_signed_events_once_and_survive_receiver_downtime(serve
 
     // The receiver is down: deliveries are refused and retried.
     let mail = tempfile::tempdir().unwrap();
-    let worker = server.start_worker(
-        MailTransport::new(None, mail.path()).unwrap(),
-        quick_settings(server),
-    );
+    let mut settings = quick_settings(server);
+    settings.webhook_destinations = DestinationPolicy::AllowPrivate;
+    let worker = server.start_worker(MailTransport::new(None, mail.path()).unwrap(), settings);
     let started = std::time::Instant::now();
     while *receiver.refused.lock().unwrap() < 3 {
         assert!(
@@ -275,4 +282,332 @@ async fn webhooks_deliver_signed_events_once_and_survive_receiver_downtime(serve
     assert!(listed["items"].as_array().unwrap().is_empty());
 }
 
-e2e_on_both_backends!(webhooks_deliver_signed_events_once_and_survive_receiver_downtime);
+/// A listener on loopback that counts the connections made to it and answers each with
+/// `answer`; returns its port and the count.
+async fn counting_listener(answer: String) -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = socket.read(&mut buffer).await;
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (port, connections)
+}
+
+/// A partner organisation and its API key.
+async fn partner(server: &TestServer, name: &str) -> (String, String) {
+    let partner_id = organisation(server, name).await;
+    let id = partner_id.clone();
+    let key = server
+        .database
+        .db
+        .write_async(move |conn| {
+            Ok(store::access::create_api_key(conn, &id, "HR", store::stored(Utc::now()))?.0)
+        })
+        .await
+        .unwrap();
+    (partner_id, key)
+}
+
+/// Stores a webhook as if it had been registered when its URL was acceptable: when its name
+/// led elsewhere (a name can be pointed anywhere later), or before these rules.
+async fn stored_webhook(server: &TestServer, organisation_id: &str, url: String) -> String {
+    let webhook = store::webhooks::Webhook {
+        id: store::new_id(),
+        organisation_id: organisation_id.to_string(),
+        url,
+        secret: store::access::new_secret("whsec"),
+        created_at: store::stored(Utc::now()),
+        disabled_at: None,
+    };
+    let id = webhook.id.clone();
+    server
+        .database
+        .db
+        .write_async(move |conn| store::webhooks::create(conn, &webhook))
+        .await
+        .unwrap();
+    id
+}
+
+/// Someone shares with the organisation, which queues a `consent.granted` event for each of
+/// its webhooks.
+async fn share_with(server: &TestServer, organisation_id: &str, email: &str) {
+    let email = email.to_string();
+    let token = server
+        .database
+        .db
+        .write_async(move |conn| {
+            let now = Utc::now();
+            let (person, _) = store::people::find_or_create(conn, &email, "Rowan Peer", store::stored(now))?;
+            peertrack_api::auth::issue_token(conn, &person.id, 1, now)
+        })
+        .await
+        .unwrap();
+    let (status, body) = server
+        .call(
+            &token,
+            Method::PUT,
+            &format!("/v1/me/consents/{organisation_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// Waits until `done` holds for the webhook deliveries in the outbox; returns them.
+async fn wait_for_deliveries(
+    server: &TestServer,
+    done: impl Fn(&[OutboxMessage]) -> bool,
+) -> Vec<OutboxMessage> {
+    let started = std::time::Instant::now();
+    loop {
+        let deliveries: Vec<OutboxMessage> = server
+            .outbox()
+            .await
+            .into_iter()
+            .filter(|m| m.channel == "webhook")
+            .collect();
+        if done(&deliveries) {
+            return deliveries;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the deliveries did not get there: {deliveries:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn delivery_to<'a>(deliveries: &'a [OutboxMessage], url: &str) -> &'a OutboxMessage {
+    deliveries
+        .iter()
+        .find(|m| m.recipient == url)
+        .unwrap_or_else(|| panic!("no delivery to {url}: {deliveries:#?}"))
+}
+
+async fn webhooks_to_this_machine_or_private_networks_are_refused_when_registered(server: &TestServer) {
+    let (_, key) = partner(server, "Penumbra HR").await;
+    for (url, says) in [
+        (
+            "https://127.0.0.1/hooks",
+            "127.0.0.1 is an address on Peertrack's own machine",
+        ),
+        ("https://127.0.0.1:8080/hooks", "loopback"),
+        (
+            "https://0x7f.1/hooks",
+            "127.0.0.1 is an address on Peertrack's own machine",
+        ),
+        (
+            "https://10.0.0.1/hooks",
+            "10.0.0.1 is an address on a private network",
+        ),
+        ("https://192.168.1.20/hooks", "private network"),
+        ("https://100.64.0.1/hooks", "carrier-grade NAT"),
+        (
+            "https://169.254.169.254/latest/meta-data/",
+            "169.254.169.254 is an address that is link-local",
+        ),
+        (
+            "https://[::1]/hooks",
+            "[::1] is an address on Peertrack's own machine",
+        ),
+        ("https://[::ffff:127.0.0.1]/hooks", "loopback"),
+        ("https://[fd00::1]/hooks", "private network"),
+        ("https://0.0.0.0/hooks", "unspecified"),
+        ("http://localhost/hooks", "must be an https:// address"),
+        ("http://hr.example.org/hooks", "must be an https:// address"),
+        // A name is judged by what it resolves to: localhost is this machine.
+        ("https://localhost/hooks", "localhost leads to"),
+        ("https://localhost:8443/hooks", "loopback"),
+    ] {
+        let response = server
+            .http
+            .post(server.url("/v1/webhooks"))
+            .header("X-Api-Key", &key)
+            .json(&json!({ "url": url }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{url}");
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "url", "{url}: {problem}");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{url}: {message}");
+    }
+    let listed: Value = server
+        .http
+        .get(server.url("/v1/webhooks"))
+        .header("X-Api-Key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"], json!([]), "nothing was registered");
+
+    // A public https:// address is fine (a name that does not resolve yet is checked again at
+    // each delivery).
+    let response = server
+        .http
+        .post(server.url("/v1/webhooks"))
+        .header("X-Api-Key", &key)
+        .json(&json!({ "url": "https://hr.penumbra.example.org/peertrack" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
+
+async fn a_delivery_whose_destination_leads_to_this_machine_is_not_made(server: &TestServer) {
+    let (port, connections) =
+        counting_listener("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".into()).await;
+    let (partner_id, _) = partner(server, "Penumbra HR").await;
+    let by_name = format!("https://localhost:{port}/hooks");
+    let by_address = format!("http://127.0.0.1:{port}/hooks");
+    stored_webhook(server, &partner_id, by_name.clone()).await;
+    stored_webhook(server, &partner_id, by_address.clone()).await;
+    share_with(server, &partner_id, "rowan@example.org").await;
+
+    let mail = tempfile::tempdir().unwrap();
+    let settings = quick_settings(server);
+    assert_eq!(settings.webhook_destinations, DestinationPolicy::PublicOnly);
+    let worker = server.start_worker(MailTransport::new(None, mail.path()).unwrap(), settings);
+    let deliveries = wait_for_deliveries(server, |deliveries| {
+        deliveries.len() == 2
+            && deliveries
+                .iter()
+                .any(|m| m.recipient == by_name && m.attempts >= 3)
+            && deliveries
+                .iter()
+                .any(|m| m.recipient == by_address && m.status == "failed")
+    })
+    .await;
+    worker.stop().await;
+
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "nothing connected to this machine"
+    );
+    // The name may lead somewhere else later: it is tried again, until its deadline.
+    let named = delivery_to(&deliveries, &by_name);
+    assert_eq!(named.status, "pending", "{named:?}");
+    let reason = named.last_error.as_deref().unwrap_or_default();
+    assert!(
+        reason.starts_with("not sent: localhost leads to") && reason.contains("loopback"),
+        "{reason}"
+    );
+    // An address written in the URL never changes: it fails at once.
+    let addressed = delivery_to(&deliveries, &by_address);
+    assert_eq!(addressed.attempts, 1, "{addressed:?}");
+    let reason = addressed.last_error.as_deref().unwrap_or_default();
+    assert!(
+        reason.starts_with("not sent: the webhook's URL must be an https:// address"),
+        "{reason}"
+    );
+}
+
+async fn redirects_are_not_followed(server: &TestServer) {
+    // The redirect points at a second listener, as one could point at anything inside.
+    let (inside, reached_inside) =
+        counting_listener("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".into()).await;
+    let redirect = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{inside}/admin\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    let (outside, reached_outside) = counting_listener(redirect).await;
+    let (partner_id, key) = partner(server, "Penumbra HR").await;
+    // By name, so that the name goes through the checking resolver and its port is kept.
+    let url = format!("http://localhost:{outside}/hooks");
+    let registered = server
+        .http
+        .post(server.url("/v1/webhooks"))
+        .header("X-Api-Key", &key)
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201, "private destinations are allowed here");
+    share_with(server, &partner_id, "rowan@example.org").await;
+
+    let mail = tempfile::tempdir().unwrap();
+    let mut settings = quick_settings(server);
+    settings.webhook_destinations = DestinationPolicy::AllowPrivate;
+    let worker = server.start_worker(MailTransport::new(None, mail.path()).unwrap(), settings);
+    let deliveries =
+        wait_for_deliveries(server, |deliveries| deliveries.iter().any(|m| m.attempts >= 2)).await;
+    worker.stop().await;
+
+    assert!(
+        reached_outside.load(Ordering::SeqCst) >= 2,
+        "the name was resolved and posted to"
+    );
+    assert_eq!(
+        reached_inside.load(Ordering::SeqCst),
+        0,
+        "the redirect was not followed"
+    );
+    let delivery = delivery_to(&deliveries, &url);
+    assert_eq!(delivery.status, "pending");
+    let reason = delivery.last_error.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("307") && reason.contains("redirects are not followed"),
+        "{reason}"
+    );
+}
+
+e2e_on_both_backends!(
+    webhooks_deliver_signed_events_once_and_survive_receiver_downtime,
+    redirects_are_not_followed,
+);
+
+/// A server with the default webhook rules, as production runs, rather than the harness's.
+async fn server_with_default_webhook_rules(backend: Backend) -> Option<TestServer> {
+    TestServer::start_with_settings(backend, Arc::new(SystemClock), &[]).await
+}
+
+mod with_default_rules {
+    macro_rules! on_both_backends {
+        ($($name:ident),+ $(,)?) => {
+            mod on_sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        let server = super::super::server_with_default_webhook_rules(super::super::Backend::Sqlite)
+                            .await
+                            .unwrap();
+                        super::super::$name(&server).await;
+                    }
+                )+
+            }
+            mod on_postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        let backend = super::super::Backend::Postgres;
+                        if let Some(server) = super::super::server_with_default_webhook_rules(backend).await {
+                            super::super::$name(&server).await;
+                        }
+                    }
+                )+
+            }
+        };
+    }
+
+    on_both_backends!(
+        webhooks_to_this_machine_or_private_networks_are_refused_when_registered,
+        a_delivery_whose_destination_leads_to_this_machine_is_not_made,
+    );
+}

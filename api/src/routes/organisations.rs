@@ -1,8 +1,10 @@
-//! `POST /v1/organisations` and `GET /v1/organisations`.
+//! `POST /v1/organisations` and `GET /v1/organisations`; partner API keys, which
+//! administrators make, list and revoke under `/v1/organisations/{id}/api-keys`.
 
-use peertrack_core::store::{self, audit, organisations};
+use chrono::{DateTime, Utc};
+use peertrack_core::store::{self, access, audit, organisations};
 use poem::web::Data;
-use poem_openapi::param::Query;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
@@ -46,6 +48,76 @@ pub enum Created {
     /// The organisation was added.
     #[oai(status = 201)]
     Created(Json<Organisation>),
+}
+
+/// A new API key for a partner organisation's system.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// A name to tell the organisation's keys apart, e.g. "HR system".
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: Text,
+}
+
+/// A partner API key, as listed: never the key itself, which is shown once when it is made.
+#[derive(Debug, Object)]
+pub struct ApiKeyView {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked; null while it works.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A partner API key just made, with the key itself.
+#[derive(Debug, Object)]
+pub struct CreatedApiKey {
+    /// Its id, for revoking it later.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// The key, for the partner system to send as `X-Api-Key`. Shown only this once: only a
+    /// hash of it is kept.
+    pub key: String,
+}
+
+/// An organisation's API keys.
+#[derive(Debug, Object)]
+pub struct ApiKeyList {
+    /// Every key, revoked ones included, oldest first.
+    pub items: Vec<ApiKeyView>,
+    /// Always null.
+    pub next_cursor: Option<String>,
+}
+
+/// Answers of `POST /v1/organisations/{id}/api-keys`.
+#[derive(Debug, ApiResponse)]
+pub enum ApiKeyCreated {
+    /// Made; the key works from now until it is revoked.
+    #[oai(status = 201)]
+    Created(Json<CreatedApiKey>, #[oai(header = "Cache-Control")] String),
+}
+
+/// Answers of `DELETE /v1/organisations/{id}/api-keys/{key_id}`.
+#[derive(Debug, ApiResponse)]
+pub enum ApiKeyRevoked {
+    /// Revoked (or already was): from the next request on, the key gets 401.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+fn api_key_view(key: access::ApiKey) -> ApiKeyView {
+    ApiKeyView {
+        id: key.id,
+        name: key.name,
+        created_at: store::utc(key.created_at),
+        revoked_at: key.revoked_at.map(store::utc),
+    }
 }
 
 /// Organisation operations.
@@ -124,5 +196,127 @@ impl OrganisationsApi {
                 .collect(),
             next_cursor,
         }))
+    }
+
+    /// List an organisation's API keys
+    ///
+    /// Every key the organisation's systems have had, revoked ones included, with when each
+    /// was made and revoked; never the keys themselves. For administrators.
+    #[oai(path = "/v1/organisations/:id/api-keys", method = "get")]
+    async fn api_keys(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        /// The organisation.
+        id: Path<Text>,
+    ) -> Result<Json<ApiKeyList>, ApiError> {
+        auth.0.require_admin()?;
+        let organisation_id = id.0 .0;
+        let keys = state
+            .db
+            .read_async(move |conn| {
+                organisations::get(conn, &organisation_id)?;
+                access::api_keys_of(conn, &organisation_id)
+            })
+            .await?;
+        Ok(Json(ApiKeyList {
+            items: keys.into_iter().map(api_key_view).collect(),
+            next_cursor: None,
+        }))
+    }
+
+    /// Make an API key
+    ///
+    /// A new key for one of the organisation's systems to look up the register with, sent as
+    /// `X-Api-Key`. The key is in this answer only: keep it safe, and revoke it if it is lost.
+    /// For administrators.
+    #[oai(path = "/v1/organisations/:id/api-keys", method = "post")]
+    async fn create_api_key(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        /// The organisation.
+        id: Path<Text>,
+        body: Json<NewApiKey>,
+    ) -> Result<ApiKeyCreated, ApiError> {
+        auth.0.require_admin()?;
+        let name = body.0.name.trimmed().to_string();
+        if name.is_empty() {
+            return Err(ApiError::invalid("name", "must not be blank"));
+        }
+        let organisation_id = id.0 .0;
+        let now = store::stored(state.now());
+        let actor = audit::Actor::Person(auth.0.person_id.clone());
+        let (secret, key) = state
+            .db
+            .write_async(move |conn| {
+                organisations::get(conn, &organisation_id)?;
+                let (secret, key) = access::create_api_key(conn, &organisation_id, &name, now)?;
+                audit::record(
+                    conn,
+                    &actor,
+                    "api_key.created",
+                    ("api_key", &key.id),
+                    serde_json::json!({ "organisation_id": organisation_id, "name": name }),
+                    now,
+                )?;
+                Ok((secret, key))
+            })
+            .await?;
+        Ok(ApiKeyCreated::Created(
+            Json(CreatedApiKey {
+                id: key.id,
+                name: key.name,
+                created_at: store::utc(key.created_at),
+                key: secret,
+            }),
+            "no-store".into(),
+        ))
+    }
+
+    /// Revoke an API key
+    ///
+    /// The key stops working at once: the next request made with it gets 401. 404 for a key
+    /// that is not this organisation's. For administrators.
+    #[oai(path = "/v1/organisations/:id/api-keys/:key_id", method = "delete")]
+    async fn revoke_api_key(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        /// The organisation.
+        id: Path<Text>,
+        /// The key.
+        key_id: Path<Text>,
+    ) -> Result<ApiKeyRevoked, ApiError> {
+        auth.0.require_admin()?;
+        let organisation_id = id.0 .0;
+        let key_id = key_id.0 .0;
+        let now = store::stored(state.now());
+        let actor = audit::Actor::Person(auth.0.person_id.clone());
+        state
+            .db
+            .write_async(move |conn| {
+                organisations::get(conn, &organisation_id)?;
+                let key = match access::api_key_by_id(conn, &key_id) {
+                    Ok(key) if key.organisation_id == organisation_id => key,
+                    // Another organisation's key reads exactly like no key at all.
+                    Ok(_) => return Err(peertrack_core::Error::NotFound("API key")),
+                    Err(e) => return Err(e),
+                };
+                if key.revoked_at.is_none() {
+                    access::revoke_api_key(conn, &key.id, now)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        "api_key.revoked",
+                        ("api_key", &key.id),
+                        serde_json::json!({ "organisation_id": organisation_id }),
+                        now,
+                    )?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(ApiKeyRevoked::NoContent)
     }
 }

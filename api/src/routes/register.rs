@@ -1,6 +1,7 @@
 //! The partner register (API keys), consent and transparency (people), export and erasure.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use peertrack_core::notify::webhook;
 use peertrack_core::service::register::{self as service, Partner, RegisterEntry};
 use peertrack_core::store::{
     self, audit::Actor, consents, organisations, programmes, register as store_register,
@@ -226,7 +227,8 @@ fn consent_view(consent: consents::Consent, organisation_name: String) -> Consen
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct NewWebhook {
-    /// Where to post events: an `https://` URL (or `http://` for a system on your own network).
+    /// Where to post events: an `https://` URL on the internet. Addresses on private networks
+    /// or of this service's own machine are refused, when registered and at every delivery.
     #[oai(validator(min_length = 8, max_length = 2000))]
     pub url: Text,
 }
@@ -267,22 +269,6 @@ pub enum WebhookDeleted {
     /// Removed; nothing more is posted to it.
     #[oai(status = 204)]
     NoContent,
-}
-
-/// Whether events can be posted to `url`: `https://` or `http://`, then a host, and no spaces.
-fn is_webhook_address(url: &str) -> bool {
-    let Some(rest) = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-    else {
-        return false;
-    };
-    // The host is in the authority (which ends where the path, query or fragment begins),
-    // after any user information and before any port.
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit('@').next().unwrap_or_default();
-    let host = host.split(':').next().unwrap_or_default();
-    !host.is_empty() && !url.contains(char::is_whitespace)
 }
 
 fn webhook_view(webhook: store::webhooks::Webhook, show_secret: bool) -> WebhookView {
@@ -450,7 +436,9 @@ impl RegisterApi {
     /// see is also posted to this URL as JSON, signed in the header
     /// `Peertrack-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the
     /// secret returned here (shown once). Failed deliveries are retried with backoff for three
-    /// days; the change feed remains the record to reconcile from.
+    /// days; the change feed remains the record to reconcile from. The URL must be `https://`
+    /// and lead to public addresses only (422 naming `url` otherwise); redirects are not
+    /// followed.
     #[oai(path = "/v1/webhooks", method = "post")]
     async fn create_webhook(
         &self,
@@ -459,9 +447,10 @@ impl RegisterApi {
         body: Json<NewWebhook>,
     ) -> Result<WebhookCreated, ApiError> {
         let url = body.0.url.trimmed().to_string();
-        if !is_webhook_address(&url) {
-            return Err(ApiError::invalid("url", "must be an http:// or https:// address"));
-        }
+        // The same rules hold again at each delivery, since a name can be pointed elsewhere.
+        webhook::check_destination(&url, state.config.webhook_destinations)
+            .await
+            .map_err(|refusal| ApiError::invalid("url", refusal.to_string()))?;
         let webhook = store::webhooks::Webhook {
             id: store::new_id(),
             organisation_id: key.0.organisation_id.clone(),

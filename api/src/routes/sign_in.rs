@@ -1,10 +1,12 @@
-//! Signing in by email link: `POST /v1/auth/magic-link` and `POST /v1/auth/session`.
+//! Signing in by email link: `POST /v1/auth/magic-link` and `POST /v1/auth/session`; and
+//! signing out, `DELETE /v1/auth/session`.
 //!
 //! Asking for a link answers 202 with the same body whether or not the address belongs to
 //! anyone, and does the work after answering, so neither the answer nor its timing tells.
 
 use chrono::{DateTime, Utc};
 use peertrack_core::service::sign_in;
+use peertrack_core::store::{self, access, audit};
 use poem::web::Data;
 use poem::Request;
 use poem_openapi::payload::Json;
@@ -12,6 +14,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use validator::Validate;
 
 use super::Tag;
+use crate::auth::PersonToken;
 use crate::problem::{ApiError, Problem};
 use crate::server::AppState;
 use crate::types::Text;
@@ -78,6 +81,14 @@ pub enum SessionResponse {
     /// Too many tokens that did not work from this client; try again later.
     #[oai(status = 429, content_type = "application/problem+json")]
     TooManyRequests(Json<Problem>),
+}
+
+/// Answers of `DELETE /v1/auth/session`.
+#[derive(Debug, ApiResponse)]
+pub enum SignedOut {
+    /// Signed out: the token sent with this request no longer works.
+    #[oai(status = 204)]
+    NoContent,
 }
 
 fn client_address(request: &Request) -> String {
@@ -181,5 +192,32 @@ impl SignInApi {
                 ))))
             }
         }
+    }
+
+    /// Sign out
+    ///
+    /// Revokes the bearer token sent with this request: from the next request on, it gets 401.
+    /// Other tokens of the same person (signed in on another device, say) keep working.
+    #[oai(path = "/v1/auth/session", method = "delete")]
+    async fn sign_out(&self, state: Data<&AppState>, auth: PersonToken) -> Result<SignedOut, ApiError> {
+        let caller = auth.0;
+        let now = store::stored(state.now());
+        state
+            .db
+            .write_async(move |conn| {
+                if access::revoke_token(conn, &caller.token_id, now)? {
+                    audit::record(
+                        conn,
+                        &audit::Actor::Person(caller.person_id.clone()),
+                        "person.signed_out",
+                        ("person", &caller.person_id),
+                        serde_json::json!({}),
+                        now,
+                    )?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(SignedOut::NoContent)
     }
 }

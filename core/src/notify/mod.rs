@@ -1,12 +1,15 @@
 //! Notifications: what to tell people, queued in the outbox inside the transaction that
 //! causes them, then delivered by the worker: templates ([`templates`]), the way out
 //! ([`transport`]: SMTP or `.eml` files), the delivery loop ([`worker`]) and the scheduler that
-//! finds time-based emails ([`scheduler`]).
+//! finds time-based emails ([`scheduler`]). Webhooks go out through the same worker, to
+//! destinations [`destination`]'s rules allow, by [`webhook`]'s guarded client.
 
 pub mod compose;
+pub mod destination;
 pub mod scheduler;
 pub mod templates;
 pub mod transport;
+pub mod webhook;
 pub mod worker;
 
 use chrono::{Duration, NaiveDateTime};

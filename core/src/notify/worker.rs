@@ -16,10 +16,12 @@ use lettre::message::Mailbox;
 use tokio::sync::Notify;
 
 use super::compose::{self, Composition};
+use super::destination::DestinationPolicy;
 use super::email_kind;
 use super::scheduler;
 use super::templates::Templates;
 use super::transport::{MailTransport, SMTP_TIMEOUT};
+use super::webhook::{PostError, WebhookClient};
 use crate::domain::Clock;
 use crate::store::outbox::OutboxMessage;
 use crate::store::{delivery, stored, utc, Database};
@@ -69,11 +71,13 @@ pub struct WorkerSettings {
     pub retry: RetryPolicy,
     /// How often the scheduler looks for time-based emails.
     pub schedule_interval: Duration,
+    /// Where webhooks may be posted: public `https://` addresses unless told otherwise.
+    pub webhook_destinations: DestinationPolicy,
 }
 
 impl WorkerSettings {
     /// Defaults: look every second, 90-second leases, batches of 10, retries from 5 seconds up
-    /// to 10 minutes apart, the scheduler every 5 minutes.
+    /// to 10 minutes apart, the scheduler every 5 minutes, webhooks to public addresses only.
     pub fn new(from: impl Into<String>, public_url: impl Into<String>) -> Self {
         WorkerSettings {
             from: from.into(),
@@ -83,6 +87,7 @@ impl WorkerSettings {
             batch_size: 10,
             retry: RetryPolicy::default(),
             schedule_interval: Duration::from_secs(300),
+            webhook_destinations: DestinationPolicy::PublicOnly,
         }
     }
 }
@@ -119,7 +124,7 @@ pub struct DeliveryWorker {
     settings: WorkerSettings,
     stopping: Arc<AtomicBool>,
     wake: Arc<Notify>,
-    http: reqwest::Client,
+    webhooks: WebhookClient,
 }
 
 /// Webhook deliveries, as opposed to email.
@@ -168,6 +173,7 @@ impl DeliveryWorker {
             .from
             .parse()
             .map_err(|e| WorkerError(format!("{:?} is not a sender address: {e}", settings.from)))?;
+        let webhooks = WebhookClient::new(settings.webhook_destinations).map_err(WorkerError)?;
         Ok(DeliveryWorker {
             db,
             transport,
@@ -177,11 +183,7 @@ impl DeliveryWorker {
             settings,
             stopping: Arc::new(AtomicBool::new(false)),
             wake: Arc::new(Notify::new()),
-            http: reqwest::Client::builder()
-                .user_agent(concat!("Peertrack/", env!("CARGO_PKG_VERSION")))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| WorkerError(format!("the webhook client could not start: {e}")))?,
+            webhooks,
         })
     }
 
@@ -349,24 +351,20 @@ impl DeliveryWorker {
             return Ok(Outcome::Skipped("the webhook was removed".into()));
         };
         let now = self.clock.now();
-        Ok(
-            match crate::service::webhooks::deliver(
-                &self.http,
-                &webhook.url,
-                &webhook.secret,
-                &payload["event"],
-                now,
-            )
-            .await
-            {
-                Ok(()) => Outcome::Sent,
-                Err(error) if now >= self.deadline(message) => Outcome::Failed(format!(
-                    "gave up after {} attempts; the last said: {error}",
-                    message.attempts
-                )),
-                Err(error) => Outcome::Retry(error),
-            },
-        )
+        let posted = self
+            .webhooks
+            .post(&webhook.url, &webhook.secret, &payload["event"], now)
+            .await;
+        Ok(match posted {
+            Ok(()) => Outcome::Sent,
+            // The URL itself is refused: trying again cannot help.
+            Err(error @ PostError::Refused(_)) => Outcome::Failed(error.to_string()),
+            Err(error) if now >= self.deadline(message) => Outcome::Failed(format!(
+                "gave up after {} attempts; the last said: {error}",
+                message.attempts
+            )),
+            Err(error) => Outcome::Retry(error.to_string()),
+        })
     }
 
     async fn deliver(&self, message: &OutboxMessage) -> Result<Outcome> {

@@ -3,9 +3,10 @@
 //! Each delivery is a `POST` of the event as JSON with the header
 //! `Peertrack-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`.
 //! A receiver recomputes the HMAC over the timestamp and the raw body, compares in constant
-//! time, and refuses timestamps more than a few minutes old.
+//! time, and refuses timestamps more than a few minutes old. Deliveries are posted by
+//! [`crate::notify::webhook`], only to destinations its rules allow.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -66,31 +67,6 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
     let digest = mac.finalize().into_bytes();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("t={timestamp},v1={hex}")
-}
-
-/// Posts one queued webhook message. `Err` carries a short reason for the retry log.
-pub async fn deliver(
-    client: &reqwest::Client,
-    url: &str,
-    secret: &str,
-    event: &Value,
-    now: DateTime<Utc>,
-) -> std::result::Result<(), String> {
-    let body = event.to_string();
-    let response = client
-        .post(url)
-        .header("Content-Type", "application/json")
-        .header(SIGNATURE_HEADER, sign(secret, now.timestamp(), &body))
-        .body(body)
-        .timeout(std::time::Duration::from_secs(10))
-        .send()
-        .await
-        .map_err(|e| format!("could not reach the webhook: {e}"))?;
-    if response.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!("the webhook answered {}", response.status()))
-    }
 }
 
 #[cfg(test)]

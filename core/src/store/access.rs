@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::schema::{access_tokens, api_keys};
 use super::{new_id, DbConnection, FoundOr};
-use crate::{Error, Result};
+use crate::Result;
 
 /// A new random secret with a readable prefix, e.g. `pt_…` (256 bits of randomness).
 pub fn new_secret(prefix: &str) -> String {
@@ -133,6 +133,18 @@ pub fn consume_token(
     Ok((changed == 1).then_some(token.person_id))
 }
 
+/// Revokes one token (signing out); returns whether it was live until now.
+pub fn revoke_token(conn: &mut DbConnection, token_id: &str, now: NaiveDateTime) -> Result<bool> {
+    let changed = diesel::update(
+        access_tokens::table
+            .filter(access_tokens::id.eq(token_id))
+            .filter(access_tokens::revoked_at.is_null()),
+    )
+    .set(access_tokens::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
 /// Revokes every token of a person; returns how many.
 pub fn revoke_tokens_of(conn: &mut DbConnection, person_id: &str, now: NaiveDateTime) -> Result<usize> {
     Ok(diesel::update(
@@ -192,18 +204,37 @@ pub fn api_key(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiKey>> 
         .optional()?)
 }
 
-/// Revokes an API key.
-pub fn revoke_api_key(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<()> {
-    let changed = diesel::update(api_keys::table.find(id))
-        .set(api_keys::revoked_at.eq(now))
-        .execute(conn)?;
-    if changed == 0 {
-        return Err(Error::NotFound("API key"));
-    }
+/// One API key by id (its hash, never the key).
+pub fn api_key_by_id(conn: &mut DbConnection, id: &str) -> Result<ApiKey> {
     api_keys::table
         .find(id)
-        .select(api_keys::id)
-        .first::<String>(conn)
-        .found_or("API key")?;
+        .select(ApiKey::as_select())
+        .first(conn)
+        .found_or("API key")
+}
+
+/// An organisation's API keys, revoked ones included, oldest first.
+pub fn api_keys_of(conn: &mut DbConnection, organisation_id: &str) -> Result<Vec<ApiKey>> {
+    Ok(api_keys::table
+        .filter(api_keys::organisation_id.eq(organisation_id))
+        .order((api_keys::created_at, api_keys::id))
+        .select(ApiKey::as_select())
+        .load(conn)?)
+}
+
+/// Revokes an API key; the next request made with it is refused. Revoking a revoked key
+/// keeps the time it was first revoked.
+pub fn revoke_api_key(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<()> {
+    let changed = diesel::update(
+        api_keys::table
+            .filter(api_keys::id.eq(id))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(now))
+    .execute(conn)?;
+    if changed == 0 {
+        // Already revoked is fine; no such key is not.
+        api_key_by_id(conn, id)?;
+    }
     Ok(())
 }
