@@ -1,17 +1,48 @@
 //! The `peertrack` binary.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
+
+/// Libraries that print what goes over the wire (headers, bodies, SMTP conversations, SQL
+/// values) at debug or trace level. Whatever `RUST_LOG` asks, they log at most `info`, so a
+/// token, an API key or an email's content cannot reach the log by turning logging up.
+const WIRE_LIBRARIES: &[&str] = &[
+    "diesel",
+    "h2",
+    "hyper",
+    "lettre",
+    "poem",
+    "reqwest",
+    "rustls",
+    "tokio_rustls",
+];
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,poem=warn")),
+    let chosen = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "info,poem=warn,{}=warn",
+            peertrack_api::server::REQUEST_LOG_TARGET
+        ))
+    });
+    // A second filter that every event must also pass: `RUST_LOG` cannot loosen it.
+    let wire_caps = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_targets(WIRE_LIBRARIES.iter().map(|&library| (library, LevelFilter::INFO)));
+    tracing_subscriber::registry()
+        .with(wire_caps)
+        .with(chosen)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal()),
         )
-        .with_writer(std::io::stderr)
         .init();
     let cli = peertrack_api::cli::Cli::parse();
     match peertrack_api::cli::run(cli).await {

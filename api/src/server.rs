@@ -1,16 +1,16 @@
 //! The HTTP service: the OpenAPI operations, the docs, and the middleware around them.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use peertrack_core::domain::Clock;
 use peertrack_core::store::Database;
 use poem::http::StatusCode;
 use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::middleware::Tracing;
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
+use tracing::Instrument;
 
 use crate::config::Config;
 use crate::field_errors;
@@ -130,8 +130,62 @@ pub fn app(state: AppState) -> impl Endpoint {
         .nest("/", service)
         .around(limit_body)
         .catch_all_error(|error: poem::Error| async move { problem_response(error) })
-        .with(Tracing)
+        .around(log_request)
         .data(state)
+}
+
+/// The target of the one line logged per request (`RUST_LOG=peertrack::request=info`).
+pub const REQUEST_LOG_TARGET: &str = "peertrack::request";
+
+/// Logs each request once answered (method, path, status, time taken), in a span the handler's
+/// own logs share. Query values are withheld: the sign-in page takes its one-time token in the
+/// query, and a log is no place for it. (poem's `Tracing` logs the whole URI.)
+async fn log_request<E: Endpoint>(next: Arc<E>, request: Request) -> poem::Result<Response> {
+    let span = tracing::info_span!(
+        target: REQUEST_LOG_TARGET,
+        "request",
+        remote_addr = %request.remote_addr().as_socket_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+        method = %request.method(),
+        path = %loggable_path(request.original_uri()),
+    );
+    async move {
+        let started = Instant::now();
+        let result = next.call(request).await.map(IntoResponse::into_response);
+        let status = match &result {
+            Ok(response) => response.status(),
+            Err(error) => error.status(),
+        };
+        tracing::info!(
+            target: REQUEST_LOG_TARGET,
+            status = status.as_u16(),
+            duration = ?started.elapsed(),
+            "response"
+        );
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+/// The path, and the names of the query parameters with their values withheld:
+/// `/sign-in?token=…`. A name that does not look like one is withheld too.
+fn loggable_path(uri: &poem::http::Uri) -> String {
+    let Some(query) = uri.query().filter(|q| !q.is_empty()) else {
+        return uri.path().to_string();
+    };
+    let names: Vec<String> = query
+        .split('&')
+        .map(|pair| pair.split('=').next().unwrap_or_default())
+        .map(|name| {
+            let plain = name.len() <= 32 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if plain {
+                format!("{name}=…")
+            } else {
+                "…".to_string()
+            }
+        })
+        .collect();
+    format!("{}?{}", uri.path(), names.join("&"))
 }
 
 /// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare a length, and

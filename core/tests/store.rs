@@ -40,6 +40,8 @@ peertrack_core::on_both_backends!(
     replacing_a_register_versions_each_mark,
     a_register_refuses_people_not_enrolled_and_duplicates,
     two_tutors_saving_one_register_at_once,
+    without_if_match_the_last_register_wins_and_every_save_is_audited,
+    assessing_a_module_twice_at_once_without_if_match_keeps_the_last,
     held_sessions_give_the_attendance_rate,
     assessments_are_versioned,
     assessing_a_module_twice_at_once_keeps_one_assessment,
@@ -905,6 +907,49 @@ fn two_tutors_saving_one_register_at_once(db: &Database) {
     assert_eq!(saved[0].version, 1);
 }
 
+fn without_if_match_the_last_register_wins_and_every_save_is_audited(db: &Database) {
+    let course = course(db, "P2P");
+    let second_tutor = person(db, "second.tutor@example.org", "Ailsa Tutor");
+    let session = new_session(db, &course.cohort, "Week 1", at(2027, 3, 1, 10));
+    let tutors = [&course.tutor, &second_tutor];
+    let statuses = [AttendanceStatus::Present, AttendanceStatus::Late];
+    let saved = at_once(2, |i| {
+        db.write(|c| {
+            peertrack_core::service::records::take_register(
+                c,
+                &Actor::Person(tutors[i].id.clone()),
+                &tutors[i].id,
+                &session.id,
+                &[mark(&course.learner, statuses[i])],
+                None,
+                now(),
+            )
+        })
+    });
+    let saved: Vec<records::Register> = saved
+        .into_iter()
+        .map(|r| r.expect("both saves succeed"))
+        .collect();
+    let last = saved.iter().max_by_key(|r| r.version).unwrap();
+    assert_eq!(last.version, 2, "the saves ran one after the other: {saved:?}");
+    let now_stored = ok(db, |c| records::register(c, &session.id));
+    assert_eq!(&now_stored, last, "the later save is what the register holds");
+    let trail = ok(db, |c| audit::list(c, Some(("session", &session.id)), None, 100));
+    let replaced: Vec<_> = trail
+        .iter()
+        .filter(|e| e.action == "attendance.replaced")
+        .collect();
+    assert_eq!(replaced.len(), 2, "both saves are in the audit trail: {trail:?}");
+    let authors: BTreeSet<&str> = replaced
+        .iter()
+        .map(|e| e.actor_id.as_deref().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        authors,
+        BTreeSet::from([course.tutor.id.as_str(), second_tutor.id.as_str()])
+    );
+}
+
 fn held_sessions_give_the_attendance_rate(db: &Database) {
     use AttendanceStatus::{Absent, Excused, Late, Present};
 
@@ -1107,6 +1152,34 @@ fn assessing_a_module_twice_at_once_keeps_one_assessment(db: &Database) {
         });
         assert_eq!(stored.as_ref(), Some(recorded[0]));
     }
+}
+
+fn assessing_a_module_twice_at_once_without_if_match_keeps_the_last(db: &Database) {
+    let course = course(db, "P2P");
+    let outcomes = at_once(3, |i| {
+        let mut input = assessment_of(&course, "M1", AssessmentOutcome::Achieved);
+        input.note = Some(format!("assessor {i}"));
+        db.write(|c| records::record_assessment(c, &input, None, now()))
+    });
+    let recorded: Vec<&records::Assessment> = outcomes
+        .iter()
+        .map(|o| o.as_ref().expect("every save without If-Match succeeds"))
+        .collect();
+    let versions: BTreeSet<i32> = recorded.iter().map(|a| a.version).collect();
+    assert_eq!(
+        versions,
+        BTreeSet::from([1, 2, 3]),
+        "they ran one after the other"
+    );
+    let last = recorded.iter().find(|a| a.version == 3).unwrap();
+    let stored = ok(db, |c| {
+        records::assessment(c, &course.cohort.id, &course.learner.id, "M1")
+    });
+    assert_eq!(
+        stored.as_ref().map(|a| &a.note),
+        Some(&last.note),
+        "the last save stands"
+    );
 }
 
 fn modules_needing_verification_count_only_once_verified(db: &Database) {

@@ -182,6 +182,7 @@ pub fn take_register(
     expected_version: Option<i32>,
     now: NaiveDateTime,
 ) -> Result<Register> {
+    records::lock_register(conn, session_id)?;
     let before = records::register(conn, session_id)?;
     let register = records::replace_register(conn, session_id, entries, expected_version, recorded_by, now)?;
     let marks: Vec<_> = entries

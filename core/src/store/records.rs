@@ -65,6 +65,20 @@ pub fn register(conn: &mut DbConnection, session_id: &str) -> Result<Register> {
     Ok(Register { version, records })
 }
 
+/// Holds a session's register until the transaction ends, so that saves without `If-Match`
+/// run one after the other and the last one wins (PostgreSQL; SQLite has one writer anyway).
+pub fn lock_register(conn: &mut DbConnection, session_id: &str) -> Result<()> {
+    if let DbConnection::Postgres(c) = conn {
+        sessions::table
+            .find(session_id)
+            .select(sessions::id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?;
+    }
+    Ok(())
+}
+
 /// Replaces a session's register with `entries`, in the caller's transaction.
 ///
 /// With `expected_version`, the write happens only if the register is still at that version
@@ -78,6 +92,7 @@ pub fn replace_register(
     recorded_by: &str,
     now: NaiveDateTime,
 ) -> Result<Register> {
+    lock_register(conn, session_id)?;
     let (cohort_id, current_version): (String, i32) = sessions::table
         .find(session_id)
         .select((sessions::cohort_id, sessions::register_version))
@@ -327,9 +342,26 @@ pub fn assessment(
 
 /// Records or replaces an assessment; with `expected_version`, only if unchanged since read.
 /// A changed outcome clears any second sign-off, which must then be given again.
-/// When two callers record a learner's first assessment of a module at once, one wins and the
-/// other gets [`Error::Stale`].
+/// When two callers with `expected_version` record at once, one wins and the other gets
+/// [`Error::Stale`]; without it, the later one reads the winner's row and replaces it (last
+/// write wins; the audit trail keeps both).
 pub fn record_assessment(
+    conn: &mut DbConnection,
+    input: &AssessmentInput,
+    expected_version: Option<i32>,
+    now: NaiveDateTime,
+) -> Result<Assessment> {
+    let attempts = if expected_version.is_some() { 1 } else { 3 };
+    for _ in 0..attempts {
+        match record_assessment_once(conn, input, expected_version, now) {
+            Err(Error::Stale) => continue,
+            done => return done,
+        }
+    }
+    Err(Error::Stale)
+}
+
+fn record_assessment_once(
     conn: &mut DbConnection,
     input: &AssessmentInput,
     expected_version: Option<i32>,

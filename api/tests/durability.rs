@@ -1,0 +1,819 @@
+//! What the real `peertrack` binary promises about stopping, on SQLite and PostgreSQL:
+//!
+//! - killed with SIGKILL under a load of register writes, it loses nothing it acknowledged:
+//!   after a restart every session holds the last register it answered 2xx for (or the one
+//!   write that was in flight), and the audit trail has an entry for each;
+//! - on SIGTERM it refuses new connections, finishes the requests in flight, lets the email
+//!   worker finish the email in hand and hand the rest back, and exits 0;
+//! - whatever `RUST_LOG` says, its output holds no token, API key or email content.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::{call, read_answer, request_head, send, signal, terminate, wait_for_exit, wait_until};
+use common::{Backend, Peertrack, SmtpServer};
+use peertrack_core::store::{delivery, outbox};
+use serde_json::{json, Value};
+
+const ADMIN: &str = "ada@example.org";
+
+/// A cohort with its sessions and learners.
+struct Course {
+    sessions: Vec<String>,
+    learners: Vec<String>,
+}
+
+/// A cohort of `learners` with `sessions` sessions, over HTTP on the running service.
+fn set_up_course(service: &Peertrack, token: &str, sessions: usize, learners: usize) -> Course {
+    let address = service.listen;
+    let organisation = service
+        .run(&["admin", "add-organisation", "--name", "Making Recovery Real"])
+        .0;
+    let today = Utc::now().date_naive();
+    let cohort = call(
+        address,
+        token,
+        "POST",
+        "/v1/cohorts",
+        Some(json!({
+            "programme_code": "P2P",
+            "organisation_id": organisation,
+            "name": "Dundee autumn",
+            "starts_on": today - chrono::Duration::days(60),
+            "ends_on": today + chrono::Duration::days(60),
+            "tutor_emails": [],
+        })),
+    );
+    assert_eq!(cohort.status, 201, "{}", cohort.body);
+    let cohort_id = cohort.json()["id"].as_str().unwrap().to_string();
+    let sessions = (0..sessions)
+        .map(|n| {
+            let starts = Utc::now() - chrono::Duration::days(n as i64 + 1);
+            let session = call(
+                address,
+                token,
+                "POST",
+                &format!("/v1/cohorts/{cohort_id}/sessions"),
+                Some(json!({
+                    "title": format!("Session {}", n + 1),
+                    "starts_at": starts.to_rfc3339(),
+                    "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
+                })),
+            );
+            assert_eq!(session.status, 201, "{}", session.body);
+            session.json()["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let learners = (0..learners)
+        .map(|n| {
+            let enrolment = call(
+                address,
+                token,
+                "POST",
+                &format!("/v1/cohorts/{cohort_id}/enrolments"),
+                Some(json!({"email": format!("learner{n}@example.org"), "name": format!("Learner {n}")})),
+            );
+            assert_eq!(enrolment.status, 201, "{}", enrolment.body);
+            enrolment.json()["person_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    Course { sessions, learners }
+}
+
+/// One learner's mark as written: (person, status, note).
+type Mark = (String, String, Option<String>);
+
+/// A register PUT: which of the writer's sessions, and the whole register it sends.
+#[derive(Debug, Clone)]
+struct RegisterWrite {
+    session: usize,
+    marks: Vec<Mark>,
+}
+
+impl RegisterWrite {
+    /// The `seq`th write of writer `writer`: every write differs from every other (the note
+    /// names it), statuses vary, and now and then a learner is left out, which the replacing
+    /// register must remove.
+    fn new(writer: usize, seq: usize, sessions: usize, learners: &[String]) -> Self {
+        const STATUSES: [&str; 3] = ["present", "late", "excused"];
+        let marks = learners
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (seq + i) % 5 != 4)
+            .map(|(i, person)| {
+                (
+                    person.clone(),
+                    STATUSES[(seq + i) % 3].to_string(),
+                    Some(format!("writer {writer}, write {seq}")),
+                )
+            })
+            .collect();
+        RegisterWrite {
+            session: seq % sessions,
+            marks,
+        }
+    }
+
+    fn body(&self) -> String {
+        let records: Vec<Value> = self
+            .marks
+            .iter()
+            .map(|(person, status, note)| json!({"person_id": person, "status": status, "note": note}))
+            .collect();
+        json!({ "records": records }).to_string()
+    }
+}
+
+/// What one writer thread saw: every write answered 2xx, in order, and the one request that was
+/// sent but never answered (the server stopped under it), if any.
+#[derive(Debug, Default)]
+struct WriterLog {
+    sessions: Vec<String>,
+    acknowledged: Vec<RegisterWrite>,
+    in_flight: Option<RegisterWrite>,
+    /// Answers other than 2xx; there must be none.
+    refused: Vec<String>,
+}
+
+/// Shared by the writer threads: a flag that stops them, and how many writes were acknowledged.
+#[derive(Default)]
+struct Load {
+    stop: AtomicBool,
+    acknowledged: AtomicUsize,
+}
+
+/// Writes registers from `writers` threads, each on its own `sessions_each` sessions, as fast
+/// as the service answers, until it stops answering or `load.stop` is set.
+fn write_registers(
+    address: SocketAddr,
+    token: &str,
+    course: &Course,
+    writers: usize,
+    sessions_each: usize,
+    load: Arc<Load>,
+) -> Vec<std::thread::JoinHandle<WriterLog>> {
+    assert!(course.sessions.len() >= writers * sessions_each);
+    (0..writers)
+        .map(|writer| {
+            let sessions = course.sessions[writer * sessions_each..(writer + 1) * sessions_each].to_vec();
+            let learners = course.learners.clone();
+            let bearer = format!("Bearer {token}");
+            let load = load.clone();
+            std::thread::spawn(move || {
+                let mut log = WriterLog {
+                    sessions,
+                    ..WriterLog::default()
+                };
+                for seq in 0.. {
+                    if load.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let write = RegisterWrite::new(writer, seq, log.sessions.len(), &learners);
+                    let path = format!("/v1/sessions/{}/attendance", log.sessions[write.session]);
+                    log.in_flight = Some(write.clone());
+                    match send(
+                        address,
+                        "PUT",
+                        &path,
+                        &[("Authorization", &bearer)],
+                        Some(&write.body()),
+                    ) {
+                        Ok(answer) if answer.is_success() => {
+                            log.in_flight = None;
+                            log.acknowledged.push(write);
+                            load.acknowledged.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Ok(answer) => {
+                            log.in_flight = None;
+                            log.refused.push(format!("{} {}", answer.status, answer.body));
+                            break;
+                        }
+                        // No answer: the request may or may not have been carried out.
+                        Err(_) => break,
+                    }
+                }
+                log
+            })
+        })
+        .collect()
+}
+
+fn sorted_marks(marks: &[Mark]) -> Vec<Mark> {
+    let mut marks = marks.to_vec();
+    marks.sort();
+    marks
+}
+
+/// Every `attendance.replaced` audit event of a session, oldest first.
+fn register_audit(address: SocketAddr, admin: &str, session: &str) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/audit-events?entity_kind=session&entity_id={session}&limit=500");
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let page = call(address, admin, "GET", &path, None);
+        assert_eq!(page.status, 200, "{}", page.body);
+        let page = page.json();
+        events.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["action"] == "attendance.replaced")
+                .cloned(),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return events,
+        }
+    }
+}
+
+/// Checks, on the restarted service, that every acknowledged write is there: each session
+/// holds its writer's last acknowledged register, or the writer's one unanswered write if that
+/// was to this session and landed; its version counts exactly those writes; and the audit trail
+/// has one entry per write, in order, with the marks written. Returns the number of
+/// acknowledged writes checked, and how many unanswered ones had landed.
+fn check_every_acknowledged_write(address: SocketAddr, admin: &str, logs: &[WriterLog]) -> (usize, usize) {
+    let mut checked = 0;
+    let mut unanswered_landed = 0;
+    for (writer, log) in logs.iter().enumerate() {
+        assert!(
+            log.refused.is_empty(),
+            "writer {writer} was refused: {:?}",
+            log.refused
+        );
+        for (index, session) in log.sessions.iter().enumerate() {
+            let acknowledged: Vec<&RegisterWrite> =
+                log.acknowledged.iter().filter(|w| w.session == index).collect();
+            let in_flight = log.in_flight.as_ref().filter(|w| w.session == index);
+            let register = call(
+                address,
+                admin,
+                "GET",
+                &format!("/v1/sessions/{session}/attendance"),
+                None,
+            );
+            assert_eq!(register.status, 200, "{}", register.body);
+            let register = register.json();
+            let version = register["version"].as_u64().unwrap() as usize;
+            let held: Vec<Mark> = register["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["person_id"].as_str().unwrap().to_string(),
+                        r["status"].as_str().unwrap().to_string(),
+                        r["note"].as_str().map(str::to_string),
+                    )
+                })
+                .collect();
+            // Writes to a session, in the order they landed: the acknowledged ones, then the
+            // unanswered one if it landed too.
+            let mut landed = acknowledged.clone();
+            if version == acknowledged.len() + 1 {
+                unanswered_landed += 1;
+                landed.push(in_flight.unwrap_or_else(|| {
+                    panic!("session {session} is at version {version}, one past its {} acknowledged writes, with nothing in flight to it", acknowledged.len())
+                }));
+            } else {
+                assert_eq!(
+                    version,
+                    acknowledged.len(),
+                    "session {session}: {} writes were acknowledged, the register is at version {version}",
+                    acknowledged.len()
+                );
+            }
+            let expected = landed.last().map(|w| sorted_marks(&w.marks)).unwrap_or_default();
+            assert_eq!(
+                sorted_marks(&held),
+                expected,
+                "session {session} holds the last write it acknowledged"
+            );
+            let audit = register_audit(address, admin, session);
+            assert_eq!(
+                audit.len(),
+                landed.len(),
+                "one audit entry per write to session {session}"
+            );
+            for (position, (event, write)) in audit.iter().zip(&landed).enumerate() {
+                assert_eq!(event["details"]["to_version"], json!(position + 1));
+                let mut audited: Vec<(String, String)> = event["details"]["records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        (
+                            r["person_id"].as_str().unwrap().to_string(),
+                            r["status"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect();
+                audited.sort();
+                let written: Vec<(String, String)> = sorted_marks(&write.marks)
+                    .into_iter()
+                    .map(|(person, status, _)| (person, status))
+                    .collect();
+                assert_eq!(
+                    audited,
+                    written,
+                    "audit entry {} of session {session}",
+                    position + 1
+                );
+            }
+            checked += acknowledged.len();
+        }
+    }
+    (checked, unanswered_landed)
+}
+
+/// SQLite's file header says WAL (bytes 18 and 19 are 2) once a connection has switched the
+/// file to it; the mode then persists in the file.
+fn assert_sqlite_file_is_in_wal_mode(file: &std::path::Path) {
+    let header = std::fs::read(file).unwrap();
+    assert_eq!(&header[..16], b"SQLite format 3\0");
+    assert_eq!(
+        (header[18], header[19]),
+        (2, 2),
+        "the database file is in WAL mode"
+    );
+}
+
+fn acknowledged_writes_survive_sigkill(backend: Backend) {
+    let Some(service) = Peertrack::new(backend) else {
+        return;
+    };
+    let admin = service.admin_token(ADMIN);
+    let mut server = service.start();
+    const WRITERS: usize = 4;
+    const SESSIONS_EACH: usize = 4;
+    let course = set_up_course(&service, &admin, WRITERS * SESSIONS_EACH, 3);
+
+    // Killed mid-load once hundreds of writes are acknowledged (and at least a second in).
+    const ENOUGH: usize = 300;
+    let load = Arc::new(Load::default());
+    let writers = write_registers(
+        service.listen,
+        &admin,
+        &course,
+        WRITERS,
+        SESSIONS_EACH,
+        load.clone(),
+    );
+    let started = Instant::now();
+    wait_until("hundreds of acknowledged writes", || {
+        started.elapsed() >= Duration::from_secs(1) && load.acknowledged.load(Ordering::SeqCst) >= ENOUGH
+    });
+    signal(&server, "KILL");
+    let killed = server.wait().unwrap();
+    assert!(!killed.success(), "killed, not stopped: {killed:?}");
+    let logs: Vec<WriterLog> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    let acknowledged: usize = logs.iter().map(|l| l.acknowledged.len()).sum();
+    assert!(acknowledged >= ENOUGH);
+    if let Some(file) = service.sqlite_file() {
+        assert_sqlite_file_is_in_wal_mode(&file);
+        let wal = std::fs::metadata(file.with_extension("db-wal"))
+            .expect("a killed service leaves its write-ahead log for the next start to recover")
+            .len();
+        eprintln!("SQLite: the write-ahead log left by the kill is {wal} bytes");
+    }
+
+    let mut server = service.start();
+    let (checked, unanswered_landed) = check_every_acknowledged_write(service.listen, &admin, &logs);
+    terminate(&mut server);
+    assert_eq!(checked, acknowledged);
+    let unanswered = logs.iter().filter(|l| l.in_flight.is_some()).count();
+    println!(
+        "{backend:?}: {checked} acknowledged register writes checked after SIGKILL, all present; \
+         of {unanswered} unanswered writes in flight, {unanswered_landed} had landed"
+    );
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill_on_sqlite() {
+    acknowledged_writes_survive_sigkill(Backend::Sqlite);
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill_on_postgres() {
+    acknowledged_writes_survive_sigkill(Backend::Postgres);
+}
+
+/// A register PUT sent up to half its body, held open: the service is reading it when this
+/// returns (it has answered `100 Continue`, which it does only once the handler reads the body).
+struct HeldRequest {
+    stream: TcpStream,
+    rest: String,
+}
+
+impl HeldRequest {
+    fn start(address: SocketAddr, token: &str, session: &str, body: String) -> Self {
+        let bearer = format!("Bearer {token}");
+        let mut stream = TcpStream::connect(address).unwrap();
+        stream.set_read_timeout(Some(common::PATIENCE)).unwrap();
+        let head = request_head(
+            address,
+            "PUT",
+            &format!("/v1/sessions/{session}/attendance"),
+            &[("Authorization", &bearer), ("Expect", "100-continue")],
+            Some(body.len()),
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut interim = Vec::new();
+        let mut byte = [0u8; 1];
+        while !interim.ends_with(b"\r\n\r\n") {
+            std::io::Read::read_exact(&mut stream, &mut byte).unwrap();
+            interim.push(byte[0]);
+        }
+        assert!(
+            interim.starts_with(b"HTTP/1.1 100 Continue"),
+            "{}",
+            String::from_utf8_lossy(&interim)
+        );
+        let (first, rest) = body.split_at(body.len() / 2);
+        stream.write_all(first.as_bytes()).unwrap();
+        HeldRequest {
+            stream,
+            rest: rest.to_string(),
+        }
+    }
+
+    fn finish(mut self) -> common::Answer {
+        self.stream.write_all(self.rest.as_bytes()).unwrap();
+        read_answer(&mut self.stream).expect("an answer to the request in flight")
+    }
+}
+
+fn sigterm_finishes_in_flight_work(backend: Backend) {
+    let Some(mut service) = Peertrack::new(backend) else {
+        return;
+    };
+    // A slow mail server: the worker is mid-batch when the signal comes.
+    let smtp = SmtpServer::start(Duration::from_millis(200));
+    service.set_env("PEERTRACK_SMTP_URL", Some(smtp.url(None)));
+    let admin = service.admin_token(ADMIN);
+    let mut server = service.start();
+    const WRITERS: usize = 3;
+    const SESSIONS_EACH: usize = 2;
+    const HELD: usize = 3;
+    const LEARNERS: usize = 20;
+    let course = set_up_course(&service, &admin, WRITERS * SESSIONS_EACH + HELD, LEARNERS);
+    wait_until("the first enrolment emails", || smtp.messages().len() >= 2);
+
+    // Requests in flight: three held half-sent, and writers sending as fast as they can.
+    let held_sessions = &course.sessions[WRITERS * SESSIONS_EACH..];
+    let held_body = RegisterWrite::new(99, 0, 1, &course.learners[..3]).body();
+    let held: Vec<HeldRequest> = held_sessions
+        .iter()
+        .map(|session| HeldRequest::start(service.listen, &admin, session, held_body.clone()))
+        .collect();
+    let writers_course = Course {
+        sessions: course.sessions.clone(),
+        learners: course.learners[..3].to_vec(),
+    };
+    let load = Arc::new(Load::default());
+    let writers = write_registers(
+        service.listen,
+        &admin,
+        &writers_course,
+        WRITERS,
+        SESSIONS_EACH,
+        load.clone(),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+
+    signal(&server, "TERM");
+    let signalled = Instant::now();
+    wait_until(
+        "new connections to be refused",
+        || matches!(TcpStream::connect(service.listen), Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused),
+    );
+    let refused_after = signalled.elapsed();
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "still running while requests are in flight"
+    );
+    // The writers' requests after this point cannot connect.
+    load.stop.store(true, Ordering::SeqCst);
+    let logs: Vec<WriterLog> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    for answer in held.into_iter().map(HeldRequest::finish) {
+        assert_eq!(
+            answer.status, 200,
+            "a request in flight completes: {}",
+            answer.body
+        );
+        assert_eq!(answer.json()["version"], 1);
+    }
+    let status = wait_for_exit(&mut server, Duration::from_secs(20));
+    let stopped_after = signalled.elapsed();
+    assert!(status.success(), "exits 0 on SIGTERM: {status:?}");
+    // poem's grace period for requests in flight (`server::run`).
+    assert!(
+        stopped_after < Duration::from_secs(20),
+        "stopped within the grace period"
+    );
+    let acknowledged: usize = logs.iter().map(|l| l.acknowledged.len()).sum();
+
+    // The worker finished the email in hand and handed the rest back: no pending email is
+    // still claimed, each email that reached the mail server is recorded as sent, and some
+    // were still waiting (the stop came mid-queue).
+    let db = service.database();
+    let emails: Vec<outbox::OutboxMessage> = db
+        .read(|conn| outbox::list(conn, None, 1000))
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.channel == delivery::EMAIL)
+        .collect();
+    let still_claimed: Vec<i64> = emails
+        .iter()
+        .filter(|m| m.status == delivery::status::PENDING && m.claimed_until.is_some())
+        .map(|m| m.id)
+        .collect();
+    assert!(
+        still_claimed.is_empty(),
+        "emails left claimed after a clean stop: {still_claimed:?}"
+    );
+    let sent = emails
+        .iter()
+        .filter(|m| m.status == delivery::status::SENT)
+        .count();
+    let pending = emails
+        .iter()
+        .filter(|m| m.status == delivery::status::PENDING)
+        .count();
+    assert_eq!(
+        sent,
+        smtp.messages().len(),
+        "every email the mail server took is recorded as sent"
+    );
+    assert!(
+        sent > 0 && pending > 0,
+        "stopped mid-queue: {sent} sent, {pending} waiting"
+    );
+    drop(db);
+
+    // Restarted: the rest go out at once (nothing waits for a lease to run out), each once,
+    // and every acknowledged register is there.
+    let mut server = service.start();
+    let (checked, _) = check_every_acknowledged_write(service.listen, &admin, &logs);
+    assert_eq!(checked, acknowledged);
+    wait_until("the handed-back emails to be sent", || {
+        smtp.messages().len() >= emails.len()
+    });
+    terminate(&mut server);
+    let messages = smtp.messages();
+    let ids: BTreeSet<&str> = messages
+        .iter()
+        .filter_map(|(_, raw)| raw.lines().find_map(|l| l.strip_prefix("Message-ID: ")))
+        .collect();
+    assert_eq!(messages.len(), emails.len(), "each email once");
+    assert_eq!(ids.len(), emails.len());
+    println!(
+        "{backend:?}: new connections refused {refused_after:?} after SIGTERM; {HELD} held requests \
+         and {acknowledged} concurrent writes answered 2xx; exit 0 after {stopped_after:?}; \
+         {sent} emails sent before the stop, {pending} handed back and sent after the restart"
+    );
+}
+
+#[test]
+fn sigterm_finishes_in_flight_work_on_sqlite() {
+    sigterm_finishes_in_flight_work(Backend::Sqlite);
+}
+
+#[test]
+fn sigterm_finishes_in_flight_work_on_postgres() {
+    sigterm_finishes_in_flight_work(Backend::Postgres);
+}
+
+/// Body lines of a raw email worth looking for in logs: its text, not MIME structure.
+fn body_lines(raw: &str) -> Vec<String> {
+    let body = raw.split_once("\r\n\r\n").map_or(raw, |(_, b)| b);
+    body.lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| l.len() >= 12)
+        .filter(|l| !l.starts_with("--") && !l.starts_with("Content-"))
+        .collect()
+}
+
+/// Signs in by email, uses a bearer token, an API key, wrong ones of each, and has an
+/// enrolment email sent (over SMTP, signing in to the mail server, or as `.eml` files), with
+/// `RUST_LOG` as given (`None`: the default); then looks for each secret and each email's body
+/// lines in everything the service and the admin commands printed.
+fn no_secrets_in_logs(backend: Backend, rust_log: Option<&str>, over_smtp: bool) {
+    let Some(mut service) = Peertrack::new(backend) else {
+        return;
+    };
+    service.set_env("RUST_LOG", rust_log.map(str::to_string));
+    let smtp_password = "smtpPasswordKeptSecret2027";
+    let smtp = over_smtp.then(|| SmtpServer::start(Duration::ZERO));
+    if let Some(smtp) = &smtp {
+        service.set_env(
+            "PEERTRACK_SMTP_URL",
+            Some(smtp.url(Some(("peertrack", smtp_password)))),
+        );
+    }
+    let emails = || match &smtp {
+        Some(smtp) => smtp.messages().into_iter().map(|(_, raw)| raw).collect(),
+        None => common::eml_files(&service.mail_dir()),
+    };
+    let mut printed = String::new();
+    let mut admin_command = |args: &[&str]| {
+        let (stdout, stderr) = service.run(args);
+        printed.push_str(&stderr);
+        stdout
+    };
+    admin_command(&["admin", "add-admin", "--email", ADMIN, "--name", "Ada Admin"]);
+    let admin = admin_command(&["admin", "token", "--email", ADMIN]);
+    let organisation = admin_command(&["admin", "add-organisation", "--name", "Demo Partner HR"]);
+    let api_key = admin_command(&[
+        "admin",
+        "api-key",
+        "--organisation",
+        &organisation,
+        "--name",
+        "HR system",
+    ]);
+    let (mut server, output) = service.start_capturing();
+    let address = service.listen;
+
+    // An enrolment email, with the learner's name in its body.
+    let learner_name = "Morag Quietwater";
+    let cohort = call(
+        address,
+        &admin,
+        "POST",
+        "/v1/cohorts",
+        Some(json!({
+            "programme_code": "P2P", "organisation_id": organisation, "name": "Perth spring",
+            "starts_on": "2027-03-01", "ends_on": "2027-04-26", "tutor_emails": [],
+        })),
+    );
+    assert_eq!(cohort.status, 201, "{}", cohort.body);
+    let enrolment = call(
+        address,
+        &admin,
+        "POST",
+        &format!("/v1/cohorts/{}/enrolments", cohort.json()["id"].as_str().unwrap()),
+        Some(json!({"email": "morag@example.org", "name": learner_name})),
+    );
+    assert_eq!(enrolment.status, 201, "{}", enrolment.body);
+
+    // Signing in by email: the link, the page it opens, and the exchange for a token.
+    let asked = send(
+        address,
+        "POST",
+        "/v1/auth/magic-link",
+        &[],
+        Some(&json!({"email": ADMIN}).to_string()),
+    )
+    .unwrap();
+    assert_eq!(asked.status, 202, "{}", asked.body);
+    let mut link = String::new();
+    wait_until("the sign-in email", || {
+        link = emails()
+            .iter()
+            .find_map(|raw| {
+                let start = raw.find("/sign-in?token=")?;
+                let token: String = raw[start..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+                    .collect();
+                Some(token)
+            })
+            .unwrap_or_default();
+        !link.is_empty()
+    });
+    let sign_in_token = link.trim_start_matches("/sign-in?token=").to_string();
+    assert!(sign_in_token.len() > 20, "{link}");
+    let page = send(address, "GET", &link, &[], None).unwrap();
+    assert_eq!(page.status, 200, "{}", page.body);
+    let session = send(
+        address,
+        "POST",
+        "/v1/auth/session",
+        &[],
+        Some(&json!({"token": sign_in_token}).to_string()),
+    )
+    .unwrap();
+    assert_eq!(session.status, 200, "{}", session.body);
+    let access_token = session.json()["access_token"].as_str().unwrap().to_string();
+    let preferences = call(address, &access_token, "GET", "/v1/me/preferences", None);
+    assert_eq!(preferences.status, 200, "{}", preferences.body);
+
+    // The partner's key, and wrong credentials of each kind (refused, and not printed either).
+    let register = send(
+        address,
+        "GET",
+        "/v1/register/peer-supporters",
+        &[("X-Api-Key", &api_key)],
+        None,
+    )
+    .unwrap();
+    assert_eq!(register.status, 200, "{}", register.body);
+    let wrong_key = "ptk_wrongKeyThatLooksReal0123456789abcdefghij";
+    let wrong_token = "pt_wrongTokenThatLooksReal0123456789abcdefghij";
+    let wrong_link = "ptl_wrongLinkThatLooksReal0123456789abcdefghij";
+    let refused = send(
+        address,
+        "GET",
+        "/v1/register/peer-supporters",
+        &[("X-Api-Key", wrong_key)],
+        None,
+    )
+    .unwrap();
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(
+        call(address, wrong_token, "GET", "/v1/me/preferences", None).status,
+        401
+    );
+    let spent = send(
+        address,
+        "POST",
+        "/v1/auth/session",
+        &[],
+        Some(&json!({"token": wrong_link}).to_string()),
+    )
+    .unwrap();
+    assert_eq!(spent.status, 401, "{}", spent.body);
+    wait_until("both emails sent", || {
+        let sent = emails();
+        sent.len() >= 2 && sent.iter().any(|raw| raw.contains(learner_name))
+    });
+    // The worker logs a sent email after recording it; give the log line a moment.
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&mut server);
+    printed.push_str(&output.finish());
+
+    if let Some(smtp) = &smtp {
+        assert!(
+            smtp.sign_ins.load(Ordering::SeqCst) > 0,
+            "the worker signed in to the mail server"
+        );
+    }
+    // The check can fail: the output is there, and at trace level it names the requests.
+    assert!(
+        printed.contains("email sent"),
+        "the worker's log is captured: {printed}"
+    );
+    if rust_log == Some("trace") {
+        assert!(
+            printed.contains("/v1/auth/session"),
+            "requests are logged: {printed}"
+        );
+    }
+    let mut secrets = vec![
+        ("the administrator's bearer token", admin.clone()),
+        ("the API key", api_key.clone()),
+        ("the sign-in token", sign_in_token.clone()),
+        ("the access token from signing in", access_token.clone()),
+        ("a wrong API key", wrong_key.to_string()),
+        ("a wrong bearer token", wrong_token.to_string()),
+        ("a wrong sign-in token", wrong_link.to_string()),
+        ("the learner's name", learner_name.to_string()),
+        ("the learner's email address", "morag@example.org".to_string()),
+        ("the SMTP password", smtp_password.to_string()),
+    ];
+    let sent = emails();
+    assert_eq!(sent.len(), 2);
+    for raw in &sent {
+        for line in body_lines(raw) {
+            secrets.push(("a line of an email's body", line));
+        }
+    }
+    for (what, secret) in &secrets {
+        if let Some(line) = printed.lines().find(|l| l.contains(secret.as_str())) {
+            panic!("{what} ({secret}) appears in the output: {line}");
+        }
+    }
+    println!(
+        "{backend:?}, RUST_LOG={}: {} secrets and email lines absent from {} lines of output",
+        rust_log.unwrap_or("(unset)"),
+        secrets.len(),
+        printed.lines().count()
+    );
+}
+
+#[test]
+fn no_secrets_in_logs_at_trace_level_on_sqlite() {
+    no_secrets_in_logs(Backend::Sqlite, Some("trace"), true);
+}
+
+#[test]
+fn no_secrets_in_logs_at_the_default_level_on_sqlite() {
+    no_secrets_in_logs(Backend::Sqlite, None, false);
+}
+
+#[test]
+fn no_secrets_in_logs_at_trace_level_on_postgres() {
+    no_secrets_in_logs(Backend::Postgres, Some("trace"), false);
+}
