@@ -100,6 +100,19 @@ fn the_demo_is_realistic_and_every_certificate_was_earned(db: &Database) {
         })
         .unwrap();
     assert_eq!(totals.enrolments, 600);
+    // Judged on three connections at once, the register comes out the same, learner by learner.
+    let in_parallel = std::sync::Mutex::new(HashSet::new());
+    let parallel_totals = progress::every_learner_progress_in_parallel(db, now, 3, |p| {
+        if p.eligibility.eligible {
+            in_parallel
+                .lock()
+                .unwrap()
+                .insert((p.enrolment.cohort_id.clone(), p.enrolment.person_id.clone()));
+        }
+    })
+    .unwrap();
+    assert_eq!(parallel_totals, totals);
+    assert_eq!(in_parallel.into_inner().unwrap(), eligible);
     let held: Vec<(Option<String>, String, String, String)> = db
         .read(|conn| {
             Ok(certificates::table

@@ -42,6 +42,7 @@ peertrack_core::on_both_backends!(
     two_tutors_saving_one_register_at_once,
     without_if_match_the_last_register_wins_and_every_save_is_audited,
     assessing_a_module_twice_at_once_without_if_match_keeps_the_last,
+    register_look_ups_are_one_row_per_answer_and_spread_once_into_each_log,
     held_sessions_give_the_attendance_rate,
     assessments_are_versioned,
     assessing_a_module_twice_at_once_keeps_one_assessment,
@@ -236,6 +237,56 @@ fn new_certificate(
 
 // ---------------------------------------------------------------------------------------------
 // Organisations and people
+
+fn register_look_ups_are_one_row_per_answer_and_spread_once_into_each_log(db: &Database) {
+    use peertrack_core::store::register::{self, LookUp};
+    let partner = organisation(db, "Penumbra HR");
+    let (_, key) = ok(db, |c| access::create_api_key(c, &partner.id, "HR system", now()));
+    let people: Vec<Person> = (0..6)
+        .map(|i| person(db, &format!("peer{i}@example.org"), &format!("Peer {i}")))
+        .collect();
+    let answers: Vec<LookUp> = (0..30)
+        .map(|i| LookUp {
+            person_ids: people[i % 3..i % 3 + 3].iter().map(|p| p.id.clone()).collect(),
+            organisation_id: partner.id.clone(),
+            api_key_id: key.id.clone(),
+            endpoint: "register.search",
+            at: now() + Duration::seconds(i as i64),
+        })
+        .collect();
+    ok(db, |c| register::record_look_ups(c, &answers));
+    let waiting: i64 = ok(db, |c| {
+        Ok(schema::access_log_pending::table.count().get_result(c)?)
+    });
+    assert_eq!(
+        waiting, 30,
+        "one row per answer, whatever the number of people shown"
+    );
+
+    // Several spreaders at once (several instances on PostgreSQL): each look-up lands once.
+    let moved: usize = at_once(3, |_| {
+        db.write(|c| register::spread_pending_look_ups(c, 7)).unwrap()
+            + db.write(register::spread_all_pending_look_ups).unwrap()
+    })
+    .into_iter()
+    .sum();
+    assert_eq!(moved, 30);
+    let logged: i64 = ok(db, |c| Ok(schema::access_log::table.count().get_result(c)?));
+    assert_eq!(logged, 90, "30 answers of 3 people each");
+    let first = ok(db, |c| register::access_log_of(c, &people[0].id, None, 100));
+    assert_eq!(first.len(), 10, "people[0] was in every third answer");
+    assert!(
+        first.windows(2).all(|w| w[0].accessed_at > w[1].accessed_at),
+        "newest first"
+    );
+
+    // A reader never misses a look-up that is still waiting to be spread.
+    ok(db, |c| register::record_look_ups(c, &answers[..1]));
+    let seen = ok(db, |c| {
+        peertrack_core::service::register::access_log_of(c, &people[0].id, None, 100)
+    });
+    assert_eq!(seen.len(), 11);
+}
 
 fn organisations_are_listed_by_name_and_names_are_unique(db: &Database) {
     let samh = organisation(db, "SAMH");

@@ -625,7 +625,8 @@ impl RegisterApi {
         };
         let rows = state
             .db
-            .read_async(move |conn| store_register::access_log_of(conn, &me, before, limit + 1))
+            // A write: look-ups still waiting are spread into the log before it is read.
+            .write_async(move |conn| service::access_log_of(conn, &me, before, limit + 1))
             .await?;
         let (rows, next_cursor) = paging::page(rows, limit, |e| e.id.to_string());
         Ok(Json(AccessLog {
@@ -658,7 +659,7 @@ impl RegisterApi {
         let me = auth.0.person_id;
         let data = state
             .db
-            .read_async(move |conn| service::export(conn, &me))
+            .write_async(move |conn| service::export(conn, &me))
             .await?;
         Ok(Json(data))
     }

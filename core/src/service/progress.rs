@@ -10,7 +10,7 @@ use crate::domain::{
 use crate::store::cohorts::{self, Cohort, Enrolment};
 use crate::store::people::Person;
 use crate::store::programmes::{self, ProgrammeVersion};
-use crate::store::{placements, records, DbConnection};
+use crate::store::{placements, records, Database, DbConnection};
 use crate::Result;
 
 /// Where one learner stands in one cohort.
@@ -154,33 +154,120 @@ pub fn every_learner_progress(
     now: DateTime<Utc>,
     mut visit: impl FnMut(&LearnerProgress),
 ) -> Result<RegisterEligibility> {
-    let versions: HashMap<String, ProgrammeVersion> = programmes::all_versions(conn)?
-        .into_iter()
-        .map(|v| (v.version_id.clone(), v))
-        .collect();
+    let versions = versions_by_id(conn)?;
     let cohorts = cohorts::ids_with_versions(conn)?;
     let mut totals = RegisterEligibility::default();
     for round in cohorts.chunks(COHORTS_PER_ROUND) {
-        let cohort_ids: Vec<String> = round.iter().map(|(id, _)| id.clone()).collect();
-        let version_of: HashMap<&str, &str> = round.iter().map(|(id, v)| (id.as_str(), v.as_str())).collect();
-        let enrolments = cohorts::enrolments_in(conn, &cohort_ids)?;
-        let mut pairs = Vec::with_capacity(enrolments.len());
-        for enrolment in &enrolments {
-            let version = version_of
-                .get(enrolment.cohort_id.as_str())
-                .and_then(|v| versions.get(*v))
-                .ok_or_else(|| {
-                    crate::Error::Corrupt(format!("cohort {} has no programme version", enrolment.cohort_id))
-                })?;
-            pairs.push((enrolment, version));
-        }
-        for progress in learners_progress(conn, &pairs, now)? {
-            totals.enrolments += 1;
-            totals.eligible += usize::from(progress.eligibility.eligible);
-            visit(&progress);
-        }
+        judge_round(conn, round, &versions, now, &mut totals, &mut visit)?;
     }
     Ok(totals)
+}
+
+/// Like [`every_learner_progress`], on `workers` connections at once (one thread each), for
+/// judging the whole register on a machine with several cores. `visit` may be called from any
+/// of them.
+pub fn every_learner_progress_in_parallel(
+    db: &Database,
+    now: DateTime<Utc>,
+    workers: usize,
+    visit: impl Fn(&LearnerProgress) + Sync,
+) -> Result<RegisterEligibility> {
+    let (versions, cohorts) =
+        db.read(|conn| Ok((versions_by_id(conn)?, cohorts::ids_with_versions(conn)?)))?;
+    let rounds: Vec<&[(String, String)]> = cohorts.chunks(COHORTS_PER_ROUND).collect();
+    let next_round = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<RegisterEligibility>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    db.read(|conn| {
+                        // A scan of the whole register reads the file through memory mapping
+                        // rather than copying each page through the connection's small cache;
+                        // switched off again before the connection goes back to the pool.
+                        map_reads(conn, WHOLE_REGISTER_MAPPING)?;
+                        let mut totals = RegisterEligibility::default();
+                        let judged = loop {
+                            // Workers take the next round as they finish one, so none idles.
+                            let index = next_round.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(round) = rounds.get(index) else {
+                                break Ok(totals);
+                            };
+                            if let Err(e) =
+                                judge_round(conn, round, &versions, now, &mut totals, &mut |p| visit(p))
+                            {
+                                break Err(e);
+                            }
+                        };
+                        map_reads(conn, 0)?;
+                        judged
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(crate::Error::Unavailable("an eligibility worker stopped".into()))
+                })
+            })
+            .collect()
+    });
+    let mut totals = RegisterEligibility::default();
+    for part in results {
+        let part = part?;
+        totals.enrolments += part.enrolments;
+        totals.eligible += part.eligible;
+    }
+    Ok(totals)
+}
+
+/// Sets how much of a SQLite database file a connection reads through memory mapping.
+/// How much of the file a whole-register scan maps (SQLite maps at most the file's size).
+const WHOLE_REGISTER_MAPPING: u64 = 1 << 36;
+
+fn map_reads(conn: &mut DbConnection, bytes: u64) -> Result<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        diesel::connection::SimpleConnection::batch_execute(c, &format!("PRAGMA mmap_size = {bytes};"))?;
+    }
+    Ok(())
+}
+
+fn versions_by_id(conn: &mut DbConnection) -> Result<HashMap<String, ProgrammeVersion>> {
+    Ok(programmes::all_versions(conn)?
+        .into_iter()
+        .map(|v| (v.version_id.clone(), v))
+        .collect())
+}
+
+/// Judges the learners of one round of cohorts.
+fn judge_round(
+    conn: &mut DbConnection,
+    round: &[(String, String)],
+    versions: &HashMap<String, ProgrammeVersion>,
+    now: DateTime<Utc>,
+    totals: &mut RegisterEligibility,
+    visit: &mut dyn FnMut(&LearnerProgress),
+) -> Result<()> {
+    let cohort_ids: Vec<String> = round.iter().map(|(id, _)| id.clone()).collect();
+    let version_of: HashMap<&str, &str> = round.iter().map(|(id, v)| (id.as_str(), v.as_str())).collect();
+    let enrolments = cohorts::enrolments_in(conn, &cohort_ids)?;
+    let mut pairs = Vec::with_capacity(enrolments.len());
+    for enrolment in &enrolments {
+        let version = version_of
+            .get(enrolment.cohort_id.as_str())
+            .and_then(|v| versions.get(*v))
+            .ok_or_else(|| {
+                crate::Error::Corrupt(format!("cohort {} has no programme version", enrolment.cohort_id))
+            })?;
+        pairs.push((enrolment, version));
+    }
+    for progress in learners_progress(conn, &pairs, now)? {
+        totals.enrolments += 1;
+        totals.eligible += usize::from(progress.eligibility.eligible);
+        visit(&progress);
+    }
+    Ok(())
 }
 
 /// A person's eligibility for a programme's certificate.

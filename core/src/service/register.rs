@@ -106,7 +106,19 @@ pub fn look_up(conn: &mut DbConnection, partner: &Partner, person_id: &str) -> R
     }))
 }
 
-/// Records that a partner was shown these people, through `endpoint`, in one statement.
+/// What a partner was shown, through `endpoint`, as one access-log entry.
+fn look_up_of(partner: &Partner, person_ids: &[&str], endpoint: &'static str, now: DateTime<Utc>) -> LookUp {
+    LookUp {
+        person_ids: person_ids.iter().map(|id| id.to_string()).collect(),
+        organisation_id: partner.organisation_id.clone(),
+        api_key_id: partner.api_key_id.clone(),
+        endpoint,
+        at: stored(now),
+    }
+}
+
+/// Records that a partner was shown these people, through `endpoint`, in the caller's
+/// transaction.
 pub fn record_look_ups(
     conn: &mut DbConnection,
     partner: &Partner,
@@ -114,18 +126,7 @@ pub fn record_look_ups(
     endpoint: &'static str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let at = stored(now);
-    let rows: Vec<LookUp> = person_ids
-        .iter()
-        .map(|id| LookUp {
-            person_id: id.to_string(),
-            organisation_id: partner.organisation_id.clone(),
-            api_key_id: partner.api_key_id.clone(),
-            endpoint,
-            at,
-        })
-        .collect();
-    register::record_look_ups(conn, &rows)
+    register::record_look_ups(conn, &[look_up_of(partner, person_ids, endpoint, now)])
 }
 
 /// Records that a partner was shown these people, through `endpoint`, and returns once that
@@ -137,18 +138,23 @@ pub async fn log_look_ups(
     endpoint: &'static str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let at = stored(now);
-    let rows: Vec<LookUp> = person_ids
-        .iter()
-        .map(|id| LookUp {
-            person_id: id.to_string(),
-            organisation_id: partner.organisation_id.clone(),
-            api_key_id: partner.api_key_id.clone(),
-            endpoint,
-            at,
-        })
-        .collect();
-    db.record_look_ups(rows).await
+    if person_ids.is_empty() {
+        return Ok(());
+    }
+    db.record_look_ups(vec![look_up_of(partner, person_ids, endpoint, now)])
+        .await
+}
+
+/// A person's access log, newest first, before position `before`: every look-up, including
+/// those still waiting to be spread into the log.
+pub fn access_log_of(
+    conn: &mut DbConnection,
+    person_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<register::LoggedLookUp>> {
+    register::spread_all_pending_look_ups(conn)?;
+    register::access_log_of(conn, person_id, before, limit)
 }
 
 /// Starts sharing with an organisation (no change if already sharing). Returns whether new.
@@ -295,7 +301,7 @@ pub fn export(conn: &mut DbConnection, person_id: &str) -> Result<Value> {
         .into_iter()
         .map(|c| json!({ "organisation_id": c.organisation_id, "granted_at": c.granted_at.and_utc(), "withdrawn_at": c.withdrawn_at.map(|t| t.and_utc()) }))
         .collect();
-    let access_log: Vec<Value> = register::access_log_of(conn, person_id, None, i64::MAX)?
+    let access_log: Vec<Value> = access_log_of(conn, person_id, None, i64::MAX)?
         .into_iter()
         .map(|l| json!({ "organisation_id": l.organisation_id, "organisation_name": l.organisation_name, "api_key_name": l.api_key_name, "endpoint": l.endpoint, "accessed_at": l.accessed_at.and_utc() }))
         .collect();
@@ -342,6 +348,8 @@ pub fn erase(conn: &mut DbConnection, actor: &Actor, person_id: &str, now: DateT
             withdraw_consent(conn, person_id, &consent.organisation_id, now)?;
         }
     }
+    // Look-ups still waiting to be spread are removed with the rest of the access log.
+    register::spread_all_pending_look_ups(conn)?;
     personal_data::erase(conn, person_id, stored(now))?;
     audit::record(
         conn,

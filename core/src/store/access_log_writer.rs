@@ -1,9 +1,12 @@
-//! Group commit for the access log. Every register answer waits until its look-ups are in the
-//! people's access logs; under load, one writer thread takes the look-ups of every request
-//! waiting at that moment and commits them in one transaction, so a hundred concurrent pages
-//! cost one commit rather than a hundred (on SQLite, one writer at a time either way).
+//! Group commit for the access log. Every register answer waits until its look-ups are
+//! recorded; under load, one writer thread takes the look-ups of every request waiting at that
+//! moment and commits them in one transaction, so a hundred concurrent pages cost one commit
+//! rather than a hundred (on SQLite, one writer at a time either way). Each answer is one row,
+//! however many people it showed; when no answer is waiting (or the backlog grows), the same
+//! thread spreads those rows into each person's log in large batches.
 
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::time::Duration;
 
 use super::register::{self, LookUp};
 use super::Database;
@@ -20,9 +23,23 @@ pub(crate) struct AccessLogWriter {
     queue: Sender<Pending>,
 }
 
-/// At most this many look-ups per transaction, so one statement stays under the parameter
-/// limits (five columns each) and no request waits behind an unbounded batch.
-const MAX_LOOK_UPS_PER_TRANSACTION: usize = 6_000;
+/// At most this many answers per transaction, so no request waits behind an unbounded batch.
+const MAX_LOOK_UPS_PER_TRANSACTION: usize = 2_000;
+
+/// Answers spread into people's logs per transaction (up to 50 people each): small, so that a
+/// request's own look-ups never wait long behind spreading for SQLite's one writer.
+const SPREAD_PER_TRANSACTION: i64 = 20;
+
+/// While requests keep coming, spread only once this many answers wait, so that a burst of
+/// look-ups is answered at the speed of one row each and spread after it.
+const BACKLOG_TO_SPREAD_UNDER_LOAD: usize = 50_000;
+
+/// A pause in register requests this long lets the thread spread a batch.
+const PAUSE: Duration = Duration::from_millis(20);
+
+/// While other writes are going on, spreading takes at most a quarter of the writer's time:
+/// after each batch it rests three times as long as the batch took.
+const REST_PER_SPREAD_TIME: u32 = 3;
 
 impl AccessLogWriter {
     /// Starts the writer thread on `db`, which must not itself hold this writer (or the
@@ -52,7 +69,28 @@ impl AccessLogWriter {
 }
 
 fn write_batches(db: &Database, queue: &Receiver<Pending>) {
-    while let Ok(first) = queue.recv() {
+    // Answers written by this thread and not yet spread (others may add more; readers and the
+    // idle spreading take care of those).
+    let mut backlog: usize = 0;
+    let mut maybe_waiting = true;
+    loop {
+        let next = if maybe_waiting {
+            queue.recv_timeout(PAUSE)
+        } else {
+            // Nothing of ours waits: sleep until a request comes (readers spread what other
+            // processes leave waiting, and so does the next start).
+            queue.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        };
+        let first = match next {
+            Ok(first) => first,
+            Err(RecvTimeoutError::Timeout) => {
+                let moved = spread_some(db);
+                backlog = backlog.saturating_sub(moved);
+                maybe_waiting = moved > 0;
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch = vec![first];
         let mut count = batch[0].look_ups.len();
         while count < MAX_LOOK_UPS_PER_TRANSACTION {
@@ -64,36 +102,60 @@ fn write_batches(db: &Database, queue: &Receiver<Pending>) {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        let started = std::time::Instant::now();
-        let together = db.write(|conn| {
-            for pending in &batch {
-                for rows in pending.look_ups.chunks(MAX_LOOK_UPS_PER_TRANSACTION) {
-                    register::record_look_ups(conn, rows)?;
-                }
-            }
-            Ok(())
-        });
-        tracing::debug!(
-            requests = batch.len(),
-            look_ups = count,
-            ms = started.elapsed().as_secs_f64() * 1000.0,
-            "access log batch written"
-        );
-        if together.is_ok() {
-            for pending in batch {
-                let _ = pending.done.send(Ok(()));
-            }
-            continue;
-        }
-        // One request's rows should not fail another's: try each on its own.
-        for pending in batch {
-            let alone = db.write(|conn| {
-                for rows in pending.look_ups.chunks(MAX_LOOK_UPS_PER_TRANSACTION) {
-                    register::record_look_ups(conn, rows)?;
-                }
-                Ok(())
-            });
-            let _ = pending.done.send(alone);
+        write(db, batch);
+        backlog += count;
+        maybe_waiting = true;
+        if backlog >= BACKLOG_TO_SPREAD_UNDER_LOAD {
+            backlog = backlog.saturating_sub(spread_some(db));
         }
     }
+    spread(db);
+}
+
+fn write(db: &Database, batch: Vec<Pending>) {
+    let started = std::time::Instant::now();
+    let together = db.write(|conn| {
+        for pending in &batch {
+            register::record_look_ups(conn, &pending.look_ups)?;
+        }
+        Ok(())
+    });
+    tracing::debug!(
+        requests = batch.len(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "access log batch written"
+    );
+    if together.is_ok() {
+        for pending in batch {
+            let _ = pending.done.send(Ok(()));
+        }
+        return;
+    }
+    // One request's rows should not fail another's: try each on its own.
+    for pending in batch {
+        let alone = db.write(|conn| register::record_look_ups(conn, &pending.look_ups));
+        let _ = pending.done.send(alone);
+    }
+}
+
+/// Spreads one batch of waiting answers into people's logs, then rests if others are writing.
+fn spread_some(db: &Database) -> usize {
+    let started = std::time::Instant::now();
+    let spread = db.write(|conn| register::spread_pending_look_ups(conn, SPREAD_PER_TRANSACTION));
+    if db.others_are_writing() {
+        std::thread::sleep(started.elapsed() * REST_PER_SPREAD_TIME);
+    }
+    match spread {
+        Ok(moved) => moved,
+        Err(error) => {
+            // They stay waiting, and readers spread them before reading, so nothing is lost.
+            tracing::warn!(%error, "could not spread look-ups into the access log yet");
+            0
+        }
+    }
+}
+
+/// Spreads everything waiting, a batch at a time.
+fn spread(db: &Database) {
+    while spread_some(db) > 0 {}
 }

@@ -315,6 +315,11 @@ impl Database {
         run_blocking(move || db.write(work)).await
     }
 
+    /// Whether any caller of [`Database::write_async`] is writing or waiting to write now.
+    pub(crate) fn others_are_writing(&self) -> bool {
+        self.write_turns.available_permits() < self.pool.max_size() as usize
+    }
+
     /// Like [`Database::read`], off the async runtime's threads.
     pub async fn read_async<T, F>(&self, work: F) -> Result<T>
     where

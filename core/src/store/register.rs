@@ -7,7 +7,9 @@ use diesel::prelude::*;
 
 use super::certificates::Certificate;
 use super::changes::{kind, ChangeEvent};
-use super::schema::{access_log, api_keys, certificates, change_events, consents, organisations, people};
+use super::schema::{
+    access_log, access_log_pending, api_keys, certificates, change_events, consents, organisations, people,
+};
 use super::DbConnection;
 use crate::Result;
 
@@ -92,12 +94,12 @@ pub fn shares_with(conn: &mut DbConnection, person_id: &str, organisation_id: &s
     .get_result(conn)?)
 }
 
-/// One entry of the access log.
+/// A partner's look-up of one or more people, as one answer showed them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookUp {
-    /// Who was looked up.
-    pub person_id: String,
-    /// By which organisation.
+    /// Who was shown, in the order shown.
+    pub person_ids: Vec<String>,
+    /// To which organisation.
     pub organisation_id: String,
     /// With which API key.
     pub api_key_id: String,
@@ -107,28 +109,105 @@ pub struct LookUp {
     pub at: NaiveDateTime,
 }
 
-/// Records look-ups, all in one statement.
+/// Records look-ups: one row per answer, whatever the number of people it showed, all in one
+/// statement. They join each person's access log when spread (see [`spread_pending_look_ups`]).
 pub fn record_look_ups(conn: &mut DbConnection, look_ups: &[LookUp]) -> Result<()> {
-    if look_ups.is_empty() {
-        return Ok(());
-    }
     let rows: Vec<_> = look_ups
         .iter()
+        .filter(|l| !l.person_ids.is_empty())
         .map(|l| {
             (
-                access_log::person_id.eq(&l.person_id),
-                access_log::organisation_id.eq(&l.organisation_id),
-                access_log::api_key_id.eq(Some(&l.api_key_id)),
-                access_log::endpoint.eq(l.endpoint),
-                access_log::accessed_at.eq(l.at),
+                access_log_pending::organisation_id.eq(&l.organisation_id),
+                access_log_pending::api_key_id.eq(Some(&l.api_key_id)),
+                access_log_pending::endpoint.eq(l.endpoint),
+                access_log_pending::accessed_at.eq(l.at),
+                access_log_pending::person_ids.eq(l.person_ids.join(" ")),
             )
         })
         .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(access_log::table).values(&rows).execute(c)?,
-        DbConnection::Postgres(c) => diesel::insert_into(access_log::table).values(&rows).execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(access_log_pending::table)
+            .values(&rows)
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(access_log_pending::table)
+            .values(&rows)
+            .execute(c)?,
     };
     Ok(())
+}
+
+/// The PostgreSQL advisory lock that spreaders take in turn (any number unique to this use).
+const SPREADING_LOCK: i64 = 7342;
+
+/// Rows per insert when spreading: five parameters each stays under both databases' limits.
+const SPREAD_ROWS_PER_STATEMENT: usize = 5_000;
+
+/// Moves up to `limit` waiting look-ups into the people's access logs, oldest first, within
+/// the caller's transaction; returns how many it moved. Spreaders take turns (on PostgreSQL,
+/// several instances hold a transaction lock in turn), so no look-up is logged twice and
+/// each person's log keeps the order in which they were looked up.
+pub fn spread_pending_look_ups(conn: &mut DbConnection, limit: i64) -> Result<usize> {
+    type Pending = (i64, String, Option<String>, String, NaiveDateTime, String);
+    let columns = (
+        access_log_pending::id,
+        access_log_pending::organisation_id,
+        access_log_pending::api_key_id,
+        access_log_pending::endpoint,
+        access_log_pending::accessed_at,
+        access_log_pending::person_ids,
+    );
+    let query = access_log_pending::table
+        .order(access_log_pending::id)
+        .limit(limit)
+        .select(columns);
+    if let DbConnection::Postgres(c) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({SPREADING_LOCK})")).execute(c)?;
+    }
+    let pending: Vec<Pending> = query.load(conn)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = pending
+        .iter()
+        .flat_map(|(_, organisation_id, api_key_id, endpoint, at, person_ids)| {
+            person_ids.split(' ').map(move |person_id| {
+                (
+                    access_log::person_id.eq(person_id),
+                    access_log::organisation_id.eq(organisation_id),
+                    access_log::api_key_id.eq(api_key_id.as_ref()),
+                    access_log::endpoint.eq(endpoint),
+                    access_log::accessed_at.eq(*at),
+                )
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(SPREAD_ROWS_PER_STATEMENT) {
+        match conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(access_log::table).values(chunk).execute(c)?,
+            DbConnection::Postgres(c) => diesel::insert_into(access_log::table).values(chunk).execute(c)?,
+        };
+    }
+    let ids: Vec<i64> = pending.iter().map(|p| p.0).collect();
+    for chunk in ids.chunks(SPREAD_ROWS_PER_STATEMENT) {
+        diesel::delete(access_log_pending::table.filter(access_log_pending::id.eq_any(chunk)))
+            .execute(conn)?;
+    }
+    Ok(pending.len())
+}
+
+/// Moves every waiting look-up into the people's access logs, so a reader sees them all.
+pub fn spread_all_pending_look_ups(conn: &mut DbConnection) -> Result<usize> {
+    let mut moved = 0;
+    loop {
+        let now = spread_pending_look_ups(conn, 1_000)?;
+        if now == 0 {
+            return Ok(moved);
+        }
+        moved += now;
+    }
 }
 
 /// An access-log entry as the person sees it.

@@ -249,6 +249,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    access_log_pending (id) {
+        id -> BigInt,
+        organisation_id -> Text,
+        api_key_id -> Nullable<Text>,
+        endpoint -> Text,
+        accessed_at -> Timestamp,
+        person_ids -> Text,
+    }
+}
+
+diesel::table! {
     change_events (id) {
         id -> BigInt,
         kind -> Text,

@@ -285,7 +285,8 @@ fn prepare(url: &DatabaseUrl) -> Result<Setup> {
         bail!("the demo data has no held session in a cohort of twelve; use more --people");
     }
     let started = Instant::now();
-    let eligibility = db.read(|conn| progress::every_learner_progress(conn, now, |_| {}))?;
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let eligibility = progress::every_learner_progress_in_parallel(&db, now, workers, |_| {})?;
     let eligibility_time = started.elapsed();
     Ok(Setup {
         api_key,
