@@ -51,7 +51,11 @@ pub fn qualified_people(
         query = query.filter(certificates::programme_id.eq(programme_id.to_string()));
     }
     if let Some(after) = after {
-        query = query.filter(consents::person_id.gt(after.to_string()));
+        // Said of both sides of the join, so each index is entered at the cursor: otherwise
+        // PostgreSQL's merge join reads every certificate before it (36 ms at 100,000 people).
+        query = query
+            .filter(consents::person_id.gt(after.to_string()))
+            .filter(certificates::person_id.gt(after.to_string()));
     }
     Ok(query.load(conn)?)
 }
