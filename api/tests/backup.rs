@@ -9,128 +9,49 @@
 //! PostgreSQL: the backup is a `pg_dump` archive that `pg_restore` loads into a fresh database
 //! with the same rows in every table; without `pg_dump` the command says how to back up.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{call, call_with_headers, free_address, person_statuses, terminate, Backend, Peertrack};
 use peertrack_core::store::backup;
-use peertrack_core::store::testing::{with_database, TestDatabase, POSTGRES_URL_VARIABLE};
+use peertrack_core::store::testing::{with_database, POSTGRES_URL_VARIABLE};
 use serde_json::{json, Value};
 
-const PATIENCE: Duration = Duration::from_secs(30);
 const WRITERS: usize = 4;
 
-fn free_address() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+/// `peertrack ARGS`, which may fail.
+fn output(service: &Peertrack, args: &[&str]) -> Output {
+    service.command(args).output().expect("run peertrack")
 }
 
-fn command(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_peertrack"));
-    command
-        .current_dir(dir)
-        .args(args)
-        .env_remove("PEERTRACK_DATABASE_URL")
-        .env_remove("PEERTRACK_SMTP_URL")
-        .env("RUST_LOG", "warn");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command
+/// Runs a command that must succeed; returns its stdout, trimmed.
+fn run(service: &Peertrack, args: &[&str]) -> String {
+    service.run(args).0
 }
 
-fn output(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
-    command(dir, env, args).output().expect("run peertrack")
-}
-
-fn run(dir: &Path, env: &[(&str, String)], args: &[&str]) -> String {
-    let output = output(dir, env, args);
-    assert!(
-        output.status.success(),
-        "peertrack {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_string()
-}
-
-/// A minimal HTTP/1.1 client: one request per connection; returns the status and JSON body
-/// (`Null` when empty or not JSON).
-fn http(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
+/// A `PUT` of a session's whole register over `version`; must be answered.
+fn put_register(
+    listen: SocketAddr,
     token: &str,
-    headers: &str,
-    body: &str,
-) -> (u16, Value) {
-    let mut stream = TcpStream::connect(address).expect("connect to peertrack");
-    stream.set_read_timeout(Some(PATIENCE)).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n{headers}\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+    session: &str,
+    version: i64,
+    records: Value,
+) -> common::Answer {
+    call_with_headers(
+        listen,
+        token,
+        "PUT",
+        &format!("/v1/sessions/{session}/attendance"),
+        &[("If-Match", &format!("\"{version}\""))],
+        Some(json!({ "records": records })),
     )
-    .unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
-    let answer = String::from_utf8_lossy(&answer);
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-    let body = if chunked { unchunk(body) } else { body.to_string() };
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
-fn unchunk(mut body: &str) -> String {
-    let mut whole = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        whole.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    whole
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < PATIENCE, "waited {PATIENCE:?} for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn healthy(address: SocketAddr) -> bool {
-    TcpStream::connect(address).is_ok() && http(address, "GET", "/health", "", "", "").0 == 200
-}
-
-/// Sends SIGTERM and waits for a clean exit.
-fn terminate(child: &mut Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "peertrack stopped with {status:?}");
-            return;
-        }
-        assert!(started.elapsed() < PATIENCE, "peertrack did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Stops a child that a failed assertion would otherwise leave running.
@@ -145,14 +66,9 @@ impl Drop for Running {
     }
 }
 
-fn serve(dir: &Path, env: &[(&str, String)], listen: SocketAddr) -> Running {
-    let child = command(dir, env, &["serve"])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start peertrack serve");
-    let running = Running(child);
-    wait_until("the service to answer /health", || healthy(listen));
-    running
+/// `peertrack serve`, once it answers `/health`.
+fn serve(service: &Peertrack) -> Running {
+    Running(service.start())
 }
 
 /// A write the service acknowledged with a 2xx, and when the answer arrived.
@@ -191,17 +107,16 @@ fn keep_writing(
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) && learners.len() < 400 {
         let name = format!("Learner {writer}-{n}");
-        let (status, enrolment) = http(
+        let enrolment = call(
             listen,
+            &token,
             "POST",
             &format!("/v1/cohorts/{cohort}/enrolments"),
-            &token,
-            "",
-            &json!({"email": format!("learner-{writer}-{n}@example.org"), "name": name}).to_string(),
+            Some(json!({"email": format!("learner-{writer}-{n}@example.org"), "name": name})),
         );
         n += 1;
-        if status == 201 {
-            let person_id = enrolment["person_id"].as_str().unwrap().to_string();
+        if enrolment.status == 201 {
+            let person_id = enrolment.json()["person_id"].as_str().unwrap().to_string();
             log.lock().unwrap().push(Acknowledged {
                 at: Instant::now(),
                 change: Change::Enrolment {
@@ -221,16 +136,9 @@ fn keep_writing(
             .iter()
             .map(|(p, s)| json!({"person_id": p, "status": s}))
             .collect();
-        let (status, register) = http(
-            listen,
-            "PUT",
-            &format!("/v1/sessions/{session}/attendance"),
-            &token,
-            &format!("If-Match: \"{version}\"\r\n"),
-            &json!({ "records": records }).to_string(),
-        );
-        if status == 200 {
-            version = register["version"].as_i64().unwrap();
+        let register = put_register(listen, &token, &session, version, json!(records));
+        if register.status == 200 {
+            version = register.json()["version"].as_i64().unwrap();
             log.lock().unwrap().push(Acknowledged {
                 at: Instant::now(),
                 change: Change::Register {
@@ -247,15 +155,15 @@ fn enrolled_names(listen: SocketAddr, token: &str, cohort: &str) -> HashMap<Stri
     let mut names = HashMap::new();
     let mut cursor = String::new();
     loop {
-        let (status, page) = http(
+        let page = call(
             listen,
+            token,
             "GET",
             &format!("/v1/cohorts/{cohort}/enrolments?limit=500{cursor}"),
-            token,
-            "",
-            "",
+            None,
         );
-        assert_eq!(status, 200, "{page}");
+        assert_eq!(page.status, 200, "{}", page.body);
+        let page = page.json();
         for item in page["items"].as_array().unwrap() {
             names.insert(
                 item["name"].as_str().unwrap().to_string(),
@@ -270,26 +178,16 @@ fn enrolled_names(listen: SocketAddr, token: &str, cohort: &str) -> HashMap<Stri
 }
 
 fn register_of(listen: SocketAddr, token: &str, session: &str) -> (i64, BTreeMap<String, String>) {
-    let (status, register) = http(
+    let register = call(
         listen,
+        token,
         "GET",
         &format!("/v1/sessions/{session}/attendance"),
-        token,
-        "",
-        "",
+        None,
     );
-    assert_eq!(status, 200, "{register}");
-    let marks = register["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["person_id"].as_str().unwrap().to_string(),
-                r["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    assert_eq!(register.status, 200, "{}", register.body);
+    let register = register.json();
+    let marks = person_statuses(&register["records"]).collect();
     (register["version"].as_i64().unwrap(), marks)
 }
 
@@ -318,75 +216,42 @@ fn leftovers(dir: &Path) -> Vec<String> {
 #[test]
 fn a_sqlite_backup_under_load_restores_every_acknowledged_write() {
     let started = Instant::now();
-    let dir = tempfile::tempdir().unwrap();
-    let listen = free_address();
-    let env = |database: &Path, listen: SocketAddr| {
-        vec![
-            ("PEERTRACK_DATABASE_URL", database.display().to_string()),
-            ("PEERTRACK_LISTEN", listen.to_string()),
-            ("PEERTRACK_KEY_DIR", dir.path().join("keys").display().to_string()),
-            (
-                "PEERTRACK_MAIL_DIR",
-                dir.path().join("mail").display().to_string(),
-            ),
-        ]
-    };
-    let live = env(&dir.path().join("live.db"), listen);
-    run(
-        dir.path(),
-        &live,
-        &[
-            "admin",
-            "add-admin",
-            "--email",
-            "ada@example.org",
-            "--name",
-            "Ada",
-        ],
-    );
-    let token = run(
-        dir.path(),
-        &live,
-        &["admin", "token", "--email", "ada@example.org"],
-    );
-    let organisation = run(
-        dir.path(),
-        &live,
-        &["admin", "add-organisation", "--name", "Penumbra"],
-    );
+    let mut service = Peertrack::new(Backend::Sqlite).expect("SQLite is always there");
+    let dir = service.dir.path().to_path_buf();
+    let token = service.admin_token("ada@example.org");
+    let organisation = run(&service, &["admin", "add-organisation", "--name", "Penumbra"]);
 
-    let mut service = serve(dir.path(), &live, listen);
+    let mut live = serve(&service);
+    let listen = service.listen;
     let today = chrono::Utc::now().date_naive();
-    let (status, cohort) = http(
+    let cohort = call(
         listen,
+        &token,
         "POST",
         "/v1/cohorts",
-        &token,
-        "",
-        &json!({
+        Some(json!({
             "programme_code": "P2P", "organisation_id": organisation, "name": "Dundee",
             "starts_on": today - chrono::Duration::days(30), "ends_on": today + chrono::Duration::days(30),
             "tutor_emails": [],
-        })
-        .to_string(),
+        })),
     );
-    assert_eq!(status, 201, "{cohort}");
-    let cohort = cohort["id"].as_str().unwrap().to_string();
+    assert_eq!(cohort.status, 201, "{}", cohort.body);
+    let cohort = cohort.json()["id"].as_str().unwrap().to_string();
     let sessions: Vec<String> = (0..WRITERS)
         .map(|week| {
             let start = chrono::Utc::now() - chrono::Duration::days(28 - 7 * week as i64);
-            let (status, session) = http(
+            let session = call(
                 listen,
+                &token,
                 "POST",
                 &format!("/v1/cohorts/{cohort}/sessions"),
-                &token,
-                "",
-                &json!({"title": format!("Week {}", week + 1), "starts_at": start.to_rfc3339(),
-                        "ends_at": (start + chrono::Duration::hours(3)).to_rfc3339()})
-                .to_string(),
+                Some(
+                    json!({"title": format!("Week {}", week + 1), "starts_at": start.to_rfc3339(),
+                        "ends_at": (start + chrono::Duration::hours(3)).to_rfc3339()}),
+                ),
             );
-            assert_eq!(status, 201, "{session}");
-            session["id"].as_str().unwrap().to_string()
+            assert_eq!(session.status, 201, "{}", session.body);
+            session.json()["id"].as_str().unwrap().to_string()
         })
         .collect();
 
@@ -403,10 +268,10 @@ fn a_sqlite_backup_under_load_restores_every_acknowledged_write() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(1500));
-    let backup_path = dir.path().join("backups").join("peertrack-backup.db");
-    std::fs::create_dir(dir.path().join("backups")).unwrap();
+    let backup_path = dir.join("backups").join("peertrack-backup.db");
+    std::fs::create_dir(dir.join("backups")).unwrap();
     let backup_started = Instant::now();
-    let report = run(dir.path(), &live, &["backup", &backup_path.display().to_string()]);
+    let report = run(&service, &["backup", &backup_path.display().to_string()]);
     let backup_finished = Instant::now();
     std::thread::sleep(Duration::from_millis(700));
     stop.store(true, Ordering::Relaxed);
@@ -433,14 +298,15 @@ fn a_sqlite_backup_under_load_restores_every_acknowledged_write() {
     assert!(report.contains(&backup_path.display().to_string()), "{report}");
     assert_eq!(report.lines().count(), 2, "{report}");
     assert!(leftovers(backup_path.parent().unwrap()).is_empty());
-    terminate(&mut service.0);
+    terminate(&mut live.0);
 
     // Restore: a new service on the backup file.
-    let restored_listen = free_address();
-    let restored_env = env(&backup_path, restored_listen);
-    let mut restored = serve(dir.path(), &restored_env, restored_listen);
-    let (status, health) = http(restored_listen, "GET", "/health", "", "", "");
-    assert_eq!((status, &health["status"]), (200, &json!("ok")));
+    service.set_env("PEERTRACK_DATABASE_URL", Some(backup_path.display().to_string()));
+    service.set_listen(free_address());
+    let mut restored = serve(&service);
+    let restored_listen = service.listen;
+    let health = common::send(restored_listen, "GET", "/health", &[], None).unwrap();
+    assert_eq!((health.status, &health.json()["status"]), (200, &json!("ok")));
 
     let names = enrolled_names(restored_listen, &token, &cohort);
     let mut registers = HashMap::new();
@@ -492,26 +358,24 @@ fn a_sqlite_backup_under_load_restores_every_acknowledged_write() {
     assert_eq!(reported(&report, "certificates"), 0, "{report}");
 
     // The restored service takes new writes.
-    let (status, body) = http(
+    let enrolment = call(
         restored_listen,
+        &token,
         "POST",
         &format!("/v1/cohorts/{cohort}/enrolments"),
-        &token,
-        "",
-        &json!({"email": "after-restore@example.org", "name": "After Restore"}).to_string(),
+        Some(json!({"email": "after-restore@example.org", "name": "After Restore"})),
     );
-    assert_eq!(status, 201, "{body}");
+    assert_eq!(enrolment.status, 201, "{}", enrolment.body);
     let (version, _) = &registers[&sessions[0]];
-    let (status, body) = http(
+    let register = put_register(
         restored_listen,
-        "PUT",
-        &format!("/v1/sessions/{}/attendance", sessions[0]),
         &token,
-        &format!("If-Match: \"{version}\"\r\n"),
-        &json!({"records": [{"person_id": body["person_id"], "status": "present"}]}).to_string(),
+        &sessions[0],
+        *version,
+        json!([{"person_id": enrolment.json()["person_id"], "status": "present"}]),
     );
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["version"], version + 1);
+    assert_eq!(register.status, 200, "{}", register.body);
+    assert_eq!(register.json()["version"], version + 1);
     terminate(&mut restored.0);
 
     let counts = backup::check_sqlite_file(&backup_path).expect("integrity_check says ok");
@@ -521,26 +385,12 @@ fn a_sqlite_backup_under_load_restores_every_acknowledged_write() {
 
 #[test]
 fn a_backup_never_overwrites_a_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let env = vec![(
-        "PEERTRACK_DATABASE_URL",
-        dir.path().join("live.db").display().to_string(),
-    )];
-    run(
-        dir.path(),
-        &env,
-        &[
-            "admin",
-            "add-admin",
-            "--email",
-            "ada@example.org",
-            "--name",
-            "Ada",
-        ],
-    );
-    let taken = dir.path().join("precious.db");
+    let mut service = Peertrack::new(Backend::Sqlite).expect("SQLite is always there");
+    let dir = service.dir.path().to_path_buf();
+    service.add_admin("ada@example.org");
+    let taken = dir.join("precious.db");
     std::fs::write(&taken, "last week's backup").unwrap();
-    let refused = output(dir.path(), &env, &["backup", "precious.db"]);
+    let refused = output(&service, &["backup", "precious.db"]);
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -552,43 +402,44 @@ fn a_backup_never_overwrites_a_file() {
     assert!(refused.stdout.is_empty());
 
     // A database that is not there is not quietly created and backed up empty.
-    let missing = vec![(
+    let live = service.database_url();
+    service.set_env(
         "PEERTRACK_DATABASE_URL",
-        dir.path().join("typo.db").display().to_string(),
-    )];
-    let refused = output(dir.path(), &missing, &["backup", "fresh.db"]);
+        Some(dir.join("typo.db").display().to_string()),
+    );
+    let refused = output(&service, &["backup", "fresh.db"]);
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr);
     assert!(
         message.contains("no SQLite database at") && message.contains("typo.db"),
         "{message}"
     );
-    assert!(!dir.path().join("typo.db").exists());
-    assert!(!dir.path().join("fresh.db").exists());
+    assert!(!dir.join("typo.db").exists());
+    assert!(!dir.join("fresh.db").exists());
+    service.set_env("PEERTRACK_DATABASE_URL", Some(live));
 
     // The first backup to a new name works; the same name again is refused.
-    let made = run(dir.path(), &env, &["backup", "fresh.db"]);
+    let made = run(&service, &["backup", "fresh.db"]);
     assert!(
         made.contains("It holds 1 people, 0 attendance records and 0 certificates."),
         "{made}"
     );
-    let again = output(dir.path(), &env, &["backup", "fresh.db"]);
+    let again = output(&service, &["backup", "fresh.db"]);
     assert!(!again.status.success());
-    assert!(leftovers(dir.path()).is_empty());
+    assert!(leftovers(&dir).is_empty());
 }
 
 #[test]
 fn on_postgresql_without_pg_dump_the_backup_says_how() {
-    let dir = tempfile::tempdir().unwrap();
-    let env = vec![
-        (
-            "PEERTRACK_DATABASE_URL",
-            "postgres://peertrack@127.0.0.1:1/peertrack".to_string(),
-        ),
-        // A PATH without pg_dump on it.
-        ("PATH", dir.path().display().to_string()),
-    ];
-    let refused = output(dir.path(), &env, &["backup", "peertrack.dump"]);
+    let mut service = Peertrack::new(Backend::Sqlite).expect("SQLite is always there");
+    service.set_env(
+        "PEERTRACK_DATABASE_URL",
+        Some("postgres://peertrack@127.0.0.1:1/peertrack".to_string()),
+    );
+    // A PATH without pg_dump on it.
+    let dir = service.dir.path().to_path_buf();
+    service.set_env("PATH", Some(dir.display().to_string()));
+    let refused = output(&service, &["backup", "peertrack.dump"]);
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(message.trim().lines().count(), 1, "{message}");
@@ -597,7 +448,7 @@ fn on_postgresql_without_pg_dump_the_backup_says_how() {
         message.contains("pg_dump --format=custom --no-owner") && message.contains("pg_restore"),
         "{message}"
     );
-    assert!(!dir.path().join("peertrack.dump").exists());
+    assert!(!dir.join("peertrack.dump").exists());
 }
 
 /// Runs one query with psql and returns its unaligned output.
@@ -652,28 +503,22 @@ fn a_postgresql_backup_is_a_pg_dump_that_pg_restore_loads() {
         eprintln!("SKIPPED (PostgreSQL): pg_dump, pg_restore and psql must be on PATH");
         return;
     }
-    let Some(source) = TestDatabase::postgres() else {
+    let Some(mut service) = Peertrack::new(Backend::Postgres) else {
         return;
     };
     let started = Instant::now();
-    let peertrack_core::store::DatabaseUrl::Postgres(source_url) = source.url.clone() else {
-        unreachable!()
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let env = vec![
-        ("PEERTRACK_DATABASE_URL", source_url.clone()),
-        ("PEERTRACK_KEY_DIR", dir.path().join("keys").display().to_string()),
-    ];
-    run(dir.path(), &env, &["demo", "--people", "24"]);
+    let source_url = service.database_url();
+    let dir = service.dir.path().to_path_buf();
+    run(&service, &["demo", "--people", "24"]);
 
-    let report = run(dir.path(), &env, &["backup", "peertrack.dump"]);
+    let report = run(&service, &["backup", "peertrack.dump"]);
     assert!(report.contains("pg_dump (custom format)"), "{report}");
     assert!(report.contains("pg_restore can read it"), "{report}");
     assert_eq!(report.lines().count(), 2, "{report}");
-    let refused = output(dir.path(), &env, &["backup", "peertrack.dump"]);
+    let refused = output(&service, &["backup", "peertrack.dump"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("peertrack.dump already exists"));
-    assert!(leftovers(dir.path()).is_empty());
+    assert!(leftovers(&dir).is_empty());
 
     let server = std::env::var(POSTGRES_URL_VARIABLE).unwrap();
     let restored = EmptyPostgres {
@@ -684,7 +529,7 @@ fn a_postgresql_backup_is_a_pg_dump_that_pg_restore_loads() {
     let restored_url = with_database(&server, &restored.name);
     let loaded = Command::new("pg_restore")
         .args(["--no-owner", "--exit-on-error", "--dbname", &restored_url])
-        .arg(dir.path().join("peertrack.dump"))
+        .arg(dir.join("peertrack.dump"))
         .output()
         .unwrap();
     assert!(
@@ -721,29 +566,9 @@ fn a_postgresql_backup_is_a_pg_dump_that_pg_restore_loads() {
     );
 
     // The restored database serves.
-    let listen = free_address();
-    let restored_env = vec![
-        ("PEERTRACK_DATABASE_URL", restored_url),
-        ("PEERTRACK_LISTEN", listen.to_string()),
-        ("PEERTRACK_KEY_DIR", dir.path().join("keys").display().to_string()),
-        (
-            "PEERTRACK_MAIL_DIR",
-            dir.path().join("mail").display().to_string(),
-        ),
-    ];
-    let mut service = serve(dir.path(), &restored_env, listen);
-    run(
-        dir.path(),
-        &restored_env,
-        &[
-            "admin",
-            "add-admin",
-            "--email",
-            "ada@example.org",
-            "--name",
-            "Ada",
-        ],
-    );
-    terminate(&mut service.0);
+    service.set_env("PEERTRACK_DATABASE_URL", Some(restored_url));
+    let mut restored_service = serve(&service);
+    service.add_admin("ada@example.org");
+    terminate(&mut restored_service.0);
     eprintln!("PostgreSQL backup test took {:?}", started.elapsed());
 }

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::{call, read_answer, request_head, send, signal, terminate, wait_for_exit, wait_until};
+use common::{
+    call, person_statuses, read_answer, request_head, send, signal, terminate, wait_for_exit, wait_until,
+};
 use common::{Backend, Peertrack, SmtpServer};
 use peertrack_core::store::{delivery, outbox};
 use serde_json::{json, Value};
@@ -308,17 +310,8 @@ fn check_every_acknowledged_write(address: SocketAddr, admin: &str, logs: &[Writ
             );
             for (position, (event, write)) in audit.iter().zip(&landed).enumerate() {
                 assert_eq!(event["details"]["to_version"], json!(position + 1));
-                let mut audited: Vec<(String, String)> = event["details"]["records"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|r| {
-                        (
-                            r["person_id"].as_str().unwrap().to_string(),
-                            r["status"].as_str().unwrap().to_string(),
-                        )
-                    })
-                    .collect();
+                let mut audited: Vec<(String, String)> =
+                    person_statuses(&event["details"]["records"]).collect();
                 audited.sort();
                 let written: Vec<(String, String)> = sorted_marks(&write.marks)
                     .into_iter()
@@ -605,6 +598,23 @@ fn body_lines(raw: &str) -> Vec<String> {
         .collect()
 }
 
+/// A JSON `POST` with no credentials, that must be answered.
+fn post_anonymously(address: SocketAddr, path: &str, body: Value) -> common::Answer {
+    send(address, "POST", path, &[], Some(&body.to_string())).unwrap()
+}
+
+/// The register of peer supporters, read with an API key.
+fn read_register_with_key(address: SocketAddr, key: &str) -> common::Answer {
+    send(
+        address,
+        "GET",
+        "/v1/register/peer-supporters",
+        &[("X-Api-Key", key)],
+        None,
+    )
+    .unwrap()
+}
+
 /// Signs in by email, uses a bearer token, an API key, wrong ones of each, and has an
 /// enrolment email sent (over SMTP, signing in to the mail server, or as `.eml` files), with
 /// `RUST_LOG` as given (`None`: the default); then looks for each secret and each email's body
@@ -669,14 +679,7 @@ fn no_secrets_in_logs(backend: Backend, rust_log: Option<&str>, over_smtp: bool)
     assert_eq!(enrolment.status, 201, "{}", enrolment.body);
 
     // Signing in by email: the link, the page it opens, and the exchange for a token.
-    let asked = send(
-        address,
-        "POST",
-        "/v1/auth/magic-link",
-        &[],
-        Some(&json!({"email": ADMIN}).to_string()),
-    )
-    .unwrap();
+    let asked = post_anonymously(address, "/v1/auth/magic-link", json!({"email": ADMIN}));
     assert_eq!(asked.status, 202, "{}", asked.body);
     let mut link = String::new();
     wait_until("the sign-in email", || {
@@ -697,53 +700,25 @@ fn no_secrets_in_logs(backend: Backend, rust_log: Option<&str>, over_smtp: bool)
     assert!(sign_in_token.len() > 20, "{link}");
     let page = send(address, "GET", &link, &[], None).unwrap();
     assert_eq!(page.status, 200, "{}", page.body);
-    let session = send(
-        address,
-        "POST",
-        "/v1/auth/session",
-        &[],
-        Some(&json!({"token": sign_in_token}).to_string()),
-    )
-    .unwrap();
+    let session = post_anonymously(address, "/v1/auth/session", json!({"token": sign_in_token}));
     assert_eq!(session.status, 200, "{}", session.body);
     let access_token = session.json()["access_token"].as_str().unwrap().to_string();
     let preferences = call(address, &access_token, "GET", "/v1/me/preferences", None);
     assert_eq!(preferences.status, 200, "{}", preferences.body);
 
     // The partner's key, and wrong credentials of each kind (refused, and not printed either).
-    let register = send(
-        address,
-        "GET",
-        "/v1/register/peer-supporters",
-        &[("X-Api-Key", &api_key)],
-        None,
-    )
-    .unwrap();
+    let register = read_register_with_key(address, &api_key);
     assert_eq!(register.status, 200, "{}", register.body);
     let wrong_key = "ptk_wrongKeyThatLooksReal0123456789abcdefghij";
     let wrong_token = "pt_wrongTokenThatLooksReal0123456789abcdefghij";
     let wrong_link = "ptl_wrongLinkThatLooksReal0123456789abcdefghij";
-    let refused = send(
-        address,
-        "GET",
-        "/v1/register/peer-supporters",
-        &[("X-Api-Key", wrong_key)],
-        None,
-    )
-    .unwrap();
+    let refused = read_register_with_key(address, wrong_key);
     assert_eq!(refused.status, 401, "{}", refused.body);
     assert_eq!(
         call(address, wrong_token, "GET", "/v1/me/preferences", None).status,
         401
     );
-    let spent = send(
-        address,
-        "POST",
-        "/v1/auth/session",
-        &[],
-        Some(&json!({"token": wrong_link}).to_string()),
-    )
-    .unwrap();
+    let spent = post_anonymously(address, "/v1/auth/session", json!({"token": wrong_link}));
     assert_eq!(spent.status, 401, "{}", spent.body);
     wait_until("both emails sent", || {
         let sent = emails();

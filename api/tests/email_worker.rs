@@ -6,168 +6,41 @@
 //!
 //! The mail server here is a few lines of real SMTP over TCP on loopback.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use peertrack_core::store::{delivery, outbox, stored, Database, DatabaseUrl, PoolOptions};
+use common::{call, free_address, terminate, wait_until_within, Backend, Peertrack, SmtpServer};
+use peertrack_core::store::{delivery, outbox, stored, Database};
+use serde_json::json;
 
 // Generous: if the SIGKILL lands mid-claim, that claim's 90-second lease must run out first.
 const PATIENCE: Duration = Duration::from_secs(150);
 
-fn free_address() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    wait_until_within(what, PATIENCE, done);
 }
 
-fn command(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_peertrack"));
-    command
-        .current_dir(dir)
-        .args(args)
-        .env_remove("PEERTRACK_DATABASE_URL")
-        .env_remove("PEERTRACK_SMTP_URL")
-        .env_remove("PEERTRACK_MAIL_DIR")
-        .env("RUST_LOG", "warn");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command
-}
-
-fn run(dir: &Path, env: &[(&str, String)], args: &[&str]) -> String {
-    let output = command(dir, env, args).output().expect("run peertrack");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+/// A fresh SQLite service whose emails link to a public address.
+fn service() -> Peertrack {
+    let mut service = Peertrack::new(Backend::Sqlite).expect("SQLite is always there");
+    service.set_env(
+        "PEERTRACK_PUBLIC_URL",
+        Some("https://peertrack.example.org".to_string()),
     );
-    String::from_utf8(output.stdout).unwrap().trim().to_string()
+    service
 }
 
-/// A minimal HTTP/1.1 request; returns the status and body.
-fn http(address: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).expect("connect to peertrack");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < PATIENCE, "waited {PATIENCE:?} for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Sends SIGTERM and waits for the process to exit.
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(started.elapsed() < PATIENCE, "peertrack did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// One email as received: envelope recipients and the raw message.
-type Received = Arc<Mutex<Vec<(Vec<String>, String)>>>;
-
-/// A real, minimal SMTP server on `address`, keeping what it receives.
-fn smtp_server(address: SocketAddr) -> Received {
-    let received: Received = Arc::default();
-    let listener = TcpListener::bind(address).expect("bind the SMTP port");
-    let kept = received.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let kept = kept.clone();
-            std::thread::spawn(move || {
-                let _ = smtp_session(stream, &kept);
-            });
-        }
-    });
-    received
-}
-
-fn smtp_session(stream: TcpStream, kept: &Received) -> std::io::Result<()> {
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    writer.write_all(b"220 smtp.test.localhost ready\r\n")?;
-    let mut recipients = Vec::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let verb = line.get(..4).unwrap_or_default().to_ascii_uppercase();
-        match verb.as_str() {
-            "EHLO" | "HELO" => writer.write_all(b"250 smtp.test.localhost\r\n")?,
-            "MAIL" => {
-                recipients.clear();
-                writer.write_all(b"250 OK\r\n")?;
-            }
-            "RCPT" => {
-                let to = line
-                    .trim()
-                    .trim_start_matches("RCPT TO:")
-                    .trim_matches(['<', '>']);
-                recipients.push(to.to_string());
-                writer.write_all(b"250 OK\r\n")?;
-            }
-            "DATA" => {
-                writer.write_all(b"354 go ahead\r\n")?;
-                let mut message = String::new();
-                loop {
-                    line.clear();
-                    reader.read_line(&mut line)?;
-                    if line == ".\r\n" || line.is_empty() {
-                        break;
-                    }
-                    message.push_str(line.strip_prefix('.').unwrap_or(&line));
-                }
-                kept.lock().unwrap().push((recipients.clone(), message));
-                writer.write_all(b"250 OK queued\r\n")?;
-            }
-            "QUIT" => {
-                writer.write_all(b"221 bye\r\n")?;
-                return Ok(());
-            }
-            _ => writer.write_all(b"250 OK\r\n")?,
-        }
-    }
-}
-
-fn open_database(path: &Path) -> Database {
-    Database::open(&DatabaseUrl::Sqlite(path.to_path_buf()), PoolOptions::default())
-        .expect("open the database")
+/// `peertrack worker`, its output discarded.
+fn start_worker(service: &Peertrack) -> Child {
+    service
+        .command(&["worker"])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start peertrack worker")
 }
 
 fn outbox_rows(db: &Database) -> Vec<outbox::OutboxMessage> {
@@ -176,88 +49,53 @@ fn outbox_rows(db: &Database) -> Vec<outbox::OutboxMessage> {
 
 #[test]
 fn queued_emails_survive_an_smtp_outage_and_a_sigkill_and_arrive_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let database: PathBuf = dir.path().join("peertrack.db");
+    let mut service = service();
+    // The mail server is down: nothing listens on its port (yet).
     let smtp_address = free_address();
-    let listen = free_address();
-    let env = vec![
-        ("PEERTRACK_DATABASE_URL", database.display().to_string()),
-        ("PEERTRACK_SMTP_URL", format!("smtp://{smtp_address}")),
-        ("PEERTRACK_LISTEN", listen.to_string()),
-        (
-            "PEERTRACK_PUBLIC_URL",
-            "https://peertrack.example.org".to_string(),
-        ),
-        ("PEERTRACK_KEY_DIR", dir.path().join("keys").display().to_string()),
-    ];
-    run(
-        dir.path(),
-        &env,
-        &[
-            "admin",
-            "add-admin",
-            "--email",
-            "ada@example.org",
-            "--name",
-            "Ada",
-        ],
-    );
-    let token = run(
-        dir.path(),
-        &env,
-        &["admin", "token", "--email", "ada@example.org"],
-    );
-    let organisation = run(
-        dir.path(),
-        &env,
-        &["admin", "add-organisation", "--name", "Penumbra"],
-    );
+    service.set_env("PEERTRACK_SMTP_URL", Some(format!("smtp://{smtp_address}")));
+    let token = service.admin_token("ada@example.org");
+    let organisation = service
+        .run(&["admin", "add-organisation", "--name", "Penumbra"])
+        .0;
 
-    // The service runs; the mail server is down (nothing listens on its port).
-    let mut service = command(dir.path(), &env, &["serve"])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start peertrack serve");
-    wait_until("the service to answer", || {
-        TcpStream::connect(listen).is_ok() && http(listen, "GET", "/health", "", "").0 == 200
-    });
-    let (status, cohort) = http(
+    // The service runs; the mail server is down.
+    let mut server = service.start();
+    let listen = service.listen;
+    let cohort = call(
         listen,
+        &token,
         "POST",
         "/v1/cohorts",
-        &token,
-        &format!(
-            r#"{{"programme_code":"P2P","organisation_id":"{organisation}","name":"Dundee","starts_on":"2027-03-01","ends_on":"2027-04-26","tutor_emails":[]}}"#
-        ),
+        Some(json!({
+            "programme_code": "P2P", "organisation_id": organisation, "name": "Dundee",
+            "starts_on": "2027-03-01", "ends_on": "2027-04-26", "tutor_emails": [],
+        })),
     );
-    assert_eq!(status, 201, "{cohort}");
-    let cohort_id = cohort
-        .split("\"id\":\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    assert_eq!(cohort.status, 201, "{}", cohort.body);
+    let cohort_id = cohort.json()["id"].as_str().unwrap().to_string();
     for n in 0..5 {
-        let (status, body) = http(
+        let enrolment = call(
             listen,
+            &token,
             "POST",
             &format!("/v1/cohorts/{cohort_id}/enrolments"),
-            &token,
-            &format!(r#"{{"email":"learner{n}@example.org","name":"Learner {n}"}}"#),
+            Some(json!({"email": format!("learner{n}@example.org"), "name": format!("Learner {n}")})),
         );
-        assert_eq!(status, 201, "requests succeed while mail is down: {body}");
+        assert_eq!(
+            enrolment.status, 201,
+            "requests succeed while mail is down: {}",
+            enrolment.body
+        );
     }
-    let db = open_database(&database);
+    let db = service.database();
     wait_until("a failed first attempt at every email", || {
         let rows = outbox_rows(&db);
         rows.len() == 5 && rows.iter().all(|m| m.attempts >= 1 && m.last_error.is_some())
     });
 
     // Killed where it stands; one email was claimed as if it was being sent at that moment.
-    service.kill().unwrap();
-    service.wait().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
     let in_flight = db
         .write(|conn| {
             let now = Utc::now();
@@ -276,11 +114,8 @@ fn queued_emails_survive_an_smtp_outage_and_a_sigkill_and_arrive_once() {
     assert!(outbox_rows(&db).iter().all(|m| m.status == "pending"));
 
     // The mail server comes back; the worker is started on its own.
-    let received = smtp_server(smtp_address);
-    let mut worker = command(dir.path(), &env, &["worker"])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start peertrack worker");
+    let smtp = SmtpServer::start_at(smtp_address, Duration::ZERO);
+    let mut worker = start_worker(&service);
     let back = Instant::now();
     wait_until("every email to be sent", || {
         outbox_rows(&db).iter().all(|m| m.status == "sent")
@@ -290,10 +125,9 @@ fn queued_emails_survive_an_smtp_outage_and_a_sigkill_and_arrive_once() {
         back.elapsed()
     );
     std::thread::sleep(Duration::from_millis(500));
-    let status = terminate(&mut worker);
-    assert!(status.success(), "a clean stop on SIGTERM: {status:?}");
+    terminate(&mut worker);
 
-    let received = received.lock().unwrap().clone();
+    let received = smtp.messages();
     assert_eq!(received.len(), 5, "each email exactly once");
     let mut recipients: Vec<String> = received.iter().flat_map(|(to, _)| to.clone()).collect();
     recipients.sort();
@@ -322,24 +156,19 @@ fn queued_emails_survive_an_smtp_outage_and_a_sigkill_and_arrive_once() {
 
 #[test]
 fn without_an_smtp_url_emails_are_eml_files_under_mail() {
-    let dir = tempfile::tempdir().unwrap();
-    let env = vec![(
-        "PEERTRACK_PUBLIC_URL",
-        "https://peertrack.example.org".to_string(),
-    )];
-    run(
-        dir.path(),
-        &env,
-        &[
-            "admin",
-            "add-admin",
-            "--email",
-            "ada@example.org",
-            "--name",
-            "Ada",
-        ],
-    );
-    let db = open_database(&dir.path().join("peertrack.db"));
+    let mut service = service();
+    // Everything but the public address left to its default: the database and `mail/` in the
+    // folder the command runs in.
+    for key in [
+        "PEERTRACK_DATABASE_URL",
+        "PEERTRACK_LISTEN",
+        "PEERTRACK_KEY_DIR",
+        "PEERTRACK_MAIL_DIR",
+    ] {
+        service.set_env(key, None);
+    }
+    service.add_admin("ada@example.org");
+    let db = service.database();
     let queued = db
         .write(|conn| {
             peertrack_core::service::sign_in::request_link(
@@ -351,19 +180,10 @@ fn without_an_smtp_url_emails_are_eml_files_under_mail() {
         })
         .unwrap();
     assert!(queued);
-    let mut worker = command(dir.path(), &env, &["worker"])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start peertrack worker");
-    let mail = dir.path().join("mail");
-    wait_until("an .eml file", || {
-        std::fs::read_dir(&mail).is_ok_and(|entries| {
-            entries
-                .flatten()
-                .any(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        })
-    });
-    assert!(terminate(&mut worker).success());
+    let mut worker = start_worker(&service);
+    let mail = service.dir.path().join("mail");
+    wait_until("an .eml file", || !common::eml_files(&mail).is_empty());
+    terminate(&mut worker);
     let files: Vec<PathBuf> = std::fs::read_dir(&mail)
         .unwrap()
         .flatten()

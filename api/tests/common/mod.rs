@@ -1,6 +1,9 @@
 //! The real `peertrack` binary as a child process on a fresh database, a plain HTTP/1.1 client
 //! over `TcpStream` (so a test can also hold a request half-sent), and a few lines of real SMTP.
 
+// Each test binary uses only some of these.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -80,6 +83,23 @@ impl Peertrack {
         }
     }
 
+    /// The database URL every command is given.
+    pub fn database_url(&self) -> String {
+        self.env_value("PEERTRACK_DATABASE_URL")
+            .expect("a database URL is set")
+            .to_string()
+    }
+
+    fn env_value(&self, key: &str) -> Option<&str> {
+        self.env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Listens on `address` from the next [`Peertrack::start`] on.
+    pub fn set_listen(&mut self, address: SocketAddr) {
+        self.listen = address;
+        self.set_env("PEERTRACK_LISTEN", Some(address.to_string()));
+    }
+
     /// Where emails land as `.eml` files when no SMTP server is set.
     pub fn mail_dir(&self) -> PathBuf {
         self.dir.path().join("mail")
@@ -120,9 +140,14 @@ impl Peertrack {
         )
     }
 
+    /// An administrator.
+    pub fn add_admin(&self, email: &str) {
+        self.run(&["admin", "add-admin", "--email", email, "--name", "Ada Admin"]);
+    }
+
     /// An administrator and a bearer token for them.
     pub fn admin_token(&self, email: &str) -> String {
-        self.run(&["admin", "add-admin", "--email", email, "--name", "Ada Admin"]);
+        self.add_admin(email);
         self.run(&["admin", "token", "--email", email]).0
     }
 
@@ -208,10 +233,15 @@ pub fn free_address() -> SocketAddr {
 }
 
 /// Polls `done` every 20 ms, failing after [`PATIENCE`].
-pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    wait_until_within(what, PATIENCE, done);
+}
+
+/// Polls `done` every 20 ms, failing after `limit`.
+pub fn wait_until_within(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(started.elapsed() < PATIENCE, "waited {PATIENCE:?} for {what}");
+        assert!(started.elapsed() < limit, "waited {limit:?} for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -313,16 +343,34 @@ pub fn call(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Answer {
+    call_with_headers(address, token, method, path, &[], body)
+}
+
+/// [`call`] with more headers (`If-Match`, say).
+pub fn call_with_headers(
+    address: SocketAddr,
+    token: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<serde_json::Value>,
+) -> Answer {
     let bearer = format!("Bearer {token}");
+    let mut all_headers = vec![("Authorization", bearer.as_str())];
+    all_headers.extend_from_slice(headers);
     let body = body.map(|b| b.to_string());
-    send(
-        address,
-        method,
-        path,
-        &[("Authorization", &bearer)],
-        body.as_deref(),
-    )
-    .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    send(address, method, path, &all_headers, body.as_deref())
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// A register's or an audit entry's `records` as (person id, status) pairs.
+pub fn person_statuses(records: &serde_json::Value) -> impl Iterator<Item = (String, String)> + '_ {
+    records.as_array().unwrap().iter().map(|r| {
+        (
+            r["person_id"].as_str().unwrap().to_string(),
+            r["status"].as_str().unwrap().to_string(),
+        )
+    })
 }
 
 /// Reads an answer up to the end of the connection. A status line counts as an answer even if
@@ -376,8 +424,15 @@ pub struct SmtpServer {
 }
 
 impl SmtpServer {
+    /// On a free loopback port.
     pub fn start(delay: Duration) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind an SMTP port");
+        Self::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), delay)
+    }
+
+    /// On `address`, which may have been handed out earlier as one where nothing listens yet
+    /// (a mail server that comes back).
+    pub fn start_at(address: SocketAddr, delay: Duration) -> Self {
+        let listener = TcpListener::bind(address).expect("bind an SMTP port");
         let address = listener.local_addr().unwrap();
         let received: Received = Arc::default();
         let kept = received.clone();
