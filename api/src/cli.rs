@@ -196,6 +196,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
     let email_worker = email_worker(&config, db.clone(), clock.clone())?;
     let stop_worker = email_worker.stop_handle();
     let worker_task = tokio::spawn(email_worker.run());
+    let db_at_exit = db.clone();
     let state = AppState {
         db,
         clock,
@@ -213,6 +214,8 @@ async fn serve(config: Config) -> Result<(), CliError> {
     let served = server::run(acceptor, state, shutdown).await;
     stop_worker.stop();
     finish_worker(worker_task).await;
+    // Let the access log's thread finish its statement, so none runs while the process exits.
+    let _ = tokio::task::spawn_blocking(move || db_at_exit.stop_background_writes()).await;
     served.map_err(|e| CliError(format!("the server stopped: {e}")))
 }
 

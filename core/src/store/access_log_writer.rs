@@ -18,9 +18,20 @@ struct Pending {
     done: tokio::sync::oneshot::Sender<Result<()>>,
 }
 
-/// The queue to the writer thread; the thread ends when the queue is dropped.
+/// The queue to the writer thread. Dropping it closes the queue and waits for the thread to
+/// finish what it is doing, so no statement is left running while the process exits.
 pub(crate) struct AccessLogWriter {
-    queue: Sender<Pending>,
+    queue: Option<Sender<Pending>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for AccessLogWriter {
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// At most this many answers per transaction, so no request waits behind an unbounded batch.
@@ -46,25 +57,36 @@ impl AccessLogWriter {
     /// thread would keep its own queue alive).
     pub(crate) fn start(db: Database) -> Result<Self> {
         let (queue, pending) = mpsc::channel();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("access-log-writer".into())
             .spawn(move || write_batches(&db, &pending))
             .map_err(|e| Error::Unavailable(format!("cannot start the access-log writer: {e}")))?;
-        Ok(AccessLogWriter { queue })
+        Ok(AccessLogWriter {
+            queue: Some(queue),
+            thread: Some(thread),
+        })
     }
 
-    /// Queues look-ups and waits until they are committed.
-    pub(crate) async fn record(&self, look_ups: Vec<LookUp>) -> Result<()> {
-        if look_ups.is_empty() {
-            return Ok(());
-        }
+    /// Queues look-ups; the answer says when they are committed.
+    pub(crate) fn queue(
+        &self,
+        look_ups: Vec<LookUp>,
+    ) -> Result<impl std::future::Future<Output = Result<()>> + use<>> {
         let (done, committed) = tokio::sync::oneshot::channel();
-        self.queue
-            .send(Pending { look_ups, done })
-            .map_err(|_| Error::Unavailable("the access-log writer has stopped".into()))?;
-        committed
-            .await
-            .map_err(|_| Error::Unavailable("the access-log writer has stopped".into()))?
+        if !look_ups.is_empty() {
+            self.queue
+                .as_ref()
+                .ok_or_else(|| Error::Unavailable("the access-log writer has stopped".into()))?
+                .send(Pending { look_ups, done })
+                .map_err(|_| Error::Unavailable("the access-log writer has stopped".into()))?;
+        } else {
+            let _ = done.send(Ok(()));
+        }
+        Ok(async move {
+            committed
+                .await
+                .map_err(|_| Error::Unavailable("the access-log writer has stopped".into()))?
+        })
     }
 }
 
@@ -109,7 +131,8 @@ fn write_batches(db: &Database, queue: &Receiver<Pending>) {
             backlog = backlog.saturating_sub(spread_some(db));
         }
     }
-    spread(db);
+    // Closed: stop at once. What still waits is stored; the next reader of a person's log, or
+    // this thread after the next start's first register request, spreads it.
 }
 
 fn write(db: &Database, batch: Vec<Pending>) {
@@ -153,9 +176,4 @@ fn spread_some(db: &Database) -> usize {
             0
         }
     }
-}
-
-/// Spreads everything waiting, a batch at a time.
-fn spread(db: &Database) {
-    while spread_some(db) > 0 {}
 }

@@ -26,7 +26,7 @@ pub mod testing;
 pub mod webhooks;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
@@ -206,8 +206,8 @@ pub struct Database {
     backend: Backend,
     // SQLite allows one writer; taking turns here avoids SQLITE_BUSY between our own connections.
     sqlite_writer: Arc<Mutex<()>>,
-    // Started on first use; `None` if its thread could not start (then each request writes).
-    access_log: Arc<OnceLock<Option<AccessLogWriter>>>,
+    // Started on first use (then each request writes itself if it cannot start, or once stopped).
+    access_log: Arc<Mutex<AccessLogThread>>,
     // Async callers take turns here rather than in the pool: no more blocking threads than
     // connections wait at once, so a burst of requests does not start a thread (and a memory
     // arena) each. Reads and writes have their own turns, so queued writes never hold up reads.
@@ -221,6 +221,13 @@ impl std::fmt::Debug for Database {
             .field("backend", &self.backend)
             .finish()
     }
+}
+
+/// The access log's writer thread, if started.
+enum AccessLogThread {
+    NotStarted,
+    Running(AccessLogWriter),
+    Stopped,
 }
 
 /// Pool sizes and timeouts.
@@ -271,7 +278,7 @@ impl Database {
             pool,
             backend: url.backend(),
             sqlite_writer: Arc::new(Mutex::new(())),
-            access_log: Arc::new(OnceLock::new()),
+            access_log: Arc::new(Mutex::new(AccessLogThread::NotStarted)),
             read_turns: Arc::new(tokio::sync::Semaphore::new(options.max_connections as usize)),
             write_turns: Arc::new(tokio::sync::Semaphore::new(options.max_connections as usize)),
         })
@@ -334,21 +341,41 @@ impl Database {
     /// Records look-ups in the access log and returns once they are committed. Look-ups of
     /// concurrent requests share one transaction (group commit).
     pub async fn record_look_ups(&self, look_ups: Vec<register::LookUp>) -> Result<()> {
-        let writer = self.access_log.get_or_init(|| {
-            // The writer's own handle has no writer, so the thread ends with the last handle.
-            let handle = Database {
-                access_log: Arc::new(OnceLock::new()),
-                ..self.clone()
-            };
-            AccessLogWriter::start(handle).ok()
-        });
-        match writer {
-            Some(writer) => writer.record(look_ups).await,
-            None => {
+        let queued = {
+            let mut thread = self.access_log.lock().unwrap_or_else(|p| p.into_inner());
+            if let AccessLogThread::NotStarted = *thread {
+                // The writer's own handle has no writer, so it never keeps itself alive.
+                let handle = Database {
+                    access_log: Arc::new(Mutex::new(AccessLogThread::Stopped)),
+                    ..self.clone()
+                };
+                *thread = match AccessLogWriter::start(handle) {
+                    Ok(writer) => AccessLogThread::Running(writer),
+                    Err(_) => AccessLogThread::Stopped,
+                };
+            }
+            match &*thread {
+                AccessLogThread::Running(writer) => Ok(writer.queue(look_ups)?),
+                _ => Err(look_ups),
+            }
+        };
+        match queued {
+            Ok(committed) => committed.await,
+            Err(look_ups) => {
                 self.write_async(move |conn| register::record_look_ups(conn, &look_ups))
                     .await
             }
         }
+    }
+
+    /// Stops the access log's thread (waiting for what it is writing), for a clean exit; later
+    /// look-ups are written by their own requests.
+    pub fn stop_background_writes(&self) {
+        let stopped = {
+            let mut thread = self.access_log.lock().unwrap_or_else(|p| p.into_inner());
+            std::mem::replace(&mut *thread, AccessLogThread::Stopped)
+        };
+        drop(stopped);
     }
 
     /// Whether the database answers a trivial query.

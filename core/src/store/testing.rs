@@ -75,6 +75,8 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        // No background write may still be running against the database about to go.
+        self.db.stop_background_writes();
         if let Some((server, name)) = &self.postgres {
             if let Ok(mut admin) = diesel::PgConnection::establish(server) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
