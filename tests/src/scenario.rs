@@ -25,6 +25,18 @@ impl TestServer {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
+    /// GETs a path without credentials and reads the answer as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
     /// A bearer token for the person with this email, as `peertrack admin token` prints.
     pub async fn token_for(&self, email: &str) -> String {
         let email = email.to_string();
@@ -52,6 +64,20 @@ pub struct EligibleLearner {
     pub learner: String,
     /// The delivering organisation.
     pub organisation_id: String,
+}
+
+impl EligibleLearner {
+    /// The cohort's tutor asks for this learner's certificate; returns status and body.
+    pub async fn certify(&self, server: &TestServer) -> (StatusCode, Value) {
+        server
+            .call(
+                &self.tutor,
+                Method::POST,
+                "/v1/certificates",
+                Some(json!({"person_id": self.person_id, "cohort_id": self.cohort_id})),
+            )
+            .await
+    }
 }
 
 /// Creates an organisation (by admin) and returns its id.

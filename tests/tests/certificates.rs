@@ -13,14 +13,7 @@ use serde_json::{json, Value};
 
 async fn an_eligible_learner_is_certified_and_anyone_can_verify_it(server: &TestServer) {
     let learner = eligible_learner(server, "P2P", "a").await;
-    let (status, certificate) = server
-        .call(
-            &learner.tutor,
-            Method::POST,
-            "/v1/certificates",
-            Some(json!({"person_id": learner.person_id, "cohort_id": learner.cohort_id})),
-        )
-        .await;
+    let (status, certificate) = learner.certify(server).await;
     assert_eq!(status, 201, "{certificate}");
     let year = Utc::now().format("%Y").to_string();
     assert_eq!(certificate["number"], format!("P2P-{year}-000001"));
@@ -36,27 +29,12 @@ async fn an_eligible_learner_is_certified_and_anyone_can_verify_it(server: &Test
     assert_eq!(code.len(), 14);
 
     // Issuing again while it is valid is a conflict.
-    let (status, _) = server
-        .call(
-            &learner.tutor,
-            Method::POST,
-            "/v1/certificates",
-            Some(json!({"person_id": learner.person_id, "cohort_id": learner.cohort_id})),
-        )
-        .await;
+    let (status, _) = learner.certify(server).await;
     assert_eq!(status, 409);
 
     // Anyone can verify it, with the code typed in any case and without dashes.
     let typed = code.replace('-', "").to_lowercase();
-    let verified: Value = server
-        .http
-        .get(server.url(&format!("/v1/verify/{typed}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verified: Value = server.get_json(&format!("/v1/verify/{typed}")).await;
     assert_eq!(verified["status"], "valid");
     assert_eq!(verified["number"], certificate["number"]);
     assert_eq!(verified["holder_name"], "Learner a");
@@ -103,15 +81,7 @@ async fn an_eligible_learner_is_certified_and_anyone_can_verify_it(server: &Test
     assert_eq!(status, 200);
     assert_eq!(revoked["status"], "revoked");
     assert_eq!(revoked["revoked_reason"], "Issued in error");
-    let verified: Value = server
-        .http
-        .get(server.url(&format!("/v1/verify/{code}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verified: Value = server.get_json(&format!("/v1/verify/{code}")).await;
     assert_eq!(verified["status"], "revoked");
     let html = server
         .http
@@ -176,14 +146,7 @@ async fn an_ineligible_learner_gets_422_naming_each_unmet_requirement(server: &T
 
 async fn the_credential_verifies_against_the_published_keys(server: &TestServer) {
     let learner = eligible_learner(server, "P2P", "c").await;
-    let (_, certificate) = server
-        .call(
-            &learner.tutor,
-            Method::POST,
-            "/v1/certificates",
-            Some(json!({"person_id": learner.person_id, "cohort_id": learner.cohort_id})),
-        )
-        .await;
+    let (_, certificate) = learner.certify(server).await;
     let id = certificate["id"].as_str().unwrap();
     let response = server
         .http
@@ -197,15 +160,7 @@ async fn the_credential_verifies_against_the_published_keys(server: &TestServer)
     assert_eq!(jws.split('.').count(), 3, "a compact JWS");
 
     // Verify with an independent library against the JWKS the service publishes.
-    let jwks: Value = server
-        .http
-        .get(server.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = server.get_json("/.well-known/jwks.json").await;
     let header = jsonwebtoken::decode_header(&jws).unwrap();
     assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
     let kid = header.kid.expect("a kid");
@@ -265,14 +220,7 @@ async fn the_credential_verifies_against_the_published_keys(server: &TestServer)
 
 async fn the_pdf_opens_in_a_standard_reader(server: &TestServer) {
     let learner = eligible_learner(server, "P2P", "d").await;
-    let (_, certificate) = server
-        .call(
-            &learner.tutor,
-            Method::POST,
-            "/v1/certificates",
-            Some(json!({"person_id": learner.person_id, "cohort_id": learner.cohort_id})),
-        )
-        .await;
+    let (_, certificate) = learner.certify(server).await;
     let id = certificate["id"].as_str().unwrap();
     let response = server
         .http
@@ -342,14 +290,7 @@ async fn a_24_month_certificate_is_renewed_by_continuing_development(server: &Te
         .await
         .unwrap();
     let learner = eligible_learner(server, "CPS", "e").await;
-    let (status, certificate) = server
-        .call(
-            &learner.tutor,
-            Method::POST,
-            "/v1/certificates",
-            Some(json!({"person_id": learner.person_id, "cohort_id": learner.cohort_id})),
-        )
-        .await;
+    let (status, certificate) = learner.certify(server).await;
     assert_eq!(status, 201, "{certificate}");
     let today = Utc::now().date_naive();
     let expiry = today.checked_add_months(chrono::Months::new(24)).unwrap();

@@ -130,14 +130,7 @@ async fn issuing_a_certificate_delivers_the_number_link_and_pdf(server: &TestSer
     let smtp = SmtpServer::start();
     let worker = server.start_smtp_worker(&smtp.url());
     let learner = eligible_learner(server, "P2P", "c").await;
-    let (status, certificate) = server
-        .call(
-            &learner.tutor,
-            Method::POST,
-            "/v1/certificates",
-            Some(json!({"person_id": learner.person_id, "cohort_id": learner.cohort_id})),
-        )
-        .await;
+    let (status, certificate) = learner.certify(server).await;
     assert_eq!(status, 201, "{certificate}");
     let number = certificate["number"].as_str().unwrap();
     let verification_url = certificate["verification_url"].as_str().unwrap();

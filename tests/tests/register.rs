@@ -41,14 +41,7 @@ async fn as_partner(server: &TestServer, key: &str, path: &str) -> (u16, Value) 
 
 async fn certified(server: &TestServer, suffix: &str) -> (EligibleLearner, Value) {
     let learner = eligible_learner(server, "P2P", suffix).await;
-    let (status, certificate) = server
-        .call(
-            &learner.tutor,
-            Method::POST,
-            "/v1/certificates",
-            Some(json!({"person_id": learner.person_id, "cohort_id": learner.cohort_id})),
-        )
-        .await;
+    let (status, certificate) = learner.certify(server).await;
     assert_eq!(status, 201, "{certificate}");
     (learner, certificate)
 }
@@ -404,15 +397,7 @@ async fn export_holds_everything_and_erasure_leaves_no_name_or_email(server: &Te
 
     // The certificate still verifies, with holder details withheld.
     let code = certificate["verification_code"].as_str().unwrap();
-    let verified: Value = server
-        .http
-        .get(server.url(&format!("/v1/verify/{code}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verified: Value = server.get_json(&format!("/v1/verify/{code}")).await;
     assert_eq!(verified["status"], "valid");
     assert_eq!(verified["holder_name"], Value::Null);
     let page = server

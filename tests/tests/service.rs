@@ -11,15 +11,7 @@ async fn health_answers_ok_when_the_database_answers(server: &TestServer) {
 }
 
 async fn the_spec_and_the_docs_are_served(server: &TestServer) {
-    let spec: Value = server
-        .http
-        .get(server.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = server.get_json("/openapi.json").await;
     assert_eq!(spec["info"]["title"], "Peertrack");
     let docs = server.http.get(server.url("/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);

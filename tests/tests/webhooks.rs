@@ -167,14 +167,7 @@ async fn webhooks_deliver_signed_events_once_and_survive_receiver_downtime(serve
     // A learner who shares with the partner, then has their certificate revoked; another who
     // never shares with it.
     let sharer = eligible_learner(server, "P2P", "w1").await;
-    let (_, certificate) = server
-        .call(
-            &sharer.tutor,
-            Method::POST,
-            "/v1/certificates",
-            Some(json!({"person_id": sharer.person_id, "cohort_id": sharer.cohort_id})),
-        )
-        .await;
+    let (_, certificate) = sharer.certify(server).await;
     server
         .call(
             &sharer.learner,
@@ -193,14 +186,7 @@ async fn webhooks_deliver_signed_events_once_and_survive_receiver_downtime(serve
         )
         .await;
     let stranger = eligible_learner(server, "P2P", "w2").await;
-    server
-        .call(
-            &stranger.tutor,
-            Method::POST,
-            "/v1/certificates",
-            Some(json!({"person_id": stranger.person_id, "cohort_id": stranger.cohort_id})),
-        )
-        .await;
+    stranger.certify(server).await;
 
     // The receiver is down: deliveries are refused and retried.
     let mail = tempfile::tempdir().unwrap();
