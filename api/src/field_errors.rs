@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 64;
 /// The service's OpenAPI document, parsed once.
 pub fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| serde_json::from_str(&crate::server::openapi_json()).unwrap_or(Value::Null))
+    SPEC.get_or_init(|| serde_json::from_str(crate::server::openapi_json()).unwrap_or(Value::Null))
 }
 
 /// The first field in `body` that does not fit the JSON request body of the operation at

@@ -46,6 +46,15 @@ impl RateLimiter {
     }
 }
 
+/// The caller's IP address, the key of the per-client limits (empty if unknown).
+pub fn client_address(request: &poem::Request) -> String {
+    request
+        .remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

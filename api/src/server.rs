@@ -79,11 +79,16 @@ pub fn api_service() -> OpenApiService<routes::Apis, ()> {
         .license("AGPL-3.0-or-later")
 }
 
-/// The OpenAPI document, as `peertrack openapi` prints it and `openapi/openapi.json` holds it.
-///
+/// The OpenAPI document, as `peertrack openapi` prints it and `openapi/openapi.json` holds it;
+/// built once.
+pub fn openapi_json() -> &'static str {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(build_openapi_json)
+}
+
 /// poem-openapi leaves optional fields out of `required` but does not say they may be `null`,
 /// which is how they are sent; this marks them `nullable` so the document tells the truth.
-pub fn openapi_json() -> String {
+fn build_openapi_json() -> String {
     let mut spec: serde_json::Value =
         serde_json::from_str(&api_service().spec()).expect("poem-openapi writes JSON");
     if let Some(schemas) = spec
@@ -144,7 +149,7 @@ async fn log_request<E: Endpoint>(next: Arc<E>, request: Request) -> poem::Resul
     let span = tracing::info_span!(
         target: REQUEST_LOG_TARGET,
         "request",
-        remote_addr = %request.remote_addr().as_socket_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+        remote_addr = %crate::rate_limit::client_address(&request),
         method = %request.method(),
         path = %loggable_path(request.original_uri()),
     );

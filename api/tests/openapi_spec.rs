@@ -17,7 +17,7 @@ fn committed_spec_matches_the_code() {
 
 #[test]
 fn every_operation_has_a_summary_a_description_and_a_tag() {
-    let spec: serde_json::Value = serde_json::from_str(&peertrack_api::server::openapi_json()).unwrap();
+    let spec: serde_json::Value = serde_json::from_str(peertrack_api::server::openapi_json()).unwrap();
     let paths = spec["paths"].as_object().expect("paths");
     assert!(!paths.is_empty());
     for (path, methods) in paths {

@@ -91,14 +91,6 @@ pub enum SignedOut {
     NoContent,
 }
 
-fn client_address(request: &Request) -> String {
-    request
-        .remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
-}
-
 fn too_many(detail: &str) -> Json<Problem> {
     Json(Problem::new(poem::http::StatusCode::TOO_MANY_REQUESTS, detail))
 }
@@ -125,7 +117,7 @@ impl SignInApi {
         let client_ok = state
             .limits
             .sign_in_links_per_client
-            .hit(&client_address(request));
+            .hit(&crate::rate_limit::client_address(request));
         let address_ok = state.limits.sign_in_links_per_address.hit(&email);
         if !(client_ok && address_ok) {
             return Ok(MagicLinkResponse::TooManyRequests(too_many(
@@ -164,7 +156,7 @@ impl SignInApi {
         request: &Request,
         body: Json<SessionRequest>,
     ) -> Result<SessionResponse, ApiError> {
-        let client = client_address(request);
+        let client = crate::rate_limit::client_address(request);
         if state.limits.sign_in_failures.exhausted(&client) {
             return Ok(SessionResponse::TooManyRequests(too_many(
                 "Too many sign-in links that did not work. Please wait 15 minutes and try again.",

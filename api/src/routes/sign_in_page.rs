@@ -141,11 +141,7 @@ impl SignInPageApi {
     #[oai(path = "/sign-in", method = "post")]
     async fn finish(&self, state: Data<&AppState>, request: &Request, form: Form<SignInForm>) -> SignInPage {
         let (csp, frame, cache, referrer) = headers();
-        let client = request
-            .remote_addr()
-            .as_socket_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default();
+        let client = crate::rate_limit::client_address(request);
         if state.limits.sign_in_failures.exhausted(&client) {
             return SignInPage::TooManyRequests(
                 Html(page(

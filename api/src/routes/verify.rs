@@ -105,11 +105,7 @@ enum Lookup {
 }
 
 async fn look_up(state: &AppState, request: &Request, code: String) -> Result<Lookup, ApiError> {
-    let client = request
-        .remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = crate::rate_limit::client_address(request);
     if state.limits.verification_failures.exhausted(&client) {
         return Ok(Lookup::Limited);
     }

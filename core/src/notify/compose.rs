@@ -7,7 +7,6 @@ use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, 
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::email_kind;
 use super::templates::Templates;
@@ -44,9 +43,7 @@ pub fn message_id(idempotency_key: &str, domain: &str) -> String {
 }
 
 fn key_digest(key: &str, length: usize) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    hex[..length].to_string()
+    crate::store::access::hash_secret(key)[..length].to_string()
 }
 
 /// Composes the email for a claimed outbox message.

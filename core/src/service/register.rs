@@ -167,21 +167,13 @@ pub fn grant_consent(
     organisations::get(conn, organisation_id)?;
     let (consent, created) = consents::grant(conn, person_id, organisation_id, stored(now))?;
     if created {
-        let event = changes::consent_changed(
+        announce_consent_change(
             conn,
             kind::CONSENT_GRANTED,
+            "consent.granted",
             person_id,
             organisation_id,
-            stored(now),
-        )?;
-        webhooks::announce(conn, &event, stored(now))?;
-        audit::record(
-            conn,
-            &Actor::Person(person_id.to_string()),
-            "consent.granted",
-            ("organisation", organisation_id),
-            json!({}),
-            stored(now),
+            now,
         )?;
     }
     Ok((consent, created))
@@ -197,24 +189,37 @@ pub fn withdraw_consent(
     organisations::get(conn, organisation_id)?;
     let withdrawn = consents::withdraw(conn, person_id, organisation_id, stored(now))?;
     if withdrawn {
-        let event = changes::consent_changed(
+        announce_consent_change(
             conn,
             kind::CONSENT_WITHDRAWN,
+            "consent.withdrawn",
             person_id,
             organisation_id,
-            stored(now),
-        )?;
-        webhooks::announce(conn, &event, stored(now))?;
-        audit::record(
-            conn,
-            &Actor::Person(person_id.to_string()),
-            "consent.withdrawn",
-            ("organisation", organisation_id),
-            json!({}),
-            stored(now),
+            now,
         )?;
     }
     Ok(withdrawn)
+}
+
+/// A consent change goes to the feed, the partner's webhooks and the audit trail.
+fn announce_consent_change(
+    conn: &mut DbConnection,
+    event_kind: &str,
+    action: &str,
+    person_id: &str,
+    organisation_id: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let event = changes::consent_changed(conn, event_kind, person_id, organisation_id, stored(now))?;
+    webhooks::announce(conn, &event, stored(now))?;
+    audit::record(
+        conn,
+        &Actor::Person(person_id.to_string()),
+        action,
+        ("organisation", organisation_id),
+        json!({}),
+        stored(now),
+    )
 }
 
 /// Adds a `certificate.expired` event for each certificate that reached its expiry date and

@@ -24,7 +24,7 @@ pub fn new_secret(prefix: &str) -> String {
 /// The stored form of a secret. The secrets are random and long, so a fast hash is enough.
 pub fn hash_secret(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::credential::hex(&digest)
 }
 
 /// What a person's token is for.

@@ -321,13 +321,24 @@ pub fn placements_with_last_supervision(
         .order(placements::id)
         .select(Placement::as_select())
         .load(conn)?;
-    let mut found = Vec::with_capacity(running.len());
-    for placement in running {
-        let last: Option<NaiveDate> = supervision_sessions::table
-            .filter(supervision_sessions::placement_id.eq(&placement.id))
-            .select(diesel::dsl::max(supervision_sessions::occurred_on))
-            .first(conn)?;
-        found.push((placement, last));
-    }
-    Ok(found)
+    // The latest session of every running placement in one grouped query, not one each.
+    let latest: std::collections::HashMap<String, Option<NaiveDate>> = supervision_sessions::table
+        .inner_join(placements::table.on(placements::id.eq(supervision_sessions::placement_id)))
+        .filter(placements::starts_on.le(started_by))
+        .filter(placements::ends_on.is_null().or(placements::ends_on.ge(today)))
+        .group_by(supervision_sessions::placement_id)
+        .select((
+            supervision_sessions::placement_id,
+            diesel::dsl::max(supervision_sessions::occurred_on),
+        ))
+        .load::<(String, Option<NaiveDate>)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(running
+        .into_iter()
+        .map(|placement| {
+            let last = latest.get(&placement.id).copied().flatten();
+            (placement, last)
+        })
+        .collect())
 }

@@ -84,6 +84,8 @@ pub fn lock_register(conn: &mut DbConnection, session_id: &str) -> Result<()> {
 /// With `expected_version`, the write happens only if the register is still at that version
 /// (otherwise [`Error::Stale`] and nothing changes). Every learner must be enrolled in the
 /// session's cohort. Marks that do not change keep their version and who recorded them.
+/// Without `expected_version`, take [`lock_register`] first in the same transaction, or a
+/// concurrent save can make this one [`Error::Stale`] on PostgreSQL.
 pub fn replace_register(
     conn: &mut DbConnection,
     session_id: &str,
@@ -92,7 +94,6 @@ pub fn replace_register(
     recorded_by: &str,
     now: NaiveDateTime,
 ) -> Result<Register> {
-    lock_register(conn, session_id)?;
     let (cohort_id, current_version): (String, i32) = sessions::table
         .find(session_id)
         .select((sessions::cohort_id, sessions::register_version))

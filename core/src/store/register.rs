@@ -302,27 +302,18 @@ pub fn latest_change(conn: &mut DbConnection) -> Result<i64> {
 /// Certificates that reached their expiry by `today` and have no `certificate.expired` event
 /// since that date: the scheduler records one for each, once.
 pub fn expired_without_event(conn: &mut DbConnection, today: NaiveDate) -> Result<Vec<Certificate>> {
-    let all: Vec<Certificate> = certificates::table
+    // One statement, not one per certificate: it runs inside the scheduler's write
+    // transaction. A timestamp compares with a date as with its midnight on both databases.
+    let recorded = change_events::table
+        .filter(change_events::certificate_id.eq(certificates::id.nullable()))
+        .filter(change_events::kind.eq(kind::CERTIFICATE_EXPIRED))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "change_events.occurred_at >= certificates.expires_on",
+        ));
+    Ok(certificates::table
         .filter(certificates::revoked_at.is_null())
         .filter(certificates::expires_on.le(today))
+        .filter(diesel::dsl::not(exists(recorded)))
         .select(Certificate::as_select())
-        .load(conn)?;
-    let mut due = Vec::new();
-    for certificate in all {
-        let Some(expires_on) = certificate.expires_on else {
-            continue;
-        };
-        let since = expires_on.and_hms_opt(0, 0, 0).unwrap_or_default();
-        let recorded: bool = diesel::select(exists(
-            change_events::table
-                .filter(change_events::certificate_id.eq(&certificate.id))
-                .filter(change_events::kind.eq(kind::CERTIFICATE_EXPIRED))
-                .filter(change_events::occurred_at.ge(since)),
-        ))
-        .get_result(conn)?;
-        if !recorded {
-            due.push(certificate);
-        }
-    }
-    Ok(due)
+        .load(conn)?)
 }
