@@ -3,9 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use peertrack_core::notify::webhook;
 use peertrack_core::service::register::{self as service, Partner, RegisterEntry};
-use peertrack_core::store::{
-    self, audit::Actor, consents, organisations, programmes, register as store_register,
-};
+use peertrack_core::store::{self, audit::Actor, consents, organisations, register as store_register};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -162,38 +160,23 @@ fn partner(key: &PartnerKey) -> Partner {
     }
 }
 
-fn supporter_view(
-    conn: &mut store::DbConnection,
-    entry: RegisterEntry,
-    date: NaiveDate,
-    codes: &mut std::collections::HashMap<String, String>,
-) -> peertrack_core::Result<PeerSupporter> {
-    let mut certificates = Vec::with_capacity(entry.certificates.len());
-    for c in entry.certificates {
-        let code = match codes.get(&c.programme_version_id) {
-            Some(code) => code.clone(),
-            None => {
-                let code = programmes::version(conn, &c.programme_version_id)?
-                    .definition
-                    .code;
-                codes.insert(c.programme_version_id.clone(), code.clone());
-                code
-            }
-        };
-        certificates.push(RegisterCertificate {
-            status: c.status_on(date).as_str().to_string(),
-            id: c.id,
-            number: c.number,
-            programme_code: code,
-            issued_on: c.issued_on,
-            expires_on: c.expires_on,
-        });
-    }
-    Ok(PeerSupporter {
+fn supporter_view(entry: RegisterEntry) -> PeerSupporter {
+    PeerSupporter {
         person_id: entry.person_id,
         name: entry.name.unwrap_or_else(|| "(details withheld)".into()),
-        certificates,
-    })
+        certificates: entry
+            .certificates
+            .into_iter()
+            .map(|c| RegisterCertificate {
+                status: c.status.as_str().to_string(),
+                id: c.id,
+                number: c.number,
+                programme_code: c.programme_code,
+                issued_on: c.issued_on,
+                expires_on: c.expires_on,
+            })
+            .collect(),
+    }
 }
 
 fn describe(entry: &store_register::LoggedLookUp) -> String {
@@ -315,40 +298,29 @@ impl RegisterApi {
         let limit = paging::limit(limit.0);
         let after = paging::decode_cursor(cursor.0.as_deref())?;
         let programme = programme.0.map(|p| p.trimmed().to_string());
-        let (items, more) = state
+        let page = state
             .db
             .read_async({
                 let partner = partner.clone();
                 move |conn| {
                     let programme_id = service::programme_id_for(conn, programme.as_deref())?;
-                    let (entries, more) = service::search(
+                    service::search(
                         conn,
                         &partner,
                         programme_id.as_deref(),
                         date,
                         after.as_deref(),
                         limit,
-                    )?;
-                    // One query for every programme code, whatever the page holds.
-                    let mut codes = programmes::version_codes(conn)?;
-                    let items = entries
-                        .into_iter()
-                        .map(|e| supporter_view(conn, e, date, &mut codes))
-                        .collect::<peertrack_core::Result<Vec<_>>>()?;
-                    Ok((items, more))
+                    )
                 }
             })
             .await?;
-        let ids: Vec<String> = items.iter().map(|i| i.person_id.clone()).collect();
         // The answer goes out only once every look-up is in the people's access logs; look-ups
         // of concurrent requests share one transaction.
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let ids: Vec<&str> = page.entries.iter().map(|e| e.person_id.as_str()).collect();
         service::log_look_ups(&state.db, &partner, &ids, "register.search", now).await?;
-        let next_cursor = if more {
-            items.last().map(|i| paging::encode_cursor(&i.person_id))
-        } else {
-            None
-        };
+        let next_cursor = page.next_after.as_deref().map(paging::encode_cursor);
+        let items = page.entries.into_iter().map(supporter_view).collect();
         Ok(Json(PeerSupporterList { items, next_cursor }))
     }
 
@@ -371,12 +343,11 @@ impl RegisterApi {
         let view = state
             .db
             .write_async(move |conn| {
-                let Some(entry) = service::look_up(conn, &partner, &person_id)? else {
+                let Some(entry) = service::look_up(conn, &partner, &person_id, now.date_naive())? else {
                     return Ok(None);
                 };
                 service::record_look_ups(conn, &partner, &[&person_id], "register.person", now)?;
-                let mut codes = std::collections::HashMap::new();
-                Ok(Some(supporter_view(conn, entry, now.date_naive(), &mut codes)?))
+                Ok(Some(supporter_view(entry)))
             })
             .await?;
         view.map(Json).ok_or_else(|| ApiError::not_found("Person"))

@@ -4,12 +4,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 
+use crate::domain::certificate::CertificateStatus;
 use crate::service::webhooks;
 use crate::store::audit::{self, Actor};
-use crate::store::certificates::{self, Certificate};
+use crate::store::certificates;
 use crate::store::changes::{self, kind};
 use crate::store::consents::{self, Consent};
-use crate::store::register::{self, LookUp};
+use crate::store::register::{self, LookUp, RegisterRow};
 use crate::store::{
     cohorts, organisations, people, personal_data, placements, programmes, stored, Database, DbConnection,
 };
@@ -32,7 +33,46 @@ pub struct RegisterEntry {
     /// Their name; `None` if erased.
     pub name: Option<String>,
     /// Their certificates (valid ones, for a search; all, for a look-up).
-    pub certificates: Vec<Certificate>,
+    pub certificates: Vec<RegisterCertificate>,
+}
+
+/// A certificate as a partner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterCertificate {
+    /// Its id.
+    pub id: String,
+    /// Its number.
+    pub number: String,
+    /// Its programme's code.
+    pub programme_code: String,
+    /// Date of issue.
+    pub issued_on: NaiveDate,
+    /// The day it stops being valid, if it expires.
+    pub expires_on: Option<NaiveDate>,
+    /// Its status on the date asked about.
+    pub status: CertificateStatus,
+}
+
+impl RegisterCertificate {
+    fn on(row: RegisterRow, date: NaiveDate) -> Self {
+        RegisterCertificate {
+            status: CertificateStatus::on(date, row.expires_on, row.revoked_at.is_some()),
+            id: row.certificate_id,
+            number: row.number,
+            programme_code: row.programme_code,
+            issued_on: row.issued_on,
+            expires_on: row.expires_on,
+        }
+    }
+}
+
+/// A page of the register.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisterPage {
+    /// People in person id order.
+    pub entries: Vec<RegisterEntry>,
+    /// Where the next page starts (pass as `after`); `None` on the last page.
+    pub next_after: Option<String>,
 }
 
 /// The programme id for an optional programme code; an unknown code names the field.
@@ -51,7 +91,9 @@ pub fn programme_id_for(conn: &mut DbConnection, code: Option<&str>) -> Result<O
 }
 
 /// A page of the register: people who share with the partner and hold a certificate valid
-/// on `date`, after person `after`. Read only; the caller records the look-ups.
+/// on `date`, after person `after`. Two statements, whatever the page size: one finds where
+/// the page ends, the other reads the whole page, so what it shows is one consistent moment.
+/// Read only; the caller records the look-ups.
 pub fn search(
     conn: &mut DbConnection,
     partner: &Partner,
@@ -59,50 +101,60 @@ pub fn search(
     date: NaiveDate,
     after: Option<&str>,
     limit: i64,
-) -> Result<(Vec<RegisterEntry>, bool)> {
-    let mut ids = register::qualified_people(
-        conn,
-        &partner.organisation_id,
-        programme_id,
-        date,
-        after,
-        limit + 1,
-    )?;
-    let more = ids.len() as i64 > limit;
+) -> Result<RegisterPage> {
+    let organisation_id = partner.organisation_id.as_str();
+    let mut ids = register::qualified_people(conn, organisation_id, programme_id, date, after, limit + 1)?;
+    let mut more = ids.len() as i64 > limit;
     ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    if ids.is_empty() {
-        return Ok((Vec::new(), false));
+    let Some(last) = ids.pop() else {
+        return Ok(RegisterPage {
+            entries: Vec::new(),
+            next_after: None,
+        });
+    };
+    let rows = register::page_certificates(conn, organisation_id, programme_id, date, after, &last)?;
+    let mut entries: Vec<RegisterEntry> = Vec::with_capacity(ids.len() + 1);
+    for row in rows {
+        if entries.last().is_none_or(|e| e.person_id != row.person_id) {
+            if entries.len() as i64 == limit {
+                // Someone qualified between the two statements: they start the next page.
+                more = true;
+                break;
+            }
+            entries.push(RegisterEntry {
+                person_id: row.person_id.clone(),
+                name: row.name.clone(),
+                certificates: Vec::new(),
+            });
+        }
+        if let Some(entry) = entries.last_mut() {
+            entry.certificates.push(RegisterCertificate::on(row, date));
+        }
     }
-    let names: std::collections::HashMap<String, Option<String>> =
-        register::names(conn, &ids)?.into_iter().collect();
-    let mut by_person: std::collections::HashMap<String, Vec<Certificate>> = std::collections::HashMap::new();
-    for certificate in register::valid_certificates(conn, &ids, programme_id, date)? {
-        by_person
-            .entry(certificate.person_id.clone())
-            .or_default()
-            .push(certificate);
-    }
-    let entries = ids
-        .into_iter()
-        .map(|id| RegisterEntry {
-            name: names.get(&id).cloned().flatten(),
-            certificates: by_person.remove(&id).unwrap_or_default(),
-            person_id: id,
-        })
-        .collect();
-    Ok((entries, more))
+    let next_after = more.then(|| entries.last().map_or(last, |e| e.person_id.clone()));
+    Ok(RegisterPage { entries, next_after })
 }
 
-/// One person, if they share with the partner: with all their certificates.
-pub fn look_up(conn: &mut DbConnection, partner: &Partner, person_id: &str) -> Result<Option<RegisterEntry>> {
+/// One person, if they share with the partner: with all their certificates and each one's
+/// status on `date`.
+pub fn look_up(
+    conn: &mut DbConnection,
+    partner: &Partner,
+    person_id: &str,
+    date: NaiveDate,
+) -> Result<Option<RegisterEntry>> {
     if !register::shares_with(conn, person_id, &partner.organisation_id)? {
         return Ok(None);
     }
     let person = people::get(conn, person_id)?;
+    let certificates = register::certificates_of(conn, person_id)?
+        .into_iter()
+        .map(|row| RegisterCertificate::on(row, date))
+        .collect();
     Ok(Some(RegisterEntry {
         person_id: person.id,
         name: person.name,
-        certificates: certificates::of_person(conn, person_id)?,
+        certificates,
     }))
 }
 
