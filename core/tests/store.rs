@@ -2145,3 +2145,28 @@ fn async_reads_and_writes_see_the_same_database(db: &Database) {
     assert_eq!(ok(db, |c| organisations::list(c, None, 10)), [created]);
     assert_eq!(stored(utc(now())), now());
 }
+
+/// The bundled SQLite is built as `.cargo/config.toml` asks (see there for why): without these
+/// options the register page is recompiled on every request and every allocation takes a lock.
+#[test]
+fn sqlite_is_built_for_a_server() {
+    let test = peertrack_core::store::testing::TestDatabase::sqlite();
+    let options: Vec<String> = ok(&test, |c| match c {
+        DbConnection::Sqlite(c) => {
+            #[derive(diesel::QueryableByName)]
+            struct CompileOption {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                compile_options: String,
+            }
+            let rows: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options").load(c)?;
+            Ok(rows.into_iter().map(|r| r.compile_options).collect())
+        }
+        DbConnection::Postgres(_) => unreachable!("a SQLite test database"),
+    });
+    for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0", "THREADSAFE=2"] {
+        assert!(
+            options.iter().any(|o| o == wanted),
+            "SQLite lacks {wanted}: {options:?}"
+        );
+    }
+}
