@@ -164,12 +164,3 @@ pub fn all_versions(conn: &mut DbConnection) -> Result<Vec<ProgrammeVersion>> {
         .load(conn)?;
     rows.into_iter().map(from_row).collect()
 }
-
-/// The programme code of every published version, by version id: one small query.
-pub fn version_codes(conn: &mut DbConnection) -> Result<std::collections::HashMap<String, String>> {
-    let rows: Vec<(String, String)> = programme_versions::table
-        .inner_join(programmes::table)
-        .select((programme_versions::id, programmes::code))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
-}

@@ -61,18 +61,23 @@ pub fn qualified_people(
     Ok(query.load(conn)?)
 }
 
-/// A certificate as the register shows it, with its holder.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+/// A certificate as the register shows it, with its holder: read from `certificates` joined to
+/// `people` and `programmes`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = certificates)]
 pub struct RegisterRow {
     /// The holder.
     pub person_id: String,
     /// The holder's name; `None` if erased.
+    #[diesel(select_expression = people::name)]
     pub name: Option<String>,
     /// The certificate.
+    #[diesel(column_name = id)]
     pub certificate_id: String,
     /// Its number.
     pub number: String,
     /// Its programme's code.
+    #[diesel(select_expression = programmes::code)]
     pub programme_code: String,
     /// Date of issue.
     pub issued_on: NaiveDate,
@@ -108,34 +113,13 @@ pub fn page_certificates(
         .filter(certificates::person_id.gt(after))
         .filter(certificates::person_id.le(last.to_string()))
         .order((consents::person_id, certificates::issued_on, certificates::number))
-        .select(REGISTER_ROW)
+        .select(RegisterRow::as_select())
         .into_boxed();
     if let Some(programme_id) = programme_id {
         query = query.filter(certificates::programme_id.eq(programme_id.to_string()));
     }
     Ok(query.load(conn)?)
 }
-
-/// The columns of a [`RegisterRow`].
-const REGISTER_ROW: (
-    people::id,
-    people::name,
-    certificates::id,
-    certificates::number,
-    programmes::code,
-    certificates::issued_on,
-    certificates::expires_on,
-    certificates::revoked_at,
-) = (
-    people::id,
-    people::name,
-    certificates::id,
-    certificates::number,
-    programmes::code,
-    certificates::issued_on,
-    certificates::expires_on,
-    certificates::revoked_at,
-);
 
 /// Every certificate of one person, newest first, whatever its status, with their name.
 pub fn certificates_of(conn: &mut DbConnection, person_id: &str) -> Result<Vec<RegisterRow>> {
@@ -144,7 +128,7 @@ pub fn certificates_of(conn: &mut DbConnection, person_id: &str) -> Result<Vec<R
         .inner_join(programmes::table.on(programmes::id.eq(certificates::programme_id)))
         .filter(certificates::person_id.eq(person_id))
         .order((certificates::issued_on.desc(), certificates::number.desc()))
-        .select(REGISTER_ROW)
+        .select(RegisterRow::as_select())
         .load(conn)?)
 }
 
