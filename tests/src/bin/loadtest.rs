@@ -29,7 +29,7 @@ use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use diesel::prelude::*;
 use peertrack_core::demo;
-use peertrack_core::service::progress;
+use peertrack_core::service::{progress, register};
 use peertrack_core::store::schema::{cohort_tutors, enrolments, organisations, outbox, people, sessions};
 use peertrack_core::store::{self, access, Database, DatabaseUrl, PoolOptions};
 use serde_json::{json, Value};
@@ -218,6 +218,21 @@ struct Setup {
     cohorts: Vec<CohortPage>,
     eligibility: progress::RegisterEligibility,
     eligibility_time: Duration,
+    pages_in_process: PagesInProcess,
+}
+
+/// Register pages read in process: the store alone, with no HTTP, JSON, key check or access
+/// log, one connection per core. The most the register page over HTTP could reach.
+struct PagesInProcess {
+    pages: usize,
+    elapsed: Duration,
+    cpu_per_page: Duration,
+}
+
+impl PagesInProcess {
+    fn per_second(&self) -> f64 {
+        self.pages as f64 / self.elapsed.as_secs_f64()
+    }
 }
 
 /// Picks sessions, cohorts and credentials from the demo data, and times eligibility for the
@@ -226,12 +241,16 @@ fn prepare(url: &DatabaseUrl) -> Result<Setup> {
     let db = Database::open(url, PoolOptions::default())?;
     let now = Utc::now();
     let stored_now = store::stored(now);
-    let (api_key, registers, cohorts) = db.write(|conn| {
+    let (api_key, partner, registers, cohorts) = db.write(|conn| {
         let partner: String = organisations::table
             .filter(organisations::name.eq(demo::PARTNER_NAME))
             .select(organisations::id)
             .first(conn)?;
-        let (api_key, _) = access::create_api_key(conn, &partner, "Load benchmark", stored_now)?;
+        let (api_key, key) = access::create_api_key(conn, &partner, "Load benchmark", stored_now)?;
+        let partner = register::Partner {
+            organisation_id: partner,
+            api_key_id: key.id,
+        };
         // Cohorts of exactly twelve with a held session, in a fixed order.
         let twelve: Vec<String> = enrolments::table
             .group_by(enrolments::cohort_id)
@@ -279,7 +298,7 @@ fn prepare(url: &DatabaseUrl) -> Result<Setup> {
             }
             cohorts.push(CohortPage { cohort_id, token });
         }
-        Ok((api_key, registers, cohorts))
+        Ok((api_key, partner, registers, cohorts))
     })?;
     if registers.is_empty() {
         bail!("the demo data has no held session in a cohort of twelve; use more --people");
@@ -288,13 +307,91 @@ fn prepare(url: &DatabaseUrl) -> Result<Setup> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let eligibility = progress::every_learner_progress_in_parallel(&db, now, workers, |_| {})?;
     let eligibility_time = started.elapsed();
+    eprintln!("reading register pages in process for 5 s...");
+    let pages_in_process = read_pages_in_process(&db, &partner, workers, Duration::from_secs(5))?;
     Ok(Setup {
         api_key,
         registers,
         cohorts,
         eligibility,
         eligibility_time,
+        pages_in_process,
     })
+}
+
+/// Reads pages of 50 at cursors across the whole register, as the HTTP measurement does, on
+/// `workers` threads for `how_long`, through `register::search` alone.
+fn read_pages_in_process(
+    db: &Database,
+    partner: &register::Partner,
+    workers: usize,
+    how_long: Duration,
+) -> Result<PagesInProcess> {
+    let today = Utc::now().date_naive();
+    let cursors = db.read(|conn| {
+        let mut cursors: Vec<Option<String>> = vec![None];
+        for _ in 0..200 {
+            let after = cursors.last().cloned().flatten();
+            match register::search(conn, partner, None, today, after.as_deref(), 50)?.next_after {
+                Some(next) => cursors.push(Some(next)),
+                None => break,
+            }
+        }
+        Ok(cursors)
+    })?;
+    let cpu_before = process_cpu_time();
+    let started = Instant::now();
+    let pages = AtomicUsize::new(0);
+    std::thread::scope(|scope| -> Result<()> {
+        let handles: Vec<_> = (0..workers.max(1))
+            .map(|worker| {
+                let (cursors, pages) = (&cursors, &pages);
+                scope.spawn(move || {
+                    db.read(|conn| {
+                        let mut n = worker as u64;
+                        while started.elapsed() < how_long {
+                            let after = &cursors[(mix(n) % cursors.len() as u64) as usize];
+                            register::search(conn, partner, None, today, after.as_deref(), 50)?;
+                            pages.fetch_add(1, Ordering::Relaxed);
+                            n += workers as u64;
+                        }
+                        Ok(())
+                    })
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("a page reader stopped"))??;
+        }
+        Ok(())
+    })?;
+    let elapsed = started.elapsed();
+    let pages = pages.into_inner();
+    let cpu = process_cpu_time().saturating_sub(cpu_before);
+    Ok(PagesInProcess {
+        pages,
+        elapsed,
+        cpu_per_page: cpu / u32::try_from(pages.max(1)).unwrap_or(u32::MAX),
+    })
+}
+
+/// CPU time this process has used (user and system), from `/proc/self/stat`; zero elsewhere.
+fn process_cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // The fields after the command name (which is in parentheses and may hold spaces):
+    // utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 /// Whether the database already holds the demo data.
@@ -686,6 +783,11 @@ fn report(
             row.errors
         );
     }
+    println!(
+        "| register page of 50, in process: the statements alone, no HTTP ({:.0} µs CPU a page) | {:.0} | | | |",
+        setup.pages_in_process.cpu_per_page.as_secs_f64() * 1e6,
+        setup.pages_in_process.per_second()
+    );
     println!(
         "| eligibility, whole register ({} enrolments, {} eligible) | {:.2} s | | | |",
         setup.eligibility.enrolments,
