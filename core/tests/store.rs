@@ -43,6 +43,7 @@ peertrack_core::on_both_backends!(
     without_if_match_the_last_register_wins_and_every_save_is_audited,
     assessing_a_module_twice_at_once_without_if_match_keeps_the_last,
     register_look_ups_are_one_row_per_answer_and_spread_once_into_each_log,
+    a_register_page_holds_whole_people_and_ends_at_its_limit,
     held_sessions_give_the_attendance_rate,
     assessments_are_versioned,
     assessing_a_module_twice_at_once_keeps_one_assessment,
@@ -286,6 +287,118 @@ fn register_look_ups_are_one_row_per_answer_and_spread_once_into_each_log(db: &D
         peertrack_core::service::register::access_log_of(c, &people[0].id, None, 100)
     });
     assert_eq!(seen.len(), 11);
+}
+
+fn a_register_page_holds_whole_people_and_ends_at_its_limit(db: &Database) {
+    use peertrack_core::service::register::{search, Partner};
+    let p2p = programme(db, "P2P");
+    let pda = programme(db, "PDA-MHPS");
+    let admin = person(db, "admin@example.org", "Ada Admin");
+    let partner = organisation(db, "Partner HR");
+    let elsewhere = organisation(db, "Elsewhere");
+    let on = date(2027, 9, 1);
+    let issue = |holder: &Person, programme: &ProgrammeVersion, issued_on, expires_on| {
+        let new = new_certificate(holder, programme, issued_on, expires_on, &admin);
+        ok(db, |c| certificates::issue(c, &new, now()))
+    };
+    // What the partner should see on `on`: each person's valid certificates in order of issue.
+    let mut expected: std::collections::BTreeMap<String, Vec<(NaiveDate, String)>> = Default::default();
+    for n in 1..=9 {
+        let worker = person(db, &format!("worker{n}@example.org"), &format!("Worker {n}"));
+        let shares = n != 4;
+        ok(db, |c| {
+            consents::grant(
+                c,
+                &worker.id,
+                if shares { &partner.id } else { &elsewhere.id },
+                now(),
+            )
+        });
+        let mut valid = Vec::new();
+        match n {
+            3 => {
+                issue(&worker, &p2p, date(2025, 6, 1), Some(date(2027, 6, 1)));
+            }
+            5 => {
+                let revoked = issue(&worker, &p2p, date(2026, 1, 5), None);
+                ok(db, |c| {
+                    certificates::revoke(c, &revoked.id, "issued in error", now())
+                });
+                valid.push(issue(&worker, &pda, date(2026, 2, 1), None));
+            }
+            1 | 6 => {
+                // Two valid certificates, the later-numbered one issued first.
+                let later = issue(&worker, &p2p, date(2027, 1, 10), None);
+                let earlier = issue(&worker, &pda, date(2026, 12, 1), Some(date(2029, 12, 1)));
+                valid.extend([earlier, later]);
+                if n == 6 {
+                    issue(&worker, &p2p, date(2024, 1, 1), Some(date(2026, 1, 1)));
+                }
+            }
+            _ => valid.push(issue(&worker, &p2p, date(2026, 6, 1), Some(date(2028, 6, 1)))),
+        }
+        if shares && !valid.is_empty() {
+            expected.insert(
+                worker.id.clone(),
+                valid.into_iter().map(|c| (c.issued_on, c.id)).collect(),
+            );
+        }
+    }
+    let them = Partner {
+        organisation_id: partner.id.clone(),
+        api_key_id: "key".into(),
+    };
+    let read_all = |programme_id: Option<&str>, limit: i64| {
+        let mut seen: Vec<(String, Vec<(NaiveDate, String)>)> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = ok(db, |c| {
+                search(c, &them, programme_id, on, after.as_deref(), limit)
+            });
+            assert!(
+                page.entries.len() as i64 <= limit,
+                "a page of {limit} held {}",
+                page.entries.len()
+            );
+            seen.extend(page.entries.into_iter().map(|e| {
+                let certificates = e.certificates.into_iter().map(|c| (c.issued_on, c.id)).collect();
+                (e.person_id, certificates)
+            }));
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return seen,
+            }
+        }
+    };
+    let everyone: Vec<_> = expected.clone().into_iter().collect();
+    assert_eq!(everyone.len(), 7);
+    for limit in [1, 2, 3, 7, 50] {
+        assert_eq!(read_all(None, limit), everyone, "pages of {limit}");
+    }
+    // A full last page says there is no more.
+    let all = ok(db, |c| search(c, &them, None, on, None, 7));
+    assert_eq!(all.entries.len(), 7);
+    assert_eq!(all.next_after, None);
+
+    let only_pda: Vec<_> = everyone
+        .iter()
+        .filter_map(|(id, certificates)| {
+            let pda_ones: Vec<_> = certificates
+                .iter()
+                .filter(|(issued_on, _)| *issued_on == date(2026, 12, 1) || *issued_on == date(2026, 2, 1))
+                .cloned()
+                .collect();
+            (!pda_ones.is_empty()).then(|| (id.clone(), pda_ones))
+        })
+        .collect();
+    assert_eq!(only_pda.len(), 3);
+    for limit in [1, 2, 50] {
+        assert_eq!(
+            read_all(Some(&pda.programme_id), limit),
+            only_pda,
+            "PDA pages of {limit}"
+        );
+    }
 }
 
 fn organisations_are_listed_by_name_and_names_are_unique(db: &Database) {

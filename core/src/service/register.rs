@@ -91,9 +91,9 @@ pub fn programme_id_for(conn: &mut DbConnection, code: Option<&str>) -> Result<O
 }
 
 /// A page of the register: people who share with the partner and hold a certificate valid
-/// on `date`, after person `after`. Two statements, whatever the page size: one finds where
-/// the page ends, the other reads the whole page, so what it shows is one consistent moment.
-/// Read only; the caller records the look-ups.
+/// on `date`, after person `after`, each with those certificates in order of issue. A fixed
+/// number of statements whatever the page size, and what it shows is one moment of the
+/// register (see [`register::page_rows`]). Read only; the caller records the look-ups.
 pub fn search(
     conn: &mut DbConnection,
     partner: &Partner,
@@ -102,25 +102,11 @@ pub fn search(
     after: Option<&str>,
     limit: i64,
 ) -> Result<RegisterPage> {
-    let organisation_id = partner.organisation_id.as_str();
-    let mut ids = register::qualified_people(conn, organisation_id, programme_id, date, after, limit + 1)?;
-    let mut more = ids.len() as i64 > limit;
-    ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let Some(last) = ids.pop() else {
-        return Ok(RegisterPage {
-            entries: Vec::new(),
-            next_after: None,
-        });
-    };
-    let rows = register::page_certificates(conn, organisation_id, programme_id, date, after, &last)?;
-    let mut entries: Vec<RegisterEntry> = Vec::with_capacity(ids.len() + 1);
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let (rows, more) = register::page_rows(conn, &partner.organisation_id, programme_id, date, after, limit)?;
+    let mut entries: Vec<RegisterEntry> = Vec::with_capacity(limit);
     for row in rows {
         if entries.last().is_none_or(|e| e.person_id != row.person_id) {
-            if entries.len() as i64 == limit {
-                // Someone qualified between the two statements: they start the next page.
-                more = true;
-                break;
-            }
             entries.push(RegisterEntry {
                 person_id: row.person_id.clone(),
                 name: row.name.clone(),
@@ -131,7 +117,16 @@ pub fn search(
             entry.certificates.push(RegisterCertificate::on(row, date));
         }
     }
-    let next_after = more.then(|| entries.last().map_or(last, |e| e.person_id.clone()));
+    for entry in &mut entries {
+        entry
+            .certificates
+            .sort_by(|a, b| (a.issued_on, &a.number).cmp(&(b.issued_on, &b.number)));
+    }
+    let next_after = if more {
+        entries.last().map(|e| e.person_id.clone())
+    } else {
+        None
+    };
     Ok(RegisterPage { entries, next_after })
 }
 

@@ -31,7 +31,7 @@ macro_rules! valid_on {
 /// One page of the people who share with `organisation_id` and hold a certificate (of
 /// `programme_id`, if given) valid on `date`, in person id order after `after`. Read from
 /// indexes alone (`consents_register`, `certificates_register`).
-pub fn qualified_people(
+fn qualified_people(
     conn: &mut DbConnection,
     organisation_id: &str,
     programme_id: Option<&str>,
@@ -92,7 +92,7 @@ pub struct RegisterRow {
 /// in person id order: a whole register page in one statement, whatever its size. The range
 /// (rather than a list of ids) keeps it one prepared statement, and the people of a page are
 /// neighbours in every index it reads.
-pub fn page_certificates(
+fn page_certificates(
     conn: &mut DbConnection,
     organisation_id: &str,
     programme_id: Option<&str>,
@@ -119,6 +119,98 @@ pub fn page_certificates(
         query = query.filter(certificates::programme_id.eq(programme_id.to_string()));
     }
     Ok(query.load(conn)?)
+}
+
+/// A page of the register as rows: every certificate (of `programme_id`, if given) valid on
+/// `date` of the first `limit` people after `after` who share with `organisation_id`, with
+/// their names, in person id order; and whether anyone qualifies after them. What it shows is
+/// one moment of the register.
+///
+/// On SQLite it is one statement read lazily: rows come in person order straight from the
+/// indexes, and reading stops at the first row of the person after the page, so the page costs
+/// one pass over its own people and nothing beyond. PostgreSQL computes a result whole before
+/// handing it over, so there the page is two bounded statements: one finds where it ends, the
+/// other reads it; someone who qualifies between the two starts the next page, so a page never
+/// holds more than `limit` people.
+pub fn page_rows(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    programme_id: Option<&str>,
+    date: NaiveDate,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<RegisterRow>, bool)> {
+    if limit == 0 {
+        return Ok((Vec::new(), false));
+    }
+    if matches!(conn, DbConnection::Postgres(_)) {
+        return page_rows_in_two(conn, organisation_id, programme_id, date, after, limit);
+    }
+    let after = after.unwrap_or_default().to_string();
+    let mut query = consents::table
+        .inner_join(certificates::table.on(certificates::person_id.eq(consents::person_id)))
+        .inner_join(people::table.on(people::id.eq(consents::person_id)))
+        .inner_join(programmes::table.on(programmes::id.eq(certificates::programme_id)))
+        .filter(consents::organisation_id.eq(organisation_id.to_string()))
+        .filter(consents::withdrawn_at.is_null())
+        .filter(valid_on!(date))
+        .filter(consents::person_id.gt(after.clone()))
+        .filter(certificates::person_id.gt(after))
+        // The order of consents_register itself, so SQLite never sorts and can stop early.
+        .order(consents::person_id)
+        .select(RegisterRow::as_select())
+        .into_boxed();
+    if let Some(programme_id) = programme_id {
+        query = query.filter(certificates::programme_id.eq(programme_id.to_string()));
+    }
+    let mut rows: Vec<RegisterRow> = Vec::with_capacity(limit + limit / 2);
+    let mut people_seen = 0;
+    let mut more = false;
+    for row in query.load_iter::<RegisterRow, diesel::connection::DefaultLoadingMode>(conn)? {
+        let row = row?;
+        if rows.last().is_none_or(|last| last.person_id != row.person_id) {
+            if people_seen == limit {
+                more = true;
+                break;
+            }
+            people_seen += 1;
+        }
+        rows.push(row);
+    }
+    Ok((rows, more))
+}
+
+/// [`page_rows`] in two bounded statements, for PostgreSQL.
+fn page_rows_in_two(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    programme_id: Option<&str>,
+    date: NaiveDate,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<RegisterRow>, bool)> {
+    let wanted = i64::try_from(limit).unwrap_or(i64::MAX - 1);
+    let mut ids = qualified_people(conn, organisation_id, programme_id, date, after, wanted + 1)?;
+    let more = ids.len() > limit;
+    ids.truncate(limit);
+    let Some(last) = ids.last() else {
+        return Ok((Vec::new(), false));
+    };
+    let mut rows = page_certificates(conn, organisation_id, programme_id, date, after, last)?;
+    let mut people_seen = 0;
+    let end = (0..rows.len()).position(|i| {
+        if i == 0 || rows[i - 1].person_id != rows[i].person_id {
+            people_seen += 1;
+        }
+        people_seen > limit
+    });
+    match end {
+        Some(end) => {
+            rows.truncate(end);
+            Ok((rows, true))
+        }
+        None => Ok((rows, more)),
+    }
 }
 
 /// Every certificate of one person, newest first, whatever its status, with their name.
