@@ -104,7 +104,7 @@ pub fn search(
 ) -> Result<RegisterPage> {
     let limit = usize::try_from(limit).unwrap_or(0);
     let (rows, more) = register::page_rows(conn, &partner.organisation_id, programme_id, date, after, limit)?;
-    let mut entries: Vec<RegisterEntry> = Vec::with_capacity(limit);
+    let mut entries: Vec<RegisterEntry> = Vec::with_capacity(limit.min(register::PREALLOCATED_PEOPLE));
     for row in rows {
         if entries.last().is_none_or(|e| e.person_id != row.person_id) {
             entries.push(RegisterEntry {

@@ -121,6 +121,9 @@ fn page_certificates(
     Ok(query.load(conn)?)
 }
 
+/// People a page makes room for at once (a page rarely has more; a larger limit grows as read).
+pub const PREALLOCATED_PEOPLE: usize = 500;
+
 /// A page of the register as rows: every certificate (of `programme_id`, if given) valid on
 /// `date` of the first `limit` people after `after` who share with `organisation_id`, with
 /// their names, in person id order; and whether anyone qualifies after them. What it shows is
@@ -163,7 +166,7 @@ pub fn page_rows(
     if let Some(programme_id) = programme_id {
         query = query.filter(certificates::programme_id.eq(programme_id.to_string()));
     }
-    let mut rows: Vec<RegisterRow> = Vec::with_capacity(limit + limit / 2);
+    let mut rows: Vec<RegisterRow> = Vec::with_capacity(limit.min(PREALLOCATED_PEOPLE) * 3 / 2);
     let mut people_seen = 0;
     let mut more = false;
     for row in query.load_iter::<RegisterRow, diesel::connection::DefaultLoadingMode>(conn)? {
