@@ -28,6 +28,31 @@ macro_rules! valid_on {
     };
 }
 
+/// The certificates (of `programme_id`, if given) valid on `date` of the people after `after`
+/// who share with `organisation_id`, as [`RegisterRow`]s: the boxed query both ways of reading
+/// a page start from, to bound and order.
+macro_rules! register_rows {
+    ($organisation_id:expr, $programme_id:expr, $date:expr, $after:expr) => {{
+        let after = $after.unwrap_or_default().to_string();
+        let mut query = consents::table
+            .inner_join(certificates::table.on(certificates::person_id.eq(consents::person_id)))
+            .inner_join(people::table.on(people::id.eq(consents::person_id)))
+            .inner_join(programmes::table.on(programmes::id.eq(certificates::programme_id)))
+            .filter(consents::organisation_id.eq($organisation_id.to_string()))
+            .filter(consents::withdrawn_at.is_null())
+            .filter(valid_on!($date))
+            // Said of both sides of the join, so each index is entered at the cursor.
+            .filter(consents::person_id.gt(after.clone()))
+            .filter(certificates::person_id.gt(after))
+            .select(RegisterRow::as_select())
+            .into_boxed();
+        if let Some(programme_id) = $programme_id {
+            query = query.filter(certificates::programme_id.eq(programme_id.to_string()));
+        }
+        query
+    }};
+}
+
 /// One page of the people who share with `organisation_id` and hold a certificate (of
 /// `programme_id`, if given) valid on `date`, in person id order after `after`. Read from
 /// indexes alone (`consents_register`, `certificates_register`).
@@ -100,25 +125,11 @@ fn page_certificates(
     after: Option<&str>,
     last: &str,
 ) -> Result<Vec<RegisterRow>> {
-    let after = after.unwrap_or_default().to_string();
-    let mut query = consents::table
-        .inner_join(certificates::table.on(certificates::person_id.eq(consents::person_id)))
-        .inner_join(people::table.on(people::id.eq(consents::person_id)))
-        .inner_join(programmes::table.on(programmes::id.eq(certificates::programme_id)))
-        .filter(consents::organisation_id.eq(organisation_id.to_string()))
-        .filter(consents::withdrawn_at.is_null())
-        .filter(valid_on!(date))
-        .filter(consents::person_id.gt(after.clone()))
+    Ok(register_rows!(organisation_id, programme_id, date, after)
         .filter(consents::person_id.le(last.to_string()))
-        .filter(certificates::person_id.gt(after))
         .filter(certificates::person_id.le(last.to_string()))
         .order((consents::person_id, certificates::issued_on, certificates::number))
-        .select(RegisterRow::as_select())
-        .into_boxed();
-    if let Some(programme_id) = programme_id {
-        query = query.filter(certificates::programme_id.eq(programme_id.to_string()));
-    }
-    Ok(query.load(conn)?)
+        .load(conn)?)
 }
 
 /// People a page makes room for at once (a page rarely has more; a larger limit grows as read).
@@ -149,23 +160,8 @@ pub fn page_rows(
     if matches!(conn, DbConnection::Postgres(_)) {
         return page_rows_in_two(conn, organisation_id, programme_id, date, after, limit);
     }
-    let after = after.unwrap_or_default().to_string();
-    let mut query = consents::table
-        .inner_join(certificates::table.on(certificates::person_id.eq(consents::person_id)))
-        .inner_join(people::table.on(people::id.eq(consents::person_id)))
-        .inner_join(programmes::table.on(programmes::id.eq(certificates::programme_id)))
-        .filter(consents::organisation_id.eq(organisation_id.to_string()))
-        .filter(consents::withdrawn_at.is_null())
-        .filter(valid_on!(date))
-        .filter(consents::person_id.gt(after.clone()))
-        .filter(certificates::person_id.gt(after))
-        // The order of consents_register itself, so SQLite never sorts and can stop early.
-        .order(consents::person_id)
-        .select(RegisterRow::as_select())
-        .into_boxed();
-    if let Some(programme_id) = programme_id {
-        query = query.filter(certificates::programme_id.eq(programme_id.to_string()));
-    }
+    // The order of consents_register itself, so SQLite never sorts and can stop early.
+    let query = register_rows!(organisation_id, programme_id, date, after).order(consents::person_id);
     let mut rows: Vec<RegisterRow> = Vec::with_capacity(limit.min(PREALLOCATED_PEOPLE) * 3 / 2);
     let mut people_seen = 0;
     let mut more = false;
