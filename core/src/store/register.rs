@@ -29,8 +29,9 @@ macro_rules! valid_on {
 }
 
 /// The certificates (of `programme_id`, if given) valid on `date` of the people after `after`
-/// who share with `organisation_id`, as [`RegisterRow`]s: the boxed query both ways of reading
-/// a page start from, to bound and order.
+/// who share with `organisation_id`, as [`RegisterRow`]s in person id order (the order of
+/// `consents_register` itself, so SQLite never sorts): the boxed query both ways of reading a
+/// page start from. The order of one person's certificates is left to the caller.
 macro_rules! register_rows {
     ($organisation_id:expr, $programme_id:expr, $date:expr, $after:expr) => {{
         let after = $after.unwrap_or_default().to_string();
@@ -44,6 +45,7 @@ macro_rules! register_rows {
             // Said of both sides of the join, so each index is entered at the cursor.
             .filter(consents::person_id.gt(after.clone()))
             .filter(certificates::person_id.gt(after))
+            .order(consents::person_id)
             .select(RegisterRow::as_select())
             .into_boxed();
         if let Some(programme_id) = $programme_id {
@@ -128,7 +130,6 @@ fn page_certificates(
     Ok(register_rows!(organisation_id, programme_id, date, after)
         .filter(consents::person_id.le(last.to_string()))
         .filter(certificates::person_id.le(last.to_string()))
-        .order((consents::person_id, certificates::issued_on, certificates::number))
         .load(conn)?)
 }
 
@@ -160,23 +161,30 @@ pub fn page_rows(
     if matches!(conn, DbConnection::Postgres(_)) {
         return page_rows_in_two(conn, organisation_id, programme_id, date, after, limit);
     }
-    // The order of consents_register itself, so SQLite never sorts and can stop early.
-    let query = register_rows!(organisation_id, programme_id, date, after).order(consents::person_id);
-    let mut rows: Vec<RegisterRow> = Vec::with_capacity(limit.min(PREALLOCATED_PEOPLE) * 3 / 2);
-    let mut people_seen = 0;
-    let mut more = false;
-    for row in query.load_iter::<RegisterRow, diesel::connection::DefaultLoadingMode>(conn)? {
+    let rows = register_rows!(organisation_id, programme_id, date, after)
+        .load_iter::<RegisterRow, diesel::connection::DefaultLoadingMode>(conn)?;
+    take_people(rows, limit)
+}
+
+/// The rows of the first `limit` people, reading no further than the first row of the next
+/// one; and whether there was a next one.
+fn take_people(
+    rows: impl Iterator<Item = diesel::QueryResult<RegisterRow>>,
+    limit: usize,
+) -> Result<(Vec<RegisterRow>, bool)> {
+    let mut taken: Vec<RegisterRow> = Vec::with_capacity(limit.min(PREALLOCATED_PEOPLE) * 3 / 2);
+    let mut people = 0;
+    for row in rows {
         let row = row?;
-        if rows.last().is_none_or(|last| last.person_id != row.person_id) {
-            if people_seen == limit {
-                more = true;
-                break;
+        if taken.last().is_none_or(|last| last.person_id != row.person_id) {
+            if people == limit {
+                return Ok((taken, true));
             }
-            people_seen += 1;
+            people += 1;
         }
-        rows.push(row);
+        taken.push(row);
     }
-    Ok((rows, more))
+    Ok((taken, false))
 }
 
 /// [`page_rows`] in two bounded statements, for PostgreSQL.
@@ -195,21 +203,9 @@ fn page_rows_in_two(
     let Some(last) = ids.last() else {
         return Ok((Vec::new(), false));
     };
-    let mut rows = page_certificates(conn, organisation_id, programme_id, date, after, last)?;
-    let mut people_seen = 0;
-    let end = (0..rows.len()).position(|i| {
-        if i == 0 || rows[i - 1].person_id != rows[i].person_id {
-            people_seen += 1;
-        }
-        people_seen > limit
-    });
-    match end {
-        Some(end) => {
-            rows.truncate(end);
-            Ok((rows, true))
-        }
-        None => Ok((rows, more)),
-    }
+    let rows = page_certificates(conn, organisation_id, programme_id, date, after, last)?;
+    let (rows, cut) = take_people(rows.into_iter().map(Ok), limit)?;
+    Ok((rows, more || cut))
 }
 
 /// Every certificate of one person, newest first, whatever its status, with their name.
