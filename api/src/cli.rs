@@ -6,14 +6,15 @@
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use peertrack_core::access::Caller;
 use peertrack_core::credential::KeyRing;
 use peertrack_core::domain::{Clock, SystemClock};
 use peertrack_core::notify::transport::MailTransport;
 use peertrack_core::notify::worker::{DeliveryWorker, WorkerSettings};
 use peertrack_core::seed;
-use peertrack_core::store::{self, access, audit, organisations, people, Database, PoolOptions};
+use peertrack_core::service::{organisations, people, sign_in};
+use peertrack_core::store::{self, Database, PoolOptions};
 
-use crate::auth;
 use crate::config::{self, Config};
 use crate::server::{self, AppState};
 
@@ -71,7 +72,7 @@ pub enum AdminCommand {
         #[arg(long)]
         email: String,
         /// Days until it expires.
-        #[arg(long, default_value_t = auth::DEFAULT_TOKEN_DAYS, value_parser = clap::value_parser!(i64).range(1..=365))]
+        #[arg(long, default_value_t = sign_in::DEFAULT_TOKEN_DAYS, value_parser = clap::value_parser!(i64).range(1..=365))]
         days: i64,
     },
     /// Revoke every token of a person.
@@ -300,118 +301,55 @@ async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError> {
     }
     let db = open_database(&config).await?;
     let now = SystemClock.now();
-    let stored_now = store::stored(now);
-    let actor = audit::Actor::System("cli");
+    let operator = Caller::Operator;
     let output = db
         .write_async(move |conn| -> peertrack_core::Result<String> {
             match command {
                 AdminCommand::AddAdmin { email, name } => {
-                    check_email(&email)?;
-                    let (person, _) = people::find_or_create(conn, &email, &name, stored_now)?;
-                    people::set_admin(conn, &person.id, true)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        "person.made_admin",
-                        ("person", &person.id),
-                        serde_json::json!({}),
-                        stored_now,
-                    )?;
-                    Ok(person.id)
+                    people::make_admin(conn, &operator, &email, &name, now)
                 }
                 AdminCommand::Token { email, days } => {
-                    let person = people::by_email(conn, &email)?.ok_or_else(|| {
-                        peertrack_core::Error::invalid("--email", "no person has that email address here")
-                    })?;
-                    let token = auth::issue_token(conn, &person.id, days, now)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        "token.issued",
-                        ("person", &person.id),
-                        serde_json::json!({ "days": days }),
-                        stored_now,
-                    )?;
-                    Ok(token)
+                    sign_in::issue_token(conn, &operator, &email, days, now)
                 }
-                AdminCommand::RevokeToken { email } => {
-                    let person = people::by_email(conn, &email)?.ok_or_else(|| {
-                        peertrack_core::Error::invalid("--email", "no person has that email address here")
-                    })?;
-                    let count = access::revoke_tokens_of(conn, &person.id, stored_now)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        "token.revoked",
-                        ("person", &person.id),
-                        serde_json::json!({ "count": count }),
-                        stored_now,
-                    )?;
-                    Ok(format!("{count} token(s) revoked"))
-                }
+                AdminCommand::RevokeToken { email } => sign_in::revoke_tokens(conn, &operator, &email, now)
+                    .map(|count| format!("{count} token(s) revoked")),
                 AdminCommand::RevokeApiKey { id } => {
-                    let key = match access::api_key_by_id(conn, &id) {
-                        Err(peertrack_core::Error::NotFound(_)) => {
-                            return Err(peertrack_core::Error::invalid("--id", "no API key has that id"))
-                        }
-                        found => found?,
-                    };
-                    access::revoke_api_key(conn, &key.id, stored_now)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        "api_key.revoked",
-                        ("api_key", &key.id),
-                        serde_json::json!({ "organisation_id": key.organisation_id }),
-                        stored_now,
-                    )?;
-                    Ok(format!("API key {:?} revoked", key.name))
+                    organisations::revoke_api_key(conn, &operator, None, &id, now)
+                        .map(|key| format!("API key {:?} revoked", key.name))
                 }
                 AdminCommand::RotateKey => unreachable!("handled before the database is opened"),
                 AdminCommand::AddOrganisation { name } => {
-                    if name.trim().is_empty() {
-                        return Err(peertrack_core::Error::invalid("--name", "must not be blank"));
-                    }
-                    let organisation = organisations::create(conn, &name, stored_now)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        "organisation.created",
-                        ("organisation", &organisation.id),
-                        serde_json::json!({ "name": organisation.name }),
-                        stored_now,
-                    )?;
-                    Ok(organisation.id)
+                    organisations::create(conn, &operator, &name, now).map(|o| o.id)
                 }
                 AdminCommand::ApiKey { organisation, name } => {
-                    organisations::get(conn, &organisation).map_err(|_| {
-                        peertrack_core::Error::invalid("--organisation", "no organisation has that id")
-                    })?;
-                    let (secret, key) = access::create_api_key(conn, &organisation, &name, stored_now)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        "api_key.created",
-                        ("api_key", &key.id),
-                        serde_json::json!({ "organisation_id": organisation, "name": name }),
-                        stored_now,
-                    )?;
-                    Ok(secret)
+                    organisations::create_api_key(conn, &operator, &organisation, &name, now)
+                        .map(|(secret, _)| secret)
                 }
             }
         })
-        .await?;
+        .await
+        .map_err(in_flags)?;
     println!("{output}");
     Ok(())
 }
 
-fn check_email(email: &str) -> peertrack_core::Result<()> {
-    if validator::ValidateEmail::validate_email(&email) {
-        Ok(())
-    } else {
-        Err(peertrack_core::Error::invalid(
-            "--email",
-            "is not an email address",
-        ))
+/// Core's errors in the words of the command line: fields become the flags that set them.
+fn in_flags(error: peertrack_core::Error) -> CliError {
+    use peertrack_core::Error as E;
+    let flag = |field: &str| match field {
+        "organisation_id" => "--organisation".to_string(),
+        other => format!("--{other}"),
+    };
+    match error {
+        E::Invalid(errors) => CliError(
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", flag(&e.field), e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        E::NotFound("organisation") => CliError("--organisation: no organisation has that id".into()),
+        E::NotFound("API key") => CliError("--id: no API key has that id".into()),
+        other => other.into(),
     }
 }

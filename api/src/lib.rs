@@ -1,14 +1,14 @@
 //! Peertrack's REST service: poem-openapi operations over `peertrack-core`.
 
 pub mod auth;
+pub mod body;
 pub mod cli;
+pub mod conditional;
 pub mod config;
 pub mod demo_command;
-pub mod field_errors;
 pub mod payload;
 pub mod problem;
 pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod types;
-pub mod validation;

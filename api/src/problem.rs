@@ -134,6 +134,17 @@ impl ApiError {
         Self::status(StatusCode::NOT_FOUND, format!("{what} was not found"))
     }
 
+    /// 400 naming one field that could not be read.
+    pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::from_problem(Problem::invalid(
+            StatusCode::BAD_REQUEST,
+            vec![FieldError {
+                field: field.into(),
+                message: message.into(),
+            }],
+        ))
+    }
+
     /// 422 naming one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::from_problem(Problem::invalid(
@@ -191,12 +202,28 @@ impl From<peertrack_core::Error> for ApiError {
         use peertrack_core::Error as E;
         match error {
             E::NotFound(what) => ApiError::not_found(&capitalise(what)),
+            E::NotAllowed(detail) => ApiError::forbidden(detail),
             E::Conflict(detail) => ApiError::status(StatusCode::CONFLICT, detail),
             E::Stale => ApiError::status(
                 StatusCode::PRECONDITION_FAILED,
                 "This record changed since you read it. Read it again, then make your change.",
             ),
-            E::Invalid { field, message } => ApiError::invalid(field, message),
+            E::Invalid(errors) => ApiError::from_problem(Problem::invalid(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors
+                    .into_iter()
+                    .map(|e| FieldError {
+                        field: e.field,
+                        message: e.message,
+                    })
+                    .collect(),
+            )),
+            E::NotEnrolled { .. } => {
+                ApiError::invalid("person_id", "this person is not enrolled in the session's cohort")
+            }
+            E::MarkedTwice { .. } => {
+                ApiError::invalid("person_id", "this person appears twice in the register")
+            }
             E::NotEligible(unmet) => {
                 let errors = unmet
                     .into_iter()
@@ -244,21 +271,29 @@ pub fn from_request_error(error: poem::Error) -> ApiError {
     ApiError::from_problem(problem_for_poem_error(&error))
 }
 
-/// The problem for any error poem raises before or around an operation.
+/// The problem for any error poem raises before or around an operation. Bodies and parameters
+/// are read by Peertrack's own types, whose errors already say what is wrong in plain words.
 pub fn problem_for_poem_error(error: &poem::Error) -> Problem {
+    if let Some(unreadable) = error.downcast_ref::<crate::body::UnreadableBody>() {
+        return unreadable.0.clone();
+    }
+    if let Some(parameter) = error.downcast_ref::<poem_openapi::error::ParseParamError>() {
+        return Problem::invalid(
+            StatusCode::BAD_REQUEST,
+            vec![FieldError {
+                field: parameter.name.to_string(),
+                message: parameter.reason.clone(),
+            }],
+        );
+    }
+    if error.is::<poem_openapi::error::ParsePathError>() {
+        // A path segment that cannot be read (an id with a NUL, a number that is not one)
+        // names nothing that exists.
+        return Problem::new(StatusCode::NOT_FOUND, "There is nothing at this address.");
+    }
     let status = error.status();
-    let message = error.to_string();
     match status.as_u16() {
-        400 => match field_of_parse_error(&message) {
-            Some(field) => Problem::invalid(
-                StatusCode::BAD_REQUEST,
-                vec![FieldError {
-                    field,
-                    message: plain_parse_message(&message),
-                }],
-            ),
-            None => Problem::new(StatusCode::BAD_REQUEST, plain_parse_message(&message)),
-        },
+        400 => Problem::new(StatusCode::BAD_REQUEST, "The request could not be read."),
         401 => Problem::new(
             status,
             "Please sign in: send `Authorization: Bearer <token>`, or `X-Api-Key: <key>` for partner systems.",
@@ -268,50 +303,9 @@ pub fn problem_for_poem_error(error: &poem::Error) -> Problem {
         413 => Problem::new(status, "The request body is larger than the 1 MiB allowed."),
         415 => Problem::new(status, "Please send JSON with `Content-Type: application/json`."),
         s if s >= 500 => {
-            tracing::error!(%message, "request failed");
+            tracing::error!(error = %error, "request failed");
             Problem::new(status, "Something went wrong on our side. It has been logged; please try again.")
         }
-        _ => Problem::new(status, message),
+        _ => Problem::new(status, status.canonical_reason().unwrap_or("The request was refused.")),
     }
-}
-
-/// Finds the field named in a poem-openapi parse error, such as
-/// `parse request payload error: failed to parse "Cohort": field `ends_on`: ...`.
-fn field_of_parse_error(message: &str) -> Option<String> {
-    if let Some(start) = message.find("field `") {
-        let rest = &message[start + 7..];
-        return rest.find('`').map(|end| rest[..end].to_string());
-    }
-    for marker in ["parameter `", "param `"] {
-        if let Some(start) = message.find(marker) {
-            let rest = &message[start + marker.len()..];
-            return rest.find('`').map(|end| rest[..end].to_string());
-        }
-    }
-    None
-}
-
-/// Rewrites poem-openapi's parse messages in plain words where it can.
-fn plain_parse_message(message: &str) -> String {
-    let message = message
-        .trim_start_matches("parse request payload error: ")
-        .trim_start_matches("parse request error: ");
-    if message.contains("unknown field") {
-        return crate::field_errors::NOT_A_FIELD.into();
-    }
-    if let Some(at) = message.find("verification failed. ") {
-        let rule = &message[at + "verification failed. ".len()..];
-        return plain_rule(rule).unwrap_or_else(|| format!("is not allowed ({rule})"));
-    }
-    if let Some(at) = message.find("expected type") {
-        return format!("has the wrong type: {}", &message[at..]);
-    }
-    message.to_string()
-}
-
-/// "minLength(1)" -> "must be at least 1 character long", and the like.
-fn plain_rule(rule: &str) -> Option<String> {
-    let (name, rest) = rule.split_once('(')?;
-    let value = rest.split([',', ')']).next()?.trim();
-    crate::field_errors::rule_message(name, value)
 }

@@ -13,7 +13,6 @@ use poem_openapi::OpenApiService;
 use tracing::Instrument;
 
 use crate::config::Config;
-use crate::field_errors;
 use crate::problem::{problem_for_poem_error, Problem};
 use crate::rate_limit::RateLimiter;
 use crate::routes;
@@ -193,8 +192,7 @@ fn loggable_path(uri: &poem::http::Uri) -> String {
     format!("{}?{}", uri.path(), names.join("&"))
 }
 
-/// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare a length, and
-/// names the field at fault when a JSON body could not be read.
+/// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare a length.
 async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request) -> poem::Result<Response> {
     let too_large = || poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE);
     let declared = request
@@ -211,86 +209,8 @@ async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request) 
         .into_bytes_limit(MAX_BODY_BYTES)
         .await
         .map_err(|_| too_large())?;
-    // `Bytes` clones share the buffer.
-    let json_body = request
-        .content_type()
-        .is_some_and(field_errors::is_json_media_type)
-        .then(|| body.clone());
     request.set_body(Body::from(body));
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let result = next.call(request).await.map(IntoResponse::into_response);
-    match json_body {
-        Some(body) => name_fields_at_fault(result, method.as_str(), &path, &body).await,
-        None => result,
-    }
-}
-
-/// When a JSON body was refused with a 400 that names no field, names the fields at fault
-/// (poem-openapi's parse errors lose the path to the value); other answers pass unchanged.
-async fn name_fields_at_fault(
-    result: poem::Result<Response>,
-    method: &str,
-    path: &str,
-    body: &[u8],
-) -> poem::Result<Response> {
-    let response = match result {
-        Ok(response) if response.status() == StatusCode::BAD_REQUEST => response,
-        Err(error) if error.status() == StatusCode::BAD_REQUEST => problem_response(error),
-        other => return other,
-    };
-    let spec = field_errors::spec();
-    if field_errors::request_schema(spec, method, path).is_none() || !is_problem(&response) {
-        return Ok(response);
-    }
-    let (parts, answer) = response.into_parts();
-    let answer = answer.into_bytes().await.unwrap_or_default();
-    let named: Vec<String> = serde_json::from_slice::<serde_json::Value>(&answer)
-        .ok()
-        .and_then(|problem| problem.get("errors").and_then(|e| e.as_array()).cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| e.get("field").and_then(|f| f.as_str()).map(str::to_string))
-        .collect();
-    let problem = match serde_json::from_slice::<serde_json::Value>(body) {
-        Err(_) if body.iter().all(u8::is_ascii_whitespace) => Some(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "The request body is empty; send a JSON object.",
-        )),
-        Err(error) => Some(Problem::new(
-            StatusCode::BAD_REQUEST,
-            format!("The request body is not valid JSON: {error}."),
-        )),
-        Ok(value) => {
-            let found = field_errors::locate_all(spec, method, path, &value);
-            match found.first() {
-                Some(whole) if whole.field.is_empty() => Some(Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    format!("The request body {}.", whole.message),
-                )),
-                // Nothing named yet, or poem-openapi named only the last step of one of these
-                // paths (`person_id` for `records[0].person_id`).
-                Some(_)
-                    if named.is_empty()
-                        || named.iter().all(|n| found.iter().any(|f| leaf(&f.field) == n)) =>
-                {
-                    Some(Problem::invalid(StatusCode::BAD_REQUEST, found))
-                }
-                _ => None,
-            }
-        }
-    };
-    Ok(match problem {
-        // Keep a named answer as it was; rewrite only what names nothing.
-        Some(problem) if problem.errors.is_some() || named.is_empty() => problem_into_response(&problem),
-        _ => Response::from_parts(parts, Body::from(answer)),
-    })
-}
-
-/// `status` for `records[0].status`, `tutor_emails` for `tutor_emails[2]`.
-fn leaf(field: &str) -> &str {
-    let last = field.rsplit('.').next().unwrap_or(field);
-    last.split('[').next().unwrap_or(last)
+    next.call(request).await.map(IntoResponse::into_response)
 }
 
 fn is_problem(response: &Response) -> bool {

@@ -125,7 +125,7 @@ fn admin_commands_print_their_result_alone() {
 #[test]
 fn revoke_api_key_revokes_that_key_alone_on_both_databases() {
     use peertrack_core::store::testing::TestDatabase;
-    use peertrack_core::store::{access, organisations, DatabaseUrl};
+    use peertrack_core::store::{organisations, tokens, DatabaseUrl};
 
     let mut databases = vec![TestDatabase::sqlite()];
     databases.extend(TestDatabase::postgres());
@@ -138,8 +138,8 @@ fn revoke_api_key_revokes_that_key_alone_on_both_databases() {
         let ((revoked, revoked_id), (kept, _)) = database
             .write(|conn| {
                 let organisation = organisations::create(conn, "Penumbra HR", now)?;
-                let (revoked, key) = access::create_api_key(conn, &organisation.id, "HR system", now)?;
-                let kept = access::create_api_key(conn, &organisation.id, "Spare", now)?;
+                let (revoked, key) = tokens::create_api_key(conn, &organisation.id, "HR system", now)?;
+                let kept = tokens::create_api_key(conn, &organisation.id, "Spare", now)?;
                 Ok(((revoked, key.id), kept))
             })
             .unwrap();
@@ -159,12 +159,12 @@ fn revoke_api_key_revokes_that_key_alone_on_both_databases() {
         let said = String::from_utf8(output.stdout).unwrap();
         assert_eq!(said.trim(), "API key \"HR system\" revoked");
         assert_eq!(
-            database.read(|conn| access::api_key(conn, &revoked)).unwrap(),
+            database.read(|conn| tokens::api_key(conn, &revoked)).unwrap(),
             None
         );
         assert!(
             database
-                .read(|conn| access::api_key(conn, &kept))
+                .read(|conn| tokens::api_key(conn, &kept))
                 .unwrap()
                 .is_some(),
             "the other key still works"

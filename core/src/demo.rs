@@ -26,7 +26,6 @@ use crate::domain::{
     AttendanceRate, AttendanceStatus, HeldSession, LearnerRecord, SupervisionFormat, VerifiedSupervision,
 };
 use crate::seed;
-use crate::store::access::{hash_secret, new_secret};
 use crate::store::audit::{self, Actor};
 use crate::store::certificates::new_verification_code;
 use crate::store::changes::kind;
@@ -35,6 +34,7 @@ use crate::store::schema::{
     cohort_tutors, cohorts, consents, enrolments, organisations, people, placements, practice_hours,
     sessions, supervision_sessions,
 };
+use crate::store::tokens::{hash_secret, new_secret};
 use crate::store::{programmes, Database, DbConnection};
 use crate::{Error, Result};
 
@@ -409,8 +409,9 @@ struct PlacementRow {
     starts_on: NaiveDate,
     ends_on: Option<NaiveDate>,
     created_at: NaiveDateTime,
+    cohort_id: Option<String>,
 }
-bulk_row!(PlacementRow, placements, 7);
+bulk_row!(PlacementRow, placements, 8);
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = supervision_sessions, treat_none_as_default_value = false)]
@@ -1091,6 +1092,7 @@ impl Generator {
                     starts_on: placement_from,
                     ends_on: (placement_ends <= today).then_some(placement_ends),
                     created_at: noon(placement_from - Duration::days(7)),
+                    cohort_id: Some(cohort.id.clone()),
                 });
                 let window = (placement_ends - placement_from).num_days().max(1);
                 let wants_supervision = definition.rule.min_supervision_sessions.unwrap_or(2) as usize;

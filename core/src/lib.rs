@@ -1,6 +1,7 @@
 //! Peertrack's core: the domain of peer support training and certification, its storage on
 //! SQLite or PostgreSQL, and notifications. No HTTP in here.
 
+pub mod access;
 pub mod credential;
 pub mod demo;
 pub mod documents;

@@ -11,13 +11,12 @@ use peertrack_core::domain::AttendanceStatus;
 use peertrack_core::notify::{self, scheduler};
 use peertrack_core::seed;
 use peertrack_core::service::sign_in;
-use peertrack_core::store::audit::Actor;
+use peertrack_core::store::attendance::NewMark as RegisterEntry;
 use peertrack_core::store::certificates::{self, NewCertificate};
 use peertrack_core::store::cohorts::{self, Cohort, Session};
 use peertrack_core::store::outbox::{self, OutboxMessage};
 use peertrack_core::store::people::{self, Person};
 use peertrack_core::store::placements::{self, Placement, SupervisionSession};
-use peertrack_core::store::records::RegisterEntry;
 use peertrack_core::store::{delivery, new_id, organisations, programmes, stored, Database, DbConnection};
 use peertrack_core::{service, Result};
 use serde_json::json;
@@ -65,7 +64,7 @@ fn queue(db: &Database, key: &str, recipient: &Person) {
         notify::queue_email(
             c,
             key.into(),
-            "enrolment",
+            notify::Email::Enrolment,
             recipient,
             json!({"name": "x"}),
             stored(now()),
@@ -328,10 +327,10 @@ fn a_sign_in_link_works_once_and_only_for_15_minutes(db: &Database) {
     assert!(ok(db, |c| sign_in::exchange(c, "ptl_guess", now())).is_none());
     // The bearer token works as an access token; the link token does not.
     let access = ok(db, |c| {
-        peertrack_core::store::access::person_for_token(
+        peertrack_core::store::tokens::person_for_token(
             c,
             &signed_in.access_token,
-            peertrack_core::store::access::TokenPurpose::Access,
+            peertrack_core::store::tokens::TokenPurpose::Access,
             stored(now() + Duration::hours(1)),
         )
     });
@@ -453,10 +452,9 @@ fn two_absences_in_a_row_get_one_note_to_the_tutor(db: &Database) {
     });
     let mark = |session: &Session, status: AttendanceStatus| {
         ok(db, |c| {
-            service::records::take_register(
+            service::attendance::take(
                 c,
-                &Actor::Person(tutor.id.clone()),
-                &tutor.id,
+                &peertrack_core::access::Caller::person(tutor.id.clone(), true, "test"),
                 &session.id,
                 &[RegisterEntry {
                     person_id: rowan.id.clone(),
@@ -464,7 +462,7 @@ fn two_absences_in_a_row_get_one_note_to_the_tutor(db: &Database) {
                     note: None,
                 }],
                 None,
-                stored(session.ends_at.and_utc()),
+                session.ends_at.and_utc(),
             )
         });
     };
@@ -580,6 +578,8 @@ fn a_quiet_placement_nudges_learner_and_supervisor_every_four_weeks(db: &Databas
         starts_on: date(2027, 1, 4),
         ends_on: Some(date(2027, 6, 30)),
         created_at: stored(now()),
+        cohort_id: None,
+        tutor_supervision_allowed_by: None,
     };
     ok(db, |c| placements::create(c, &placement));
     ok(db, |c| {

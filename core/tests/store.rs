@@ -12,17 +12,19 @@ use peertrack_core::domain::{
     SupervisionFormat, VerifiedSupervision,
 };
 use peertrack_core::seed;
-use peertrack_core::store::access::{self, TokenPurpose};
+use peertrack_core::store::assessments::{self, AssessmentInput};
+use peertrack_core::store::attendance::{self, NewMark as RegisterEntry};
 use peertrack_core::store::audit::{self, Actor};
 use peertrack_core::store::certificates::{self, NewCertificate};
 use peertrack_core::store::cohorts::{self, Cohort, Session};
 use peertrack_core::store::consents;
+use peertrack_core::store::cpd::{self, CpdRecord};
 use peertrack_core::store::organisations::{self, Organisation};
 use peertrack_core::store::outbox::{self, NewMessage};
 use peertrack_core::store::people::{self, Person};
-use peertrack_core::store::placements::{self, CpdRecord, Placement, PracticeTime, SupervisionSession};
+use peertrack_core::store::placements::{self, Placement, PracticeTime, SupervisionSession};
 use peertrack_core::store::programmes::{self, ProgrammeVersion, Published};
-use peertrack_core::store::records::{self, AssessmentInput, RegisterEntry};
+use peertrack_core::store::tokens::{self, TokenPurpose};
 use peertrack_core::store::{new_id, schema, stored, utc, Database, DbConnection};
 use peertrack_core::{Error, Result};
 
@@ -124,7 +126,7 @@ fn at_once<T: Send>(count: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
 #[track_caller]
 fn invalid_field(error: Error) -> String {
     match error {
-        Error::Invalid { field, .. } => field,
+        Error::Invalid(errors) => errors[0].field.clone(),
         other => panic!("expected Error::Invalid, got {other:?}"),
     }
 }
@@ -242,7 +244,7 @@ fn new_certificate(
 fn register_look_ups_are_one_row_per_answer_and_spread_once_into_each_log(db: &Database) {
     use peertrack_core::store::register::{self, LookUp};
     let partner = organisation(db, "Penumbra HR");
-    let (_, key) = ok(db, |c| access::create_api_key(c, &partner.id, "HR system", now()));
+    let (_, key) = ok(db, |c| tokens::create_api_key(c, &partner.id, "HR system", now()));
     let people: Vec<Person> = (0..6)
         .map(|i| person(db, &format!("peer{i}@example.org"), &format!("Peer {i}")))
         .collect();
@@ -284,7 +286,7 @@ fn register_look_ups_are_one_row_per_answer_and_spread_once_into_each_log(db: &D
     // A reader never misses a look-up that is still waiting to be spread.
     ok(db, |c| register::record_look_ups(c, &answers[..1]));
     let seen = ok(db, |c| {
-        peertrack_core::service::register::access_log_of(c, &people[0].id, None, 100)
+        peertrack_core::service::personal_data::access_log_of(c, &people[0].id, None, 100)
     });
     assert_eq!(seen.len(), 11);
 }
@@ -847,7 +849,7 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
     enrol(db, &course.cohort, &bea, course.cohort.starts_on);
     let session = new_session(db, &course.cohort, "Week 1", at(2027, 3, 1, 10));
 
-    let empty = ok(db, |c| records::register(c, &session.id));
+    let empty = ok(db, |c| attendance::sheet(c, &session.id));
     assert_eq!((empty.version, empty.records.len()), (0, 0));
 
     let t1 = at(2027, 3, 1, 13);
@@ -856,7 +858,7 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
         ..mark(&aileen, AttendanceStatus::Late)
     };
     let first = ok(db, |c| {
-        records::replace_register(
+        attendance::replace(
             c,
             &session.id,
             &[
@@ -870,14 +872,14 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
         )
     });
     assert_eq!(first.version, 1);
-    assert_eq!(first, ok(db, |c| records::register(c, &session.id)));
+    assert_eq!(first, ok(db, |c| attendance::sheet(c, &session.id)));
     let ids: Vec<&str> = first.records.iter().map(|r| r.person_id.as_str()).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "marks in learner id order");
     assert!(first
         .records
         .iter()
         .all(|r| r.version == 1 && r.recorded_by == course.tutor.id && r.recorded_at == t1));
-    let of = |register: &records::Register, who: &Person| {
+    let of = |register: &attendance::Sheet, who: &Person| {
         register.records.iter().find(|r| r.person_id == who.id).cloned()
     };
     let aileen_first = of(&first, &aileen).expect("Aileen is on the register");
@@ -887,7 +889,7 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
     // The co-tutor corrects one mark: only that mark moves on.
     let t2 = at(2027, 3, 1, 15);
     let second = ok(db, |c| {
-        records::replace_register(
+        attendance::replace(
             c,
             &session.id,
             &[
@@ -916,7 +918,7 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
 
     // A tutor who read version 1 may not overwrite the co-tutor's correction.
     let stale = refused(db, |c| {
-        records::replace_register(
+        attendance::replace(
             c,
             &session.id,
             &[mark(&jamie, AttendanceStatus::Absent)],
@@ -926,11 +928,11 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
         )
     });
     assert!(matches!(stale, Error::Stale), "{stale:?}");
-    assert_eq!(ok(db, |c| records::register(c, &session.id)), second);
+    assert_eq!(ok(db, |c| attendance::sheet(c, &session.id)), second);
 
     // Leaving a learner out removes their mark.
     let third = ok(db, |c| {
-        records::replace_register(
+        attendance::replace(
             c,
             &session.id,
             &[
@@ -949,7 +951,7 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
 
     // Without an expected version the write goes ahead; a learner put back starts afresh.
     let fourth = ok(db, |c| {
-        records::replace_register(
+        attendance::replace(
             c,
             &session.id,
             &[
@@ -982,7 +984,7 @@ fn a_register_refuses_people_not_enrolled_and_duplicates(db: &Database) {
     enrol(db, &elsewhere, &outsider, elsewhere.starts_on);
 
     let first = ok(db, |c| {
-        records::replace_register(
+        attendance::replace(
             c,
             &session.id,
             &[mark(&course.learner, AttendanceStatus::Present)],
@@ -994,7 +996,7 @@ fn a_register_refuses_people_not_enrolled_and_duplicates(db: &Database) {
 
     let replace = |entries: Vec<RegisterEntry>| {
         refused(db, |c| {
-            records::replace_register(c, &session.id, &entries, Some(1), &course.tutor.id, now())
+            attendance::replace(c, &session.id, &entries, Some(1), &course.tutor.id, now())
         })
     };
     for not_enrolled in [&outsider, &course.tutor] {
@@ -1003,11 +1005,8 @@ fn a_register_refuses_people_not_enrolled_and_duplicates(db: &Database) {
             mark(not_enrolled, AttendanceStatus::Present),
         ]);
         match error {
-            Error::Invalid { field, message } => {
-                assert_eq!(field, "records[1].person_id");
-                assert!(message.contains("not enrolled"), "{message}");
-            }
-            other => panic!("expected Error::Invalid, got {other:?}"),
+            Error::NotEnrolled { person_id } => assert_eq!(&person_id, &not_enrolled.id),
+            other => panic!("expected Error::NotEnrolled, got {other:?}"),
         }
     }
     let twice = replace(vec![
@@ -1015,22 +1014,19 @@ fn a_register_refuses_people_not_enrolled_and_duplicates(db: &Database) {
         mark(&course.learner, AttendanceStatus::Absent),
     ]);
     match twice {
-        Error::Invalid { field, message } => {
-            assert_eq!(field, "records[1].person_id");
-            assert!(message.contains("twice"), "{message}");
-        }
-        other => panic!("expected Error::Invalid, got {other:?}"),
+        Error::MarkedTwice { person_id } => assert_eq!(person_id, course.learner.id),
+        other => panic!("expected Error::MarkedTwice, got {other:?}"),
     }
     assert_eq!(
-        ok(db, |c| records::register(c, &session.id)),
+        ok(db, |c| attendance::sheet(c, &session.id)),
         first,
         "a refused register changes nothing"
     );
 
     for error in [
-        refused(db, |c| records::register(c, "no-such-session")),
+        refused(db, |c| attendance::sheet(c, "no-such-session")),
         refused(db, |c| {
-            records::replace_register(c, "no-such-session", &[], None, &course.tutor.id, now())
+            attendance::replace(c, "no-such-session", &[], None, &course.tutor.id, now())
         }),
     ] {
         assert!(matches!(error, Error::NotFound("session")), "{error:?}");
@@ -1048,7 +1044,7 @@ fn two_tutors_saving_one_register_at_once(db: &Database) {
     ];
     let outcomes = at_once(statuses.len(), |i| {
         db.write(|c| {
-            records::replace_register(
+            attendance::replace(
                 c,
                 &session.id,
                 &[mark(&course.learner, statuses[i])],
@@ -1058,7 +1054,7 @@ fn two_tutors_saving_one_register_at_once(db: &Database) {
             )
         })
     });
-    let saved: Vec<&records::Register> = outcomes.iter().flatten().collect();
+    let saved: Vec<&attendance::Sheet> = outcomes.iter().flatten().collect();
     assert_eq!(saved.len(), 1, "one save wins: {outcomes:?}");
     assert!(
         outcomes
@@ -1067,7 +1063,7 @@ fn two_tutors_saving_one_register_at_once(db: &Database) {
             .all(|o| matches!(o, Err(Error::Stale))),
         "the others are told to read again: {outcomes:?}"
     );
-    assert_eq!(&ok(db, |c| records::register(c, &session.id)), saved[0]);
+    assert_eq!(&ok(db, |c| attendance::sheet(c, &session.id)), saved[0]);
     assert_eq!(saved[0].version, 1);
 }
 
@@ -1079,24 +1075,24 @@ fn without_if_match_the_last_register_wins_and_every_save_is_audited(db: &Databa
     let statuses = [AttendanceStatus::Present, AttendanceStatus::Late];
     let saved = at_once(2, |i| {
         db.write(|c| {
-            peertrack_core::service::records::take_register(
+            peertrack_core::service::attendance::take(
                 c,
-                &Actor::Person(tutors[i].id.clone()),
-                &tutors[i].id,
+                // Administrators both: this is about the register, not about who may take it.
+                &peertrack_core::access::Caller::person(tutors[i].id.clone(), true, "test"),
                 &session.id,
                 &[mark(&course.learner, statuses[i])],
                 None,
-                now(),
+                utc(now()),
             )
         })
     });
-    let saved: Vec<records::Register> = saved
+    let saved: Vec<attendance::Sheet> = saved
         .into_iter()
         .map(|r| r.expect("both saves succeed"))
         .collect();
     let last = saved.iter().max_by_key(|r| r.version).unwrap();
     assert_eq!(last.version, 2, "the saves ran one after the other: {saved:?}");
-    let now_stored = ok(db, |c| records::register(c, &session.id));
+    let now_stored = ok(db, |c| attendance::sheet(c, &session.id));
     assert_eq!(&now_stored, last, "the later save is what the register holds");
     let trail = ok(db, |c| audit::list(c, Some(("session", &session.id)), None, 100));
     let replaced: Vec<_> = trail
@@ -1143,7 +1139,7 @@ fn held_sessions_give_the_attendance_rate(db: &Database) {
         let mut entries = vec![mark(&classmate, Present)];
         entries.extend(jamie_mark.map(|status| mark(&jamie, status)));
         ok(db, |c| {
-            records::replace_register(c, &session.id, &entries, Some(0), &course.tutor.id, now())
+            attendance::replace(c, &session.id, &entries, Some(0), &course.tutor.id, now())
         });
     }
     // Jamie's attendance in another cohort is not this cohort's.
@@ -1157,7 +1153,7 @@ fn held_sessions_give_the_attendance_rate(db: &Database) {
     enrol(db, &other, &jamie, other.starts_on);
     let other_session = new_session(db, &other, "Elsewhere", at(2027, 3, 20, 10));
     ok(db, |c| {
-        records::replace_register(
+        attendance::replace(
             c,
             &other_session.id,
             &[mark(&jamie, Present)],
@@ -1168,7 +1164,7 @@ fn held_sessions_give_the_attendance_rate(db: &Database) {
     });
 
     let mut held = ok(db, |c| {
-        records::held_sessions_for(c, &course.cohort.id, &jamie.id)
+        attendance::held_sessions_for(c, &course.cohort.id, &jamie.id)
     });
     held.sort_by_key(|s| s.starts_at);
     assert_eq!(held.len(), 8);
@@ -1194,7 +1190,7 @@ fn held_sessions_give_the_attendance_rate(db: &Database) {
     let classmate_enrolment = ok(db, |c| cohorts::enrolment_of(c, &course.cohort.id, &classmate.id))
         .expect("the classmate is enrolled");
     let classmate_held = ok(db, |c| {
-        records::held_sessions_for(c, &course.cohort.id, &classmate.id)
+        attendance::held_sessions_for(c, &course.cohort.id, &classmate.id)
     });
     let classmate_rate = AttendanceRate::compute(&classmate_held, classmate_enrolment.enrolled_on, today);
     assert_eq!(
@@ -1229,11 +1225,11 @@ fn assessments_are_versioned(db: &Database) {
     let course = course(db, "P2P");
     let verifier = person(db, "verifier@example.org", "Iona Verifier");
     let record = |input: &AssessmentInput, expected: Option<i32>| {
-        db.write(|c| records::record_assessment(c, input, expected, now()))
+        db.write(|c| assessments::record_assessment(c, input, expected, now()))
     };
     let stored_m7 = || {
         ok(db, |c| {
-            records::assessment(c, &course.cohort.id, &course.learner.id, "M7")
+            assessments::assessment(c, &course.cohort.id, &course.learner.id, "M7")
         })
     };
 
@@ -1259,7 +1255,7 @@ fn assessments_are_versioned(db: &Database) {
     assert_eq!(stored_m7(), Some(second.clone()));
 
     ok(db, |c| {
-        records::verify_assessment(c, &second.id, &verifier.id, date(2027, 4, 9))
+        assessments::verify_assessment(c, &second.id, &verifier.id, date(2027, 4, 9))
     });
     let verified = stored_m7().expect("stored");
     assert_eq!(verified.version, 3);
@@ -1279,7 +1275,7 @@ fn assessments_are_versioned(db: &Database) {
     record(&assessment_of(&course, "PRE", Achieved), None).expect("PRE");
     record(&assessment_of(&course, "M1", Achieved), None).expect("M1");
     let modules: Vec<String> = ok(db, |c| {
-        records::assessments_for(c, &course.cohort.id, &course.learner.id)
+        assessments::assessments_for(c, &course.cohort.id, &course.learner.id)
     })
     .into_iter()
     .map(|a| a.module_code)
@@ -1288,7 +1284,7 @@ fn assessments_are_versioned(db: &Database) {
 
     assert!(matches!(
         refused(db, |c| {
-            records::verify_assessment(c, "no-such-assessment", &verifier.id, date(2027, 4, 9))
+            assessments::verify_assessment(c, "no-such-assessment", &verifier.id, date(2027, 4, 9))
         }),
         Error::NotFound("assessment")
     ));
@@ -1300,7 +1296,7 @@ fn assessing_a_module_twice_at_once_keeps_one_assessment(db: &Database) {
         let outcomes = at_once(4, |i| {
             let mut input = assessment_of(&course, module, AssessmentOutcome::Achieved);
             input.note = Some(format!("assessor {i}"));
-            db.write(|c| records::record_assessment(c, &input, Some(0), now()))
+            db.write(|c| assessments::record_assessment(c, &input, Some(0), now()))
         });
         let recorded: Vec<_> = outcomes.iter().flatten().collect();
         assert_eq!(recorded.len(), 1, "one first assessment: {outcomes:?}");
@@ -1312,7 +1308,7 @@ fn assessing_a_module_twice_at_once_keeps_one_assessment(db: &Database) {
             "the others are told to read again: {outcomes:?}"
         );
         let stored = ok(db, |c| {
-            records::assessment(c, &course.cohort.id, &course.learner.id, module)
+            assessments::assessment(c, &course.cohort.id, &course.learner.id, module)
         });
         assert_eq!(stored.as_ref(), Some(recorded[0]));
     }
@@ -1323,9 +1319,9 @@ fn assessing_a_module_twice_at_once_without_if_match_keeps_the_last(db: &Databas
     let outcomes = at_once(3, |i| {
         let mut input = assessment_of(&course, "M1", AssessmentOutcome::Achieved);
         input.note = Some(format!("assessor {i}"));
-        db.write(|c| records::record_assessment(c, &input, None, now()))
+        db.write(|c| assessments::record_assessment(c, &input, None, now()))
     });
-    let recorded: Vec<&records::Assessment> = outcomes
+    let recorded: Vec<&assessments::Assessment> = outcomes
         .iter()
         .map(|o| o.as_ref().expect("every save without If-Match succeeds"))
         .collect();
@@ -1337,7 +1333,7 @@ fn assessing_a_module_twice_at_once_without_if_match_keeps_the_last(db: &Databas
     );
     let last = recorded.iter().find(|a| a.version == 3).unwrap();
     let stored = ok(db, |c| {
-        records::assessment(c, &course.cohort.id, &course.learner.id, "M1")
+        assessments::assessment(c, &course.cohort.id, &course.learner.id, "M1")
     });
     assert_eq!(
         stored.as_ref().map(|a| &a.note),
@@ -1362,19 +1358,19 @@ fn modules_needing_verification_count_only_once_verified(db: &Database) {
     assert_eq!(needs_verification, BTreeSet::from(["DP".into(), "RC".into()]));
     let achieved = || -> Vec<String> {
         ok(db, |c| {
-            records::achieved_modules(c, &pda.cohort.id, &pda.learner.id, &needs_verification)
+            assessments::achieved_modules(c, &pda.cohort.id, &pda.learner.id, &needs_verification)
         })
         .into_iter()
         .collect()
     };
     let record = |module: &str, outcome| {
         ok(db, |c| {
-            records::record_assessment(c, &assessment_of(&pda, module, outcome), None, now())
+            assessments::record_assessment(c, &assessment_of(&pda, module, outcome), None, now())
         })
     };
     let verify = |id: &str| {
         ok(db, |c| {
-            records::verify_assessment(c, id, &verifier.id, date(2027, 4, 20))
+            assessments::verify_assessment(c, id, &verifier.id, date(2027, 4, 20))
         })
     };
 
@@ -1396,13 +1392,13 @@ fn modules_needing_verification_count_only_once_verified(db: &Database) {
     // Peer2Peer modules need no second sign-off.
     let p2p = course(db, "P2P");
     ok(db, |c| {
-        records::record_assessment(c, &assessment_of(&p2p, "M1", Achieved), None, now())
+        assessments::record_assessment(c, &assessment_of(&p2p, "M1", Achieved), None, now())
     });
     ok(db, |c| {
-        records::record_assessment(c, &assessment_of(&p2p, "M2", NotYetAchieved), None, now())
+        assessments::record_assessment(c, &assessment_of(&p2p, "M2", NotYetAchieved), None, now())
     });
     let p2p_achieved = ok(db, |c| {
-        records::achieved_modules(c, &p2p.cohort.id, &p2p.learner.id, &BTreeSet::new())
+        assessments::achieved_modules(c, &p2p.cohort.id, &p2p.learner.id, &BTreeSet::new())
     });
     assert_eq!(p2p_achieved, BTreeSet::from(["M1".to_string()]));
 }
@@ -1428,6 +1424,8 @@ fn placement(db: &Database) -> PlacementSetup {
         starts_on: date(2027, 5, 3),
         ends_on: Some(date(2027, 6, 14)),
         created_at: now(),
+        cohort_id: None,
+        tutor_supervision_allowed_by: None,
     };
     ok(db, |c| placements::create(c, &placement));
     PlacementSetup {
@@ -1635,9 +1633,9 @@ fn continuing_development_is_listed_by_date(db: &Database) {
     let recovery = cpd(&worker, date(2028, 2, 14), 360, "recovery");
     let elsewhere = cpd(&other, date(2028, 1, 1), 60, "ethics");
     for record in [&ethics, &recovery, &elsewhere] {
-        ok(db, |c| placements::log_cpd(c, record));
+        ok(db, |c| cpd::log(c, record));
     }
-    let listed = ok(db, |c| placements::cpd_of(c, &worker.id));
+    let listed = ok(db, |c| cpd::of_person(c, &worker.id));
     assert_eq!(listed, [recovery.clone(), ethics.clone()]);
     assert_eq!(
         listed[1].entry(),
@@ -1650,10 +1648,10 @@ fn continuing_development_is_listed_by_date(db: &Database) {
 
     let nothing = cpd(&worker, date(2028, 7, 1), 0, "ethics");
     assert!(matches!(
-        refused(db, |c| placements::log_cpd(c, &nothing)),
-        Error::Invalid { .. }
+        refused(db, |c| cpd::log(c, &nothing)),
+        Error::Invalid(_)
     ));
-    assert_eq!(ok(db, |c| placements::cpd_of(c, &worker.id)).len(), 2);
+    assert_eq!(ok(db, |c| cpd::of_person(c, &worker.id)).len(), 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1942,17 +1940,17 @@ fn tokens_are_stored_hashed_and_refused_once_spent(db: &Database) {
     let other = person(db, "other@example.org", "Other Worker");
     let expires_at = now() + Duration::days(30);
     let (secret, token) = ok(db, |c| {
-        access::create_token(c, &worker.id, TokenPurpose::Access, expires_at, now())
+        tokens::create_token(c, &worker.id, TokenPurpose::Access, expires_at, now())
     });
     assert!(secret.starts_with("pt_"), "{secret}");
     assert!(secret.len() > 40, "long enough to be unguessable");
     assert_ne!(token.token_hash, secret);
     assert!(!token.token_hash.contains(&secret[3..]));
-    assert_eq!(token.token_hash, access::hash_secret(&secret));
+    assert_eq!(token.token_hash, tokens::hash_secret(&secret));
     assert_eq!(token.token_hash.len(), 64);
     assert_eq!(token.purpose, "access");
 
-    let lookup = |secret: &str, purpose, when| ok(db, |c| access::person_for_token(c, secret, purpose, when));
+    let lookup = |secret: &str, purpose, when| ok(db, |c| tokens::person_for_token(c, secret, purpose, when));
     let row = lookup(&secret, TokenPurpose::Access, now()).expect("a usable token");
     assert_eq!(row, token, "the stored row holds the hash, not the secret");
     assert_eq!(lookup(&secret, TokenPurpose::SignIn, now()), None);
@@ -1967,7 +1965,7 @@ fn tokens_are_stored_hashed_and_refused_once_spent(db: &Database) {
 
     // A sign-in link works exactly once, and only as a sign-in link.
     let (link, _) = ok(db, |c| {
-        access::create_token(
+        tokens::create_token(
             c,
             &worker.id,
             TokenPurpose::SignIn,
@@ -1976,7 +1974,7 @@ fn tokens_are_stored_hashed_and_refused_once_spent(db: &Database) {
         )
     });
     assert!(link.starts_with("ptl_"), "{link}");
-    let consume = |secret: &str, purpose, when| ok(db, |c| access::consume_token(c, secret, purpose, when));
+    let consume = |secret: &str, purpose, when| ok(db, |c| tokens::consume_token(c, secret, purpose, when));
     assert_eq!(consume(&link, TokenPurpose::Access, now()), None);
     assert_eq!(
         consume(&link, TokenPurpose::SignIn, now()),
@@ -1986,7 +1984,7 @@ fn tokens_are_stored_hashed_and_refused_once_spent(db: &Database) {
     assert_eq!(lookup(&link, TokenPurpose::SignIn, now()), None);
 
     let (old_link, _) = ok(db, |c| {
-        access::create_token(
+        tokens::create_token(
             c,
             &worker.id,
             TokenPurpose::SignIn,
@@ -2002,10 +2000,10 @@ fn tokens_are_stored_hashed_and_refused_once_spent(db: &Database) {
 
     // Revoking a person's tokens ends them all, and only theirs.
     let (others, _) = ok(db, |c| {
-        access::create_token(c, &other.id, TokenPurpose::Access, expires_at, now())
+        tokens::create_token(c, &other.id, TokenPurpose::Access, expires_at, now())
     });
-    assert_eq!(ok(db, |c| access::revoke_tokens_of(c, &worker.id, now())), 3);
-    assert_eq!(ok(db, |c| access::revoke_tokens_of(c, &worker.id, now())), 0);
+    assert_eq!(ok(db, |c| tokens::revoke_tokens_of(c, &worker.id, now())), 3);
+    assert_eq!(ok(db, |c| tokens::revoke_tokens_of(c, &worker.id, now())), 0);
     assert_eq!(lookup(&secret, TokenPurpose::Access, now()), None);
     assert_eq!(consume(&old_link, TokenPurpose::SignIn, now()), None);
     assert!(lookup(&others, TokenPurpose::Access, now()).is_some());
@@ -2014,7 +2012,7 @@ fn tokens_are_stored_hashed_and_refused_once_spent(db: &Database) {
 fn a_sign_in_link_is_used_once_under_concurrency(db: &Database) {
     let worker = person(db, "worker@example.org", "Pat Peer-worker");
     let (link, _) = ok(db, |c| {
-        access::create_token(
+        tokens::create_token(
             c,
             &worker.id,
             TokenPurpose::SignIn,
@@ -2023,7 +2021,7 @@ fn a_sign_in_link_is_used_once_under_concurrency(db: &Database) {
         )
     });
     let outcomes = at_once(6, |_| {
-        db.write(|c| access::consume_token(c, &link, TokenPurpose::SignIn, now()))
+        db.write(|c| tokens::consume_token(c, &link, TokenPurpose::SignIn, now()))
             .expect("the store answered")
     });
     let used: Vec<&String> = outcomes.iter().flatten().collect();
@@ -2032,22 +2030,22 @@ fn a_sign_in_link_is_used_once_under_concurrency(db: &Database) {
 
 fn api_keys_are_stored_hashed_and_revocable(db: &Database) {
     let samh = organisation(db, "SAMH");
-    let (secret, key) = ok(db, |c| access::create_api_key(c, &samh.id, "HR system", now()));
+    let (secret, key) = ok(db, |c| tokens::create_api_key(c, &samh.id, "HR system", now()));
     assert!(secret.starts_with("ptk_"), "{secret}");
     assert_ne!(key.key_hash, secret);
-    assert_eq!(key.key_hash, access::hash_secret(&secret));
+    assert_eq!(key.key_hash, tokens::hash_secret(&secret));
     assert_eq!((key.name.as_str(), key.revoked_at), ("HR system", None));
-    assert_eq!(ok(db, |c| access::api_key(c, &secret)), Some(key.clone()));
-    assert_eq!(ok(db, |c| access::api_key(c, "ptk_not-a-key")), None);
-    assert_eq!(ok(db, |c| access::api_key(c, &key.key_hash)), None);
+    assert_eq!(ok(db, |c| tokens::api_key(c, &secret)), Some(key.clone()));
+    assert_eq!(ok(db, |c| tokens::api_key(c, "ptk_not-a-key")), None);
+    assert_eq!(ok(db, |c| tokens::api_key(c, &key.key_hash)), None);
 
-    let (spare, spare_key) = ok(db, |c| access::create_api_key(c, &samh.id, "Spare", now()));
+    let (spare, spare_key) = ok(db, |c| tokens::create_api_key(c, &samh.id, "Spare", now()));
     assert_ne!(spare, secret);
-    ok(db, |c| access::revoke_api_key(c, &key.id, now()));
-    assert_eq!(ok(db, |c| access::api_key(c, &secret)), None);
-    assert_eq!(ok(db, |c| access::api_key(c, &spare)), Some(spare_key));
+    ok(db, |c| tokens::revoke_api_key(c, &key.id, now()));
+    assert_eq!(ok(db, |c| tokens::api_key(c, &secret)), None);
+    assert_eq!(ok(db, |c| tokens::api_key(c, &spare)), Some(spare_key));
     assert!(matches!(
-        refused(db, |c| access::revoke_api_key(c, "no-such-key", now())),
+        refused(db, |c| tokens::revoke_api_key(c, "no-such-key", now())),
         Error::NotFound("API key")
     ));
 }

@@ -69,7 +69,7 @@ impl TestServer {
                 let (ada, _) =
                     people::find_or_create(conn, "ada@example.org", "Ada Admin", store::stored(now))?;
                 people::set_admin(conn, &ada.id, true)?;
-                peertrack_api::auth::issue_token(conn, &ada.id, 1, now)
+                peertrack_core::service::sign_in::token_for(conn, &ada.id, chrono::Duration::days(1), now)
             })
             .await
             .expect("seed the test database");

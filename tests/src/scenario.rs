@@ -45,7 +45,12 @@ impl TestServer {
             .write_async(move |conn| {
                 let person =
                     peertrack_core::store::people::by_email(conn, &email)?.expect("the person exists");
-                peertrack_api::auth::issue_token(conn, &person.id, 1, Utc::now())
+                peertrack_core::service::sign_in::token_for(
+                    conn,
+                    &person.id,
+                    chrono::Duration::days(1),
+                    Utc::now(),
+                )
             })
             .await
             .expect("a token")
@@ -175,7 +180,7 @@ pub async fn eligible_learner(server: &TestServer, programme_code: &str, suffix:
                 .write_async(move |conn| {
                     let verifier =
                         peertrack_core::store::people::by_email(conn, "ada@example.org")?.expect("Ada");
-                    peertrack_core::store::records::verify_assessment(conn, &id, &verifier.id, today)
+                    peertrack_core::store::assessments::verify_assessment(conn, &id, &verifier.id, today)
                 })
                 .await
                 .expect("internal verification");

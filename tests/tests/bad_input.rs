@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate, Utc};
-use peertrack_core::store::{self, access, delivery, people};
+use peertrack_core::store::{self, delivery, people, tokens};
 use peertrack_e2e::scenario::eligible_learner;
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::{Method, StatusCode};
@@ -218,7 +218,12 @@ async fn token_for(server: &TestServer, email: &str) -> (String, String) {
         .write_async(move |conn| {
             let now = Utc::now();
             let (person, _) = people::find_or_create(conn, &email, "Someone", store::stored(now))?;
-            let token = peertrack_api::auth::issue_token(conn, &person.id, 1, now)?;
+            let token = peertrack_core::service::sign_in::token_for(
+                conn,
+                &person.id,
+                chrono::Duration::days(1),
+                now,
+            )?;
             Ok((person.id, token))
         })
         .await
@@ -356,7 +361,7 @@ async fn scenario(server: &TestServer) -> Scenario {
             let organisation_id = organisation_id.clone();
             move |conn| {
                 let (key, _) =
-                    access::create_api_key(conn, &organisation_id, "HR system", store::stored(Utc::now()))?;
+                    tokens::create_api_key(conn, &organisation_id, "HR system", store::stored(Utc::now()))?;
                 Ok(key)
             }
         })
@@ -1608,14 +1613,13 @@ fn cases(s: &Scenario) -> Vec<Case> {
             status: 404,
             field: None,
         },
-        // The problem does not name the path parameter yet (it says `param0`).
         Case {
             operation: retry,
             what: "an id that is not a number",
             path: "/v1/outbox/first/retry".into(),
             body: None,
             status: 400,
-            field: None,
+            field: Some("id"),
         },
     ]
 }

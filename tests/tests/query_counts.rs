@@ -9,7 +9,7 @@ use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::prelude::*;
 use peertrack_core::demo::{self, DemoOptions};
 use peertrack_core::store::schema::{cohort_tutors, enrolments, organisations};
-use peertrack_core::store::{self, access};
+use peertrack_core::store::{self, tokens};
 use peertrack_e2e::{Backend, TestServer};
 use serde_json::Value;
 
@@ -63,7 +63,7 @@ async fn server_on_demo_data(backend: Backend) -> Option<(TestServer, String)> {
                 .filter(organisations::name.eq(demo::PARTNER_NAME))
                 .select(organisations::id)
                 .first(conn)?;
-            let (secret, _) = access::create_api_key(conn, &partner, "HR system", store::stored(Utc::now()))?;
+            let (secret, _) = tokens::create_api_key(conn, &partner, "HR system", store::stored(Utc::now()))?;
             Ok(secret)
         })
         .await
@@ -130,7 +130,14 @@ async fn cohort_progress_costs_the_same_whatever_its_size(server: &TestServer) {
         let token = server
             .database
             .db
-            .write_async(move |conn| peertrack_api::auth::issue_token(conn, &tutor, 1, Utc::now()))
+            .write_async(move |conn| {
+                peertrack_core::service::sign_in::token_for(
+                    conn,
+                    &tutor,
+                    chrono::Duration::days(1),
+                    Utc::now(),
+                )
+            })
             .await
             .unwrap();
         let progress = || {

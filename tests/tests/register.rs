@@ -19,7 +19,7 @@ async fn partner(server: &TestServer, name: &str) -> (String, String) {
         .db
         .write_async(move |conn| {
             let (secret, _) =
-                store::access::create_api_key(conn, &id, "HR system", store::stored(Utc::now()))?;
+                store::tokens::create_api_key(conn, &id, "HR system", store::stored(Utc::now()))?;
             Ok(secret)
         })
         .await

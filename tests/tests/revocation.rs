@@ -3,7 +3,7 @@
 //! with a 401 problem from the very next request, and nothing else stops working with them.
 
 use chrono::{Duration, Utc};
-use peertrack_core::store::{self, access, people};
+use peertrack_core::store::{self, people, tokens};
 use peertrack_e2e::scenario::organisation;
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::{Method, StatusCode};
@@ -18,7 +18,12 @@ async fn person_with_token(server: &TestServer, email: &str) -> (String, String)
         .write_async(move |conn| {
             let now = Utc::now();
             let (person, _) = people::find_or_create(conn, &email, "Rowan Peer", store::stored(now))?;
-            let token = peertrack_api::auth::issue_token(conn, &person.id, 1, now)?;
+            let token = peertrack_core::service::sign_in::token_for(
+                conn,
+                &person.id,
+                chrono::Duration::days(1),
+                now,
+            )?;
             Ok((person.id, token))
         })
         .await
@@ -99,7 +104,7 @@ async fn a_revoked_bearer_token_is_refused_on_the_next_request(server: &TestServ
     server
         .database
         .db
-        .write_async(move |conn| access::revoke_tokens_of(conn, &person_id, store::stored(Utc::now())))
+        .write_async(move |conn| tokens::revoke_tokens_of(conn, &person_id, store::stored(Utc::now())))
         .await
         .unwrap();
     assert_eq!(with_token(server, &token).await, StatusCode::UNAUTHORIZED);
@@ -112,17 +117,17 @@ async fn an_expired_bearer_token_is_refused(server: &TestServer) {
         .db
         .write_async(move |conn| {
             let now = Utc::now();
-            let (expired, _) = access::create_token(
+            let (expired, _) = tokens::create_token(
                 conn,
                 &person_id,
-                access::TokenPurpose::Access,
+                tokens::TokenPurpose::Access,
                 store::stored(now - Duration::seconds(1)),
                 store::stored(now - Duration::hours(12)),
             )?;
-            let (lasting, _) = access::create_token(
+            let (lasting, _) = tokens::create_token(
                 conn,
                 &person_id,
-                access::TokenPurpose::Access,
+                tokens::TokenPurpose::Access,
                 store::stored(now + Duration::hours(1)),
                 store::stored(now),
             )?;
@@ -161,10 +166,10 @@ async fn signing_out_ends_only_the_token_used(server: &TestServer) {
         .write_async(|conn| {
             let now = Utc::now();
             let rowan = people::by_email(conn, "rowan@example.org")?.expect("Rowan");
-            let (token, _) = access::create_token(
+            let (token, _) = tokens::create_token(
                 conn,
                 &rowan.id,
-                access::TokenPurpose::SignIn,
+                tokens::TokenPurpose::SignIn,
                 store::stored(now + Duration::minutes(15)),
                 store::stored(now),
             )?;

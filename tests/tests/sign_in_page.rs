@@ -2,7 +2,7 @@
 //! spends nothing (mail scanners open links); pressing the button signs in once.
 
 use chrono::{Duration, Utc};
-use peertrack_core::store::{self, access, people};
+use peertrack_core::store::{self, people, tokens};
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 
 async fn the_sign_in_page_spends_the_link_only_when_the_person_presses_sign_in(server: &TestServer) {
@@ -12,10 +12,10 @@ async fn the_sign_in_page_spends_the_link_only_when_the_person_presses_sign_in(s
         .write_async(|conn| {
             let ada = people::by_email(conn, "ada@example.org")?.expect("Ada");
             let now = Utc::now();
-            let (secret, _) = access::create_token(
+            let (secret, _) = tokens::create_token(
                 conn,
                 &ada.id,
-                access::TokenPurpose::SignIn,
+                tokens::TokenPurpose::SignIn,
                 store::stored(now + Duration::minutes(15)),
                 store::stored(now),
             )?;

@@ -133,7 +133,7 @@ async fn webhooks_deliver_signed_events_once_and_survive_receiver_downtime(serve
         .database
         .db
         .write_async(move |conn| {
-            Ok(store::access::create_api_key(conn, &id, "HR", store::stored(Utc::now()))?.0)
+            Ok(store::tokens::create_api_key(conn, &id, "HR", store::stored(Utc::now()))?.0)
         })
         .await
         .unwrap();
@@ -297,7 +297,7 @@ async fn partner(server: &TestServer, name: &str) -> (String, String) {
         .database
         .db
         .write_async(move |conn| {
-            Ok(store::access::create_api_key(conn, &id, "HR", store::stored(Utc::now()))?.0)
+            Ok(store::tokens::create_api_key(conn, &id, "HR", store::stored(Utc::now()))?.0)
         })
         .await
         .unwrap();
@@ -311,7 +311,7 @@ async fn stored_webhook(server: &TestServer, organisation_id: &str, url: String)
         id: store::new_id(),
         organisation_id: organisation_id.to_string(),
         url,
-        secret: store::access::new_secret("whsec"),
+        secret: store::tokens::new_secret("whsec"),
         created_at: store::stored(Utc::now()),
         disabled_at: None,
     };
@@ -335,7 +335,7 @@ async fn share_with(server: &TestServer, organisation_id: &str, email: &str) {
         .write_async(move |conn| {
             let now = Utc::now();
             let (person, _) = store::people::find_or_create(conn, &email, "Rowan Peer", store::stored(now))?;
-            peertrack_api::auth::issue_token(conn, &person.id, 1, now)
+            peertrack_core::service::sign_in::token_for(conn, &person.id, chrono::Duration::days(1), now)
         })
         .await
         .unwrap();

@@ -2,8 +2,7 @@
 
 use chrono::NaiveDate;
 use peertrack_core::domain::AssessmentOutcome;
-use peertrack_core::service::records as service;
-use peertrack_core::store::{self, audit::Actor, cohorts, records};
+use peertrack_core::service::assessments::{self as service, AssessmentOf, NewAssessment, FEEDBACK_MAX};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
@@ -11,14 +10,16 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::Tag;
 use crate::auth::PersonToken;
+use crate::body::JsonBody;
+use crate::conditional::{etag, if_match};
 use crate::problem::ApiError;
 use crate::server::AppState;
 use crate::types::Text;
-use crate::validation::{self, etag};
 
 /// The result of an assessment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The module's outcomes are met.
     Achieved,
@@ -36,14 +37,14 @@ impl From<Outcome> for AssessmentOutcome {
 }
 
 /// An assessment as a tutor records it.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct AssessmentInput {
     /// `achieved` or `not_yet_achieved`.
     pub outcome: Outcome,
     /// Feedback for the learner, kind and specific.
-    #[oai(validator(max_length = 2000))]
-    pub note: Option<Text>,
+    pub note: Option<Text<0, FEEDBACK_MAX>>,
 }
 
 /// An assessment.
@@ -81,7 +82,7 @@ pub enum AssessmentResponse {
     Ok(Json<Assessment>, #[oai(header = "ETag")] String),
 }
 
-fn view(a: records::Assessment) -> AssessmentResponse {
+fn view(a: service::Assessment) -> AssessmentResponse {
     let tag = etag(a.version);
     AssessmentResponse::Ok(
         Json(Assessment {
@@ -99,6 +100,15 @@ fn view(a: records::Assessment) -> AssessmentResponse {
         }),
         tag,
     )
+}
+
+/// The assessment the path names.
+fn of<'a>(cohort_id: &'a Text, person_id: &'a Text, module_code: &'a Text) -> AssessmentOf<'a> {
+    AssessmentOf {
+        cohort_id,
+        person_id,
+        module_code,
+    }
 }
 
 /// Assessment operations.
@@ -122,40 +132,28 @@ impl AssessmentsApi {
         module_code: Path<Text>,
         /// The `ETag` of the assessment you read.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
-        body: Json<AssessmentInput>,
+        if_match_header: Header<Option<String>>,
+        body: JsonBody<AssessmentInput>,
     ) -> Result<AssessmentResponse, ApiError> {
-        let expected = validation::if_match(if_match.0.as_deref())?;
-        let caller = auth.0;
-        let now = store::stored(state.now());
-        let note = body
-            .0
-            .note
-            .map(|n| n.trimmed().to_string())
-            .filter(|n| !n.is_empty());
-        let outcome = body.0.outcome.into();
+        let expected = if_match(if_match_header.0.as_deref())?;
+        let input = NewAssessment {
+            outcome: body.0.outcome.into(),
+            note: body.0.note.map(|n| n.0),
+        };
+        let now = state.now();
         let assessment = state
             .db
             .write_async(move |conn| {
-                if let Err(denied) = caller.require_cohort_staff(conn, &id.0) {
-                    return Ok(Err(denied));
-                }
-                let cohort = cohorts::get(conn, &id.0)?;
-                let actor = Actor::Person(caller.person_id.clone());
-                Ok(Ok(service::record_assessment(
+                service::record(
                     conn,
-                    &actor,
-                    &cohort,
-                    &person_id.0,
-                    &module_code.0,
-                    outcome,
-                    note,
-                    &caller.person_id,
+                    &auth.0,
+                    of(&id, &person_id, &module_code),
+                    &input,
                     expected,
                     now,
-                )?))
+                )
             })
-            .await??;
+            .await?;
         Ok(view(assessment))
     }
 
@@ -172,21 +170,10 @@ impl AssessmentsApi {
         person_id: Path<Text>,
         module_code: Path<Text>,
     ) -> Result<AssessmentResponse, ApiError> {
-        let caller = auth.0;
         let assessment = state
             .db
-            .read_async(move |conn| {
-                let role = match caller.cohort_role(conn, &id.0) {
-                    Ok(role) => role,
-                    Err(denied) => return Ok(Err(denied)),
-                };
-                if role == crate::auth::CohortRole::Learner && caller.person_id != *person_id.0 {
-                    return Ok(Err(ApiError::not_found("Assessment")));
-                }
-                Ok(records::assessment(conn, &id.0, &person_id.0, &module_code.0)?
-                    .ok_or_else(|| ApiError::not_found("Assessment")))
-            })
-            .await??;
+            .read_async(move |conn| service::read(conn, &auth.0, of(&id, &person_id, &module_code)))
+            .await?;
         Ok(view(assessment))
     }
 }

@@ -1,25 +1,27 @@
 //! Attendance registers: `PUT` and `GET /v1/sessions/{id}/attendance`, with `ETag`/`If-Match`.
 
 use chrono::{DateTime, Utc};
-use peertrack_core::domain::AttendanceStatus;
-use peertrack_core::service::records as service;
-use peertrack_core::store::{self, audit::Actor, cohorts, records};
+use peertrack_core::domain::input::NOTE_MAX;
+use peertrack_core::domain::{utc, AttendanceStatus};
+use peertrack_core::service::attendance::{self as service, NewMark, Sheet};
+use peertrack_core::Error;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use validator::Validate;
 
 use super::Tag;
 use crate::auth::PersonToken;
+use crate::body::JsonBody;
+use crate::conditional::{etag, if_match};
 use crate::problem::ApiError;
 use crate::server::AppState;
-use crate::types::Text;
-use crate::validation::{self, etag};
+use crate::types::{Items, Text};
 
 /// A mark on the register.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Mark {
     /// Attended.
     Present,
@@ -43,26 +45,25 @@ impl From<Mark> for AttendanceStatus {
 }
 
 /// One learner's mark as a tutor sends it.
-#[derive(Debug, Object, Validate)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct MarkInput {
     /// The learner, enrolled in the session's cohort.
-    #[oai(validator(min_length = 1, max_length = 64))]
-    pub person_id: Text,
+    pub person_id: Text<1, 64>,
     /// `present`, `late`, `absent` or `excused`.
     pub status: Mark,
     /// An optional note, e.g. why an absence was excused. No health details, please.
-    #[oai(validator(max_length = 500))]
-    pub note: Option<Text>,
+    pub note: Option<Text<0, NOTE_MAX>>,
 }
 
 /// A whole register: it replaces the session's register.
-#[derive(Debug, Object, Validate)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterInput {
     /// A mark per learner; learners left out have no mark.
-    #[oai(validator(max_items = 500))]
-    pub records: Vec<MarkInput>,
+    pub records: Items<MarkInput, 500>,
 }
 
 /// A learner's mark as stored.
@@ -99,13 +100,13 @@ pub enum RegisterResponse {
     Ok(Json<Register>, #[oai(header = "ETag")] String),
 }
 
-fn register_view(session_id: String, register: records::Register) -> RegisterResponse {
-    let tag = etag(register.version);
+fn register_view(session_id: String, sheet: Sheet) -> RegisterResponse {
+    let tag = etag(sheet.version);
     RegisterResponse::Ok(
         Json(Register {
             session_id,
-            version: register.version,
-            records: register
+            version: sheet.version,
+            records: sheet
                 .records
                 .into_iter()
                 .map(|r| MarkRecord {
@@ -113,7 +114,7 @@ fn register_view(session_id: String, register: records::Register) -> RegisterRes
                     status: r.status,
                     note: r.note,
                     recorded_by: r.recorded_by,
-                    recorded_at: store::utc(r.recorded_at),
+                    recorded_at: utc(r.recorded_at),
                 })
                 .collect(),
         }),
@@ -121,11 +122,22 @@ fn register_view(session_id: String, register: records::Register) -> RegisterRes
     )
 }
 
-/// A session in a cohort the caller may not know of reads exactly like a missing session.
-fn hidden_as_session(denied: ApiError) -> ApiError {
-    match denied {
-        ApiError::NotFound(_) => ApiError::not_found("Session"),
-        other => other,
+/// Names the mark at fault by its place in the register the tutor sent.
+fn at_its_place(error: Error, marks: &[NewMark]) -> ApiError {
+    let place = |person_id: &str| marks.iter().position(|m| m.person_id == person_id).unwrap_or(0);
+    match error {
+        Error::NotEnrolled { person_id } => ApiError::invalid(
+            format!("records[{}].person_id", place(&person_id)),
+            "this person is not enrolled in the session's cohort",
+        ),
+        Error::MarkedTwice { person_id } => ApiError::invalid(
+            format!(
+                "records[{}].person_id",
+                marks.iter().rposition(|m| m.person_id == person_id).unwrap_or(0)
+            ),
+            "this person appears twice in the register",
+        ),
+        other => other.into(),
     }
 }
 
@@ -148,47 +160,31 @@ impl AttendanceApi {
         id: Path<Text>,
         /// The `ETag` of the register you read, e.g. `"3"`.
         #[oai(name = "If-Match")]
-        if_match: Header<Option<String>>,
-        body: Json<RegisterInput>,
+        if_match_header: Header<Option<String>>,
+        body: JsonBody<RegisterInput>,
     ) -> Result<RegisterResponse, ApiError> {
-        validation::check(&body.0)?;
-        let expected = validation::if_match(if_match.0.as_deref())?;
-        let entries: Vec<records::RegisterEntry> = body
+        let expected = if_match(if_match_header.0.as_deref())?;
+        let marks: Vec<NewMark> = body
             .0
             .records
             .into_iter()
-            .map(|r| records::RegisterEntry {
-                person_id: r.person_id.trimmed().to_string(),
+            .map(|r| NewMark {
+                person_id: r.person_id.into_trimmed(),
                 status: r.status.into(),
-                note: r.note.map(|n| n.trimmed().to_string()).filter(|n| !n.is_empty()),
+                note: r.note.map(|n| n.into_trimmed()).filter(|n| !n.is_empty()),
             })
             .collect();
-        let caller = auth.0;
-        let now = store::stored(state.now());
+        let now = state.now();
         let session_id = String::from(id.0);
-        let register = state
+        let result = state
             .db
             .write_async({
-                let session_id = session_id.clone();
-                move |conn| {
-                    let session = cohorts::session(conn, &session_id)?;
-                    if let Err(denied) = caller.require_cohort_staff(conn, &session.cohort_id) {
-                        return Ok(Err(hidden_as_session(denied)));
-                    }
-                    let actor = Actor::Person(caller.person_id.clone());
-                    Ok(Ok(service::take_register(
-                        conn,
-                        &actor,
-                        &caller.person_id,
-                        &session_id,
-                        &entries,
-                        expected,
-                        now,
-                    )?))
-                }
+                let (session_id, marks) = (session_id.clone(), marks.clone());
+                move |conn| service::take(conn, &auth.0, &session_id, &marks, expected, now)
             })
-            .await??;
-        Ok(register_view(session_id, register))
+            .await;
+        let sheet = result.map_err(|e| at_its_place(e, &marks))?;
+        Ok(register_view(session_id, sheet))
     }
 
     /// Read a session's register
@@ -201,21 +197,14 @@ impl AttendanceApi {
         auth: PersonToken,
         id: Path<Text>,
     ) -> Result<RegisterResponse, ApiError> {
-        let caller = auth.0;
         let session_id = String::from(id.0);
-        let register = state
+        let sheet = state
             .db
             .read_async({
                 let session_id = session_id.clone();
-                move |conn| {
-                    let session = cohorts::session(conn, &session_id)?;
-                    if let Err(denied) = caller.require_cohort_staff(conn, &session.cohort_id) {
-                        return Ok(Err(hidden_as_session(denied)));
-                    }
-                    Ok(Ok(records::register(conn, &session_id)?))
-                }
+                move |conn| service::read(conn, &auth.0, &session_id)
             })
-            .await??;
-        Ok(register_view(session_id, register))
+            .await?;
+        Ok(register_view(session_id, sheet))
     }
 }

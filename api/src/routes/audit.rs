@@ -1,13 +1,15 @@
 //! `GET /v1/audit-events`: the audit trail, for administrators.
 
 use chrono::{DateTime, Utc};
-use peertrack_core::store::{self, audit};
+use peertrack_core::domain::utc;
+use peertrack_core::service::audit as service;
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use super::{paging, Tag};
+use super::paging::{self, Limit};
+use super::Tag;
 use crate::auth::PersonToken;
 use crate::problem::ApiError;
 use crate::server::AppState;
@@ -59,42 +61,24 @@ impl AuditApi {
         state: Data<&AppState>,
         auth: PersonToken,
         /// The kind of thing, e.g. `session`, `cohort`, `assessment`.
-        #[oai(validator(max_length = 50))]
-        entity_kind: Query<Option<Text>>,
+        entity_kind: Query<Option<Text<0, 50>>>,
         /// Its id.
-        #[oai(validator(max_length = 64))]
-        entity_id: Query<Option<Text>>,
+        entity_id: Query<Option<Text<0, 64>>>,
         /// Items per page, 1 to 500 (default 50).
-        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         /// `next_cursor` from the previous page.
         cursor: Query<Option<String>>,
     ) -> Result<Json<AuditEventList>, ApiError> {
-        auth.0.require_admin()?;
-        let limit = paging::limit(limit.0);
+        let limit = paging::page_size(limit.0);
         let after = match paging::decode_cursor(cursor.0.as_deref())? {
             Some(text) => Some(text.parse::<i64>().map_err(|_| paging::bad_cursor())?),
             None => None,
         };
-        let entity = match (entity_kind.0, entity_id.0) {
-            (Some(kind), Some(id)) => Some((String::from(kind), String::from(id))),
-            (None, None) => None,
-            _ => {
-                return Err(ApiError::invalid(
-                    "entity_id",
-                    "give entity_kind and entity_id together",
-                ))
-            }
-        };
+        let (kind, id) = (entity_kind.0.map(String::from), entity_id.0.map(String::from));
         let rows = state
             .db
             .read_async(move |conn| {
-                audit::list(
-                    conn,
-                    entity.as_ref().map(|(k, i)| (k.as_str(), i.as_str())),
-                    after,
-                    limit + 1,
-                )
+                service::list(conn, &auth.0, kind.as_deref(), id.as_deref(), after, limit + 1)
             })
             .await?;
         let (rows, next_cursor) = paging::page(rows, limit, |e| e.id.to_string());
@@ -109,7 +93,7 @@ impl AuditApi {
                     entity_kind: e.entity_kind,
                     entity_id: e.entity_id,
                     details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
-                    occurred_at: store::utc(e.occurred_at),
+                    occurred_at: utc(e.occurred_at),
                 })
                 .collect(),
             next_cursor,

@@ -1,9 +1,8 @@
 //! Certificates: issue, read, PDF, signed credential, revoke, renew.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use peertrack_core::domain::CertificateStatus;
-use peertrack_core::service::certificates as service;
-use peertrack_core::store::{self, audit::Actor, certificates, cohorts, programmes, DbConnection};
+use peertrack_core::domain::{utc, CertificateStatus};
+use peertrack_core::service::certificates::{self as service, CertificateDetails, REASON_MAX};
 use peertrack_core::{credential, documents};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -11,30 +10,30 @@ use poem_openapi::payload::{Binary, Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::Tag;
-use crate::auth::{Caller, PersonToken};
+use crate::auth::PersonToken;
+use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::server::AppState;
 use crate::types::Text;
 
 /// A certificate to issue.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct NewCertificate {
     /// The learner.
-    #[oai(validator(min_length = 1, max_length = 64))]
-    pub person_id: Text,
+    pub person_id: Text<1, 64>,
     /// The cohort they completed.
-    #[oai(validator(min_length = 1, max_length = 64))]
-    pub cohort_id: Text,
+    pub cohort_id: Text<1, 64>,
 }
 
 /// Why a certificate is revoked; the holder is told.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct Revocation {
     /// The reason, in words the holder will read.
-    #[oai(validator(min_length = 3, max_length = 1000))]
-    pub reason: Text,
+    pub reason: Text<3, REASON_MAX>,
 }
 
 /// A renewal in a certificate's history.
@@ -108,25 +107,12 @@ pub enum CredentialResponse {
     Ok(PlainText<String>),
 }
 
-/// Builds the view of a stored certificate.
-pub(crate) fn certificate_view(
-    conn: &mut DbConnection,
-    certificate: certificates::Certificate,
-    public_url: &str,
-    today: NaiveDate,
-) -> peertrack_core::Result<Certificate> {
-    let version = programmes::version(conn, &certificate.programme_version_id)?;
-    let renewals = certificates::renewals(conn, &certificate.id)?
-        .into_iter()
-        .map(|r| RenewalRecord {
-            previous_expires_on: r.previous_expires_on,
-            new_expires_on: r.new_expires_on,
-            renewed_at: store::utc(r.renewed_at),
-        })
-        .collect();
-    Ok(Certificate {
-        status: certificate.status_on(today).as_str().to_string(),
-        verification_url: service::verification_url(public_url, &certificate.verification_code),
+/// The view of a certificate's details.
+pub(crate) fn certificate_view(details: CertificateDetails) -> Certificate {
+    let certificate = details.certificate;
+    Certificate {
+        status: details.status.as_str().to_string(),
+        verification_url: details.verification_url,
         holder_name: certificate
             .holder_name
             .clone()
@@ -135,57 +121,23 @@ pub(crate) fn certificate_view(
         number: certificate.number,
         verification_code: certificate.verification_code,
         person_id: certificate.person_id,
-        programme_code: version.definition.code,
-        programme_title: version.definition.title,
+        programme_code: details.programme_code,
+        programme_title: details.programme_title,
         cohort_id: certificate.cohort_id,
         issued_on: certificate.issued_on,
         expires_on: certificate.expires_on,
-        revoked_at: certificate.revoked_at.map(store::utc),
+        revoked_at: certificate.revoked_at.map(utc),
         revoked_reason: certificate.revoked_reason,
-        renewals,
-    })
-}
-
-/// Who the caller is to a certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CertificateRole {
-    Admin,
-    Holder,
-    /// A tutor of the cohort it was issued for.
-    Tutor,
-}
-
-fn certificate_role(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    certificate: &certificates::Certificate,
-) -> peertrack_core::Result<Option<CertificateRole>> {
-    Ok(if caller.is_admin {
-        Some(CertificateRole::Admin)
-    } else if caller.person_id == certificate.person_id {
-        Some(CertificateRole::Holder)
-    } else if let Some(cohort_id) = &certificate.cohort_id {
-        cohorts::is_tutor(conn, cohort_id, &caller.person_id)?.then_some(CertificateRole::Tutor)
-    } else {
-        None
-    })
-}
-
-/// Loads a certificate the caller may see, or the answer to give instead.
-fn visible(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: &str,
-) -> peertrack_core::Result<Result<(certificates::Certificate, CertificateRole), ApiError>> {
-    let certificate = match certificates::get(conn, id) {
-        Ok(c) => c,
-        Err(peertrack_core::Error::NotFound(_)) => return Ok(Err(ApiError::not_found("Certificate"))),
-        Err(e) => return Err(e),
-    };
-    Ok(match certificate_role(conn, caller, &certificate)? {
-        Some(role) => Ok((certificate, role)),
-        None => Err(ApiError::not_found("Certificate")),
-    })
+        renewals: details
+            .renewals
+            .into_iter()
+            .map(|r| RenewalRecord {
+                previous_expires_on: r.previous_expires_on,
+                new_expires_on: r.new_expires_on,
+                renewed_at: utc(r.renewed_at),
+            })
+            .collect(),
+    }
 }
 
 /// Certificate operations.
@@ -204,54 +156,19 @@ impl CertificatesApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        body: Json<NewCertificate>,
+        body: JsonBody<NewCertificate>,
     ) -> Result<CertificateCreated, ApiError> {
-        let caller = auth.0;
         let now = state.now();
         let public_url = state.config.public_url.clone();
-        let person_id = body.0.person_id.trimmed().to_string();
-        let cohort_id = body.0.cohort_id.trimmed().to_string();
-        let view = state
+        let person_id = body.0.person_id.into_trimmed();
+        let cohort_id = body.0.cohort_id.into_trimmed();
+        let details = state
             .db
             .write_async(move |conn| {
-                match cohorts::get(conn, &cohort_id) {
-                    Err(peertrack_core::Error::NotFound(_)) if caller.is_admin => {
-                        return Ok(Err(ApiError::invalid(
-                            "cohort_id",
-                            "there is no cohort with this id",
-                        )))
-                    }
-                    Err(peertrack_core::Error::NotFound(_)) => {
-                        return Ok(Err(ApiError::forbidden(
-                            "Only the cohort's tutors or an administrator can issue its certificates.",
-                        )))
-                    }
-                    other => other?,
-                };
-                if !caller.is_admin && !cohorts::is_tutor(conn, &cohort_id, &caller.person_id)? {
-                    return Ok(Err(ApiError::forbidden(
-                        "Only the cohort's tutors or an administrator can issue its certificates.",
-                    )));
-                }
-                let actor = Actor::Person(caller.person_id.clone());
-                let certificate = service::issue(
-                    conn,
-                    &actor,
-                    &caller.person_id,
-                    &person_id,
-                    &cohort_id,
-                    now,
-                    &public_url,
-                )?;
-                Ok(Ok(certificate_view(
-                    conn,
-                    certificate,
-                    &public_url,
-                    now.date_naive(),
-                )?))
+                service::issue_as(conn, &auth.0, &person_id, &cohort_id, now, &public_url)
             })
-            .await??;
-        Ok(CertificateCreated::Created(Json(view)))
+            .await?;
+        Ok(CertificateCreated::Created(Json(certificate_view(details))))
     }
 
     /// Get a certificate
@@ -264,19 +181,13 @@ impl CertificatesApi {
         auth: PersonToken,
         id: Path<Text>,
     ) -> Result<Json<Certificate>, ApiError> {
-        let caller = auth.0;
-        let today = state.now().date_naive();
+        let now = state.now();
         let public_url = state.config.public_url.clone();
-        let view = state
+        let details = state
             .db
-            .read_async(move |conn| {
-                Ok(match visible(conn, &caller, &id.0)? {
-                    Ok((certificate, _)) => Ok(certificate_view(conn, certificate, &public_url, today)?),
-                    Err(denied) => Err(denied),
-                })
-            })
-            .await??;
-        Ok(Json(view))
+            .read_async(move |conn| service::get_as(conn, &auth.0, &id.0, &public_url, now))
+            .await?;
+        Ok(Json(certificate_view(details)))
     }
 
     /// Download the certificate as a PDF
@@ -290,23 +201,12 @@ impl CertificatesApi {
         auth: PersonToken,
         id: Path<Text>,
     ) -> Result<PdfResponse, ApiError> {
-        let caller = auth.0;
         let public_url = state.config.public_url.clone();
-        let (document, number) = state
+        let document = state
             .db
-            .read_async(move |conn| {
-                Ok(match visible(conn, &caller, &id.0)? {
-                    Ok((_, CertificateRole::Tutor)) => Err(ApiError::forbidden(
-                        "Only the holder or an administrator can download the certificate.",
-                    )),
-                    Ok((certificate, _)) => {
-                        let number = certificate.number.clone();
-                        Ok((service::document(conn, &certificate, &public_url)?, number))
-                    }
-                    Err(denied) => Err(denied),
-                })
-            })
-            .await??;
+            .read_async(move |conn| service::document_for(conn, &auth.0, &id.0, &public_url))
+            .await?;
+        let number = document.number.clone();
         let bytes = tokio::task::spawn_blocking(move || documents::certificate_pdf(&document))
             .await
             .map_err(|e| ApiError::from(peertrack_core::Error::Corrupt(e.to_string())))?
@@ -328,21 +228,12 @@ impl CertificatesApi {
         auth: PersonToken,
         id: Path<Text>,
     ) -> Result<CredentialResponse, ApiError> {
-        let caller = auth.0;
         let now = state.now();
         let public_url = state.config.public_url.clone();
         let facts = state
             .db
-            .read_async(move |conn| {
-                Ok(match visible(conn, &caller, &id.0)? {
-                    Ok((_, CertificateRole::Tutor)) => Err(ApiError::forbidden(
-                        "Only the holder or an administrator can download the credential.",
-                    )),
-                    Ok((certificate, _)) => Ok(service::badge_facts(conn, &certificate, &public_url)?),
-                    Err(denied) => Err(denied),
-                })
-            })
-            .await??;
+            .read_async(move |conn| service::badge_facts_for(conn, &auth.0, &id.0, &public_url))
+            .await?;
         let jws = credential::credential_jws(&state.keys, &facts, now)
             .map_err(|e| ApiError::from(peertrack_core::Error::Corrupt(e.to_string())))?;
         Ok(CredentialResponse::Ok(PlainText(jws)))
@@ -358,42 +249,16 @@ impl CertificatesApi {
         state: Data<&AppState>,
         auth: PersonToken,
         id: Path<Text>,
-        body: Json<Revocation>,
+        body: JsonBody<Revocation>,
     ) -> Result<Json<Certificate>, ApiError> {
-        let caller = auth.0;
         let now = state.now();
         let public_url = state.config.public_url.clone();
-        let reason = body.0.reason.trimmed().to_string();
-        let view = state
+        let reason = body.0.reason.0;
+        let details = state
             .db
-            .write_async(move |conn| {
-                match visible(conn, &caller, &id.0)? {
-                    Ok((_, CertificateRole::Admin)) => {}
-                    Ok(_) => {
-                        return Ok(Err(ApiError::forbidden(
-                            "Only an administrator can revoke a certificate.",
-                        )))
-                    }
-                    Err(denied) => return Ok(Err(denied)),
-                }
-                // The length rule counts spaces; the holder must be told a reason in words.
-                if reason.chars().count() < 3 {
-                    return Ok(Err(ApiError::invalid(
-                        "reason",
-                        "must say why in words the holder will read, at least 3 characters long",
-                    )));
-                }
-                let actor = Actor::Person(caller.person_id.clone());
-                let certificate = service::revoke(conn, &actor, &id.0, &reason, now)?;
-                Ok(Ok(certificate_view(
-                    conn,
-                    certificate,
-                    &public_url,
-                    now.date_naive(),
-                )?))
-            })
-            .await??;
-        Ok(Json(view))
+            .write_async(move |conn| service::revoke_as(conn, &auth.0, &id.0, &reason, now, &public_url))
+            .await?;
+        Ok(Json(certificate_view(details)))
     }
 
     /// Renew a certificate
@@ -409,27 +274,13 @@ impl CertificatesApi {
         auth: PersonToken,
         id: Path<Text>,
     ) -> Result<Json<Certificate>, ApiError> {
-        let caller = auth.0;
         let now = state.now();
         let public_url = state.config.public_url.clone();
-        let view = state
+        let details = state
             .db
-            .write_async(move |conn| {
-                match visible(conn, &caller, &id.0)? {
-                    Ok((_, CertificateRole::Admin | CertificateRole::Tutor)) => {}
-                    Ok(_) => {
-                        return Ok(Err(ApiError::forbidden(
-                            "An administrator or your tutor renews certificates; log your development and ask them.",
-                        )))
-                    }
-                    Err(denied) => return Ok(Err(denied)),
-                }
-                let actor = Actor::Person(caller.person_id.clone());
-                let certificate = service::renew(conn, &actor, &id.0, &caller.person_id, now)?;
-                Ok(Ok(certificate_view(conn, certificate, &public_url, now.date_naive())?))
-            })
-            .await??;
-        Ok(Json(view))
+            .write_async(move |conn| service::renew_as(conn, &auth.0, &id.0, now, &public_url))
+            .await?;
+        Ok(Json(certificate_view(details)))
     }
 }
 

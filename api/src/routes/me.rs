@@ -1,8 +1,9 @@
 //! A person's own records: their progress, certificates and continuing development.
 
 use chrono::NaiveDate;
-use peertrack_core::service::progress;
-use peertrack_core::store::{self, audit, certificates, cohorts, new_id, placements, programmes};
+use peertrack_core::domain::input::NAME_MAX;
+use peertrack_core::service::certificates as certificate_service;
+use peertrack_core::service::me::{self as service, CpdRecord};
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -11,9 +12,10 @@ use super::certificates::{certificate_view, Certificate};
 use super::people::Requirement;
 use super::Tag;
 use crate::auth::PersonToken;
+use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::server::AppState;
-use crate::types::Text;
+use crate::types::{Date, Hours, Text};
 
 /// My progress in one cohort.
 #[derive(Debug, Object)]
@@ -53,20 +55,18 @@ pub struct MyCertificates {
 }
 
 /// Continuing professional development to log.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct NewCpd {
     /// When it was completed (not in the future).
-    pub completed_on: NaiveDate,
+    pub completed_on: Date,
     /// How long, in hours (for example 1.5).
-    #[oai(validator(minimum(value = "0.25"), maximum(value = "100")))]
-    pub hours: f64,
+    pub hours: Hours,
     /// The category the renewal rule counts, e.g. `ethics` or `peer_recovery`.
-    #[oai(validator(min_length = 1, max_length = 50))]
-    pub category: Text,
+    pub category: Text<1, 50>,
     /// What it was, e.g. "Trauma-informed practice workshop".
-    #[oai(validator(min_length = 1, max_length = 200))]
-    pub title: Text,
+    pub title: Text<1, NAME_MAX>,
 }
 
 /// A piece of continuing development.
@@ -101,7 +101,7 @@ pub enum CpdCreated {
     Created(Json<Cpd>),
 }
 
-fn cpd_view(r: placements::CpdRecord) -> Cpd {
+fn cpd_view(r: CpdRecord) -> Cpd {
     Cpd {
         id: r.id,
         completed_on: r.completed_on,
@@ -126,36 +126,28 @@ impl MeApi {
         state: Data<&AppState>,
         auth: PersonToken,
     ) -> Result<Json<MyProgress>, ApiError> {
-        let me = auth.0.person_id;
         let now = state.now();
-        let items = state
+        let found = state
             .db
-            .read_async(move |conn| {
-                let mut items = Vec::new();
-                let mut enrolments = cohorts::enrolments_of_person(conn, &me)?;
-                enrolments.reverse();
-                for enrolment in enrolments {
-                    let cohort = cohorts::get(conn, &enrolment.cohort_id)?;
-                    let version = programmes::version(conn, &cohort.programme_version_id)?;
-                    let learner = progress::learner_progress(conn, &enrolment, &version, now)?;
-                    items.push(MyCohortProgress {
-                        cohort_id: cohort.id,
-                        cohort_name: cohort.name,
-                        programme_code: version.definition.code.clone(),
-                        programme_title: version.definition.title.clone(),
-                        enrolled_on: enrolment.enrolled_on,
-                        eligible: learner.eligibility.eligible,
-                        requirements: learner
-                            .eligibility
-                            .requirements
-                            .into_iter()
-                            .map(Requirement::from)
-                            .collect(),
-                    });
-                }
-                Ok(items)
-            })
+            .read_async(move |conn| service::progress(conn, &auth.0, now))
             .await?;
+        let items = found
+            .into_iter()
+            .map(|(cohort, version, learner)| MyCohortProgress {
+                cohort_id: cohort.id,
+                cohort_name: cohort.name,
+                programme_code: version.definition.code,
+                programme_title: version.definition.title,
+                enrolled_on: learner.enrolment.enrolled_on,
+                eligible: learner.eligibility.eligible,
+                requirements: learner
+                    .eligibility
+                    .requirements
+                    .into_iter()
+                    .map(Requirement::from)
+                    .collect(),
+            })
+            .collect();
         Ok(Json(MyProgress {
             items,
             next_cursor: None,
@@ -171,20 +163,14 @@ impl MeApi {
         state: Data<&AppState>,
         auth: PersonToken,
     ) -> Result<Json<MyCertificates>, ApiError> {
-        let me = auth.0.person_id;
-        let today = state.now().date_naive();
+        let now = state.now();
         let public_url = state.config.public_url.clone();
-        let items = state
+        let found = state
             .db
-            .read_async(move |conn| {
-                certificates::of_person(conn, &me)?
-                    .into_iter()
-                    .map(|c| certificate_view(conn, c, &public_url, today))
-                    .collect::<peertrack_core::Result<Vec<_>>>()
-            })
+            .read_async(move |conn| certificate_service::mine(conn, &auth.0, &public_url, now))
             .await?;
         Ok(Json(MyCertificates {
-            items,
+            items: found.into_iter().map(certificate_view).collect(),
             next_cursor: None,
         }))
     }
@@ -198,48 +184,21 @@ impl MeApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        body: Json<NewCpd>,
+        body: JsonBody<NewCpd>,
     ) -> Result<CpdCreated, ApiError> {
-        let me = auth.0.person_id;
-        let now = state.now();
-        if body.0.completed_on > now.date_naive() {
-            return Err(ApiError::invalid("completed_on", "cannot be in the future"));
-        }
-        // Older dates are typing mistakes, and the oldest are beyond what PostgreSQL can store.
-        crate::validation::require_plausible_date("completed_on", body.0.completed_on)?;
-        let category = body.0.category.trimmed().to_lowercase().replace(' ', "_");
-        let title = body.0.title.trimmed().to_string();
-        if category.is_empty() {
-            return Err(ApiError::invalid("category", "must not be blank"));
-        }
-        if title.is_empty() {
-            return Err(ApiError::invalid("title", "must not be blank"));
-        }
-        let record = placements::CpdRecord {
-            id: new_id(),
-            person_id: me.clone(),
-            completed_on: body.0.completed_on,
-            minutes: (body.0.hours * 60.0).round() as i32,
-            category,
-            title,
-            created_at: store::stored(now),
+        let body = body.0;
+        let input = service::NewCpd {
+            completed_on: body.completed_on.0,
+            hours: body.hours.0,
+            category: body.category.0,
+            title: body.title.0,
         };
-        let saved = record.clone();
-        state
+        let now = state.now();
+        let record = state
             .db
-            .write_async(move |conn| {
-                placements::log_cpd(conn, &record)?;
-                audit::record(
-                    conn,
-                    &audit::Actor::Person(me),
-                    "cpd.logged",
-                    ("cpd", &record.id),
-                    serde_json::json!({ "minutes": record.minutes, "category": record.category }),
-                    record.created_at,
-                )
-            })
+            .write_async(move |conn| service::log_cpd(conn, &auth.0, &input, now))
             .await?;
-        Ok(CpdCreated::Created(Json(cpd_view(saved))))
+        Ok(CpdCreated::Created(Json(cpd_view(record))))
     }
 
     /// My continuing development
@@ -247,10 +206,9 @@ impl MeApi {
     /// Everything I have logged, by date.
     #[oai(path = "/v1/me/cpd", method = "get")]
     async fn cpd(&self, state: Data<&AppState>, auth: PersonToken) -> Result<Json<MyCpd>, ApiError> {
-        let me = auth.0.person_id;
         let items = state
             .db
-            .read_async(move |conn| placements::cpd_of(conn, &me))
+            .read_async(move |conn| service::cpd(conn, &auth.0))
             .await?;
         Ok(Json(MyCpd {
             items: items.into_iter().map(cpd_view).collect(),

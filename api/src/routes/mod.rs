@@ -1,17 +1,20 @@
-//! One module per tag. Routes authorise the caller, call `peertrack-core`, and shape answers;
-//! they hold no SQL.
+//! One module per tag (a large tag is a folder). Routes read the request, call one service of
+//! `peertrack-core` with the caller, and shape its answer; every rule and access decision is in
+//! core.
 
 pub mod assessments;
 pub mod attendance;
 pub mod audit;
 pub mod certificates;
 pub mod cohorts;
+pub mod consents;
 pub mod health;
 pub mod me;
 pub mod organisations;
 pub mod outbox;
 pub mod paging;
 pub mod people;
+pub mod personal_data;
 pub mod placements;
 pub mod preferences;
 pub mod programmes;
@@ -65,6 +68,9 @@ pub type TrainingApis = (
     programmes::ProgrammesApi,
     organisations::OrganisationsApi,
     cohorts::CohortsApi,
+    cohorts::sessions::SessionsApi,
+    cohorts::enrolments::EnrolmentsApi,
+    cohorts::progress::ProgressApi,
     attendance::AttendanceApi,
     assessments::AssessmentsApi,
     placements::PlacementsApi,
@@ -78,10 +84,13 @@ pub type TrainingApis = (
 pub type PeopleApis = (
     me::MeApi,
     preferences::PreferencesApi,
+    personal_data::PersonalDataApi,
+    consents::ConsentsApi,
     sign_in::SignInApi,
     sign_in_page::SignInPageApi,
     outbox::OutboxApi,
     register::RegisterApi,
+    register::webhooks::WebhooksApi,
 );
 
 /// Every group of operations (poem-openapi takes tuples of at most 16, hence two).
@@ -95,6 +104,9 @@ pub fn apis() -> Apis {
             programmes::ProgrammesApi,
             organisations::OrganisationsApi,
             cohorts::CohortsApi,
+            cohorts::sessions::SessionsApi,
+            cohorts::enrolments::EnrolmentsApi,
+            cohorts::progress::ProgressApi,
             attendance::AttendanceApi,
             assessments::AssessmentsApi,
             placements::PlacementsApi,
@@ -106,10 +118,13 @@ pub fn apis() -> Apis {
         (
             me::MeApi,
             preferences::PreferencesApi,
+            personal_data::PersonalDataApi,
+            consents::ConsentsApi,
             sign_in::SignInApi,
             sign_in_page::SignInPageApi,
             outbox::OutboxApi,
             register::RegisterApi,
+            register::webhooks::WebhooksApi,
         ),
     )
 }

@@ -2,26 +2,29 @@
 //! administrators make, list and revoke under `/v1/organisations/{id}/api-keys`.
 
 use chrono::{DateTime, Utc};
-use peertrack_core::store::{self, access, audit, organisations};
+use peertrack_core::domain::input::NAME_MAX;
+use peertrack_core::domain::utc;
+use peertrack_core::service::organisations::{self as service, ApiKey};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::paging;
+use super::paging::{self, Limit};
 use super::Tag;
 use crate::auth::PersonToken;
+use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::server::AppState;
 use crate::types::Text;
 
 /// A new organisation.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
     /// Its name, e.g. "Penumbra" (unique).
-    #[oai(validator(min_length = 1, max_length = 200))]
-    pub name: Text,
+    pub name: Text<1, NAME_MAX>,
 }
 
 /// An organisation.
@@ -51,12 +54,12 @@ pub enum Created {
 }
 
 /// A new API key for a partner organisation's system.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     /// A name to tell the organisation's keys apart, e.g. "HR system".
-    #[oai(validator(min_length = 1, max_length = 200))]
-    pub name: Text,
+    pub name: Text<1, NAME_MAX>,
 }
 
 /// A partner API key, as listed: never the key itself, which is shown once when it is made.
@@ -111,12 +114,12 @@ pub enum ApiKeyRevoked {
     NoContent,
 }
 
-fn api_key_view(key: access::ApiKey) -> ApiKeyView {
+fn api_key_view(key: ApiKey) -> ApiKeyView {
     ApiKeyView {
         id: key.id,
         name: key.name,
-        created_at: store::utc(key.created_at),
-        revoked_at: key.revoked_at.map(store::utc),
+        created_at: utc(key.created_at),
+        revoked_at: key.revoked_at.map(utc),
     }
 }
 
@@ -134,29 +137,13 @@ impl OrganisationsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        body: Json<NewOrganisation>,
+        body: JsonBody<NewOrganisation>,
     ) -> Result<Created, ApiError> {
-        auth.0.require_admin()?;
-        let name = body.0.name.trimmed().to_string();
-        if name.is_empty() {
-            return Err(ApiError::invalid("name", "must not be blank"));
-        }
-        let now = store::stored(state.now());
-        let actor = audit::Actor::Person(auth.0.person_id.clone());
+        let name = body.0.name.0;
+        let now = state.now();
         let created = state
             .db
-            .write_async(move |conn| {
-                let organisation = organisations::create(conn, &name, now)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    "organisation.created",
-                    ("organisation", &organisation.id),
-                    serde_json::json!({ "name": organisation.name }),
-                    now,
-                )?;
-                Ok(organisation)
-            })
+            .write_async(move |conn| service::create(conn, &auth.0, &name, now))
             .await?;
         Ok(Created::Created(Json(Organisation {
             id: created.id,
@@ -172,18 +159,17 @@ impl OrganisationsApi {
     async fn list(
         &self,
         state: Data<&AppState>,
-        _auth: PersonToken,
+        auth: PersonToken,
         /// Items per page, 1 to 500 (default 50).
-        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         /// `next_cursor` from the previous page.
         cursor: Query<Option<String>>,
     ) -> Result<Json<OrganisationList>, ApiError> {
-        let limit = paging::limit(limit.0);
+        let limit = paging::page_size(limit.0);
         let after = paging::decode_cursor(cursor.0.as_deref())?;
         let rows = state
             .db
-            .read_async(move |conn| organisations::list(conn, after.as_deref(), limit + 1))
+            .read_async(move |conn| service::list(conn, &auth.0, after.as_deref(), limit + 1))
             .await?;
         let (rows, next_cursor) = paging::page(rows, limit, |o| o.name.clone());
         Ok(Json(OrganisationList {
@@ -210,14 +196,9 @@ impl OrganisationsApi {
         /// The organisation.
         id: Path<Text>,
     ) -> Result<Json<ApiKeyList>, ApiError> {
-        auth.0.require_admin()?;
-        let organisation_id = id.0 .0;
         let keys = state
             .db
-            .read_async(move |conn| {
-                organisations::get(conn, &organisation_id)?;
-                access::api_keys_of(conn, &organisation_id)
-            })
+            .read_async(move |conn| service::api_keys(conn, &auth.0, &id.0))
             .await?;
         Ok(Json(ApiKeyList {
             items: keys.into_iter().map(api_key_view).collect(),
@@ -237,37 +218,19 @@ impl OrganisationsApi {
         auth: PersonToken,
         /// The organisation.
         id: Path<Text>,
-        body: Json<NewApiKey>,
+        body: JsonBody<NewApiKey>,
     ) -> Result<ApiKeyCreated, ApiError> {
-        auth.0.require_admin()?;
-        let name = body.0.name.trimmed().to_string();
-        if name.is_empty() {
-            return Err(ApiError::invalid("name", "must not be blank"));
-        }
-        let organisation_id = id.0 .0;
-        let now = store::stored(state.now());
-        let actor = audit::Actor::Person(auth.0.person_id.clone());
+        let name = body.0.name.0;
+        let now = state.now();
         let (secret, key) = state
             .db
-            .write_async(move |conn| {
-                organisations::get(conn, &organisation_id)?;
-                let (secret, key) = access::create_api_key(conn, &organisation_id, &name, now)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    "api_key.created",
-                    ("api_key", &key.id),
-                    serde_json::json!({ "organisation_id": organisation_id, "name": name }),
-                    now,
-                )?;
-                Ok((secret, key))
-            })
+            .write_async(move |conn| service::create_api_key(conn, &auth.0, &id.0, &name, now))
             .await?;
         Ok(ApiKeyCreated::Created(
             Json(CreatedApiKey {
                 id: key.id,
                 name: key.name,
-                created_at: store::utc(key.created_at),
+                created_at: utc(key.created_at),
                 key: secret,
             }),
             "no-store".into(),
@@ -288,34 +251,10 @@ impl OrganisationsApi {
         /// The key.
         key_id: Path<Text>,
     ) -> Result<ApiKeyRevoked, ApiError> {
-        auth.0.require_admin()?;
-        let organisation_id = id.0 .0;
-        let key_id = key_id.0 .0;
-        let now = store::stored(state.now());
-        let actor = audit::Actor::Person(auth.0.person_id.clone());
+        let now = state.now();
         state
             .db
-            .write_async(move |conn| {
-                organisations::get(conn, &organisation_id)?;
-                let key = match access::api_key_by_id(conn, &key_id) {
-                    Ok(key) if key.organisation_id == organisation_id => key,
-                    // Another organisation's key reads exactly like no key at all.
-                    Ok(_) => return Err(peertrack_core::Error::NotFound("API key")),
-                    Err(e) => return Err(e),
-                };
-                if key.revoked_at.is_none() {
-                    access::revoke_api_key(conn, &key.id, now)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        "api_key.revoked",
-                        ("api_key", &key.id),
-                        serde_json::json!({ "organisation_id": organisation_id }),
-                        now,
-                    )?;
-                }
-                Ok(())
-            })
+            .write_async(move |conn| service::revoke_api_key(conn, &auth.0, Some(&id.0), &key_id.0, now))
             .await?;
         Ok(ApiKeyRevoked::NoContent)
     }

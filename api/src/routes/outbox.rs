@@ -3,17 +3,19 @@
 //! secrets, and the rest is about people).
 
 use chrono::{DateTime, Utc};
-use peertrack_core::notify;
-use peertrack_core::store::{self, audit, delivery};
+use peertrack_core::domain::utc;
+use peertrack_core::service::outbox::{self as service, status};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
-use super::{paging, Tag};
+use super::paging::{self, Limit};
+use super::Tag;
 use crate::auth::PersonToken;
 use crate::problem::ApiError;
 use crate::server::AppState;
+use crate::types::PathNumber;
 
 /// Where a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -32,10 +34,10 @@ pub enum OutboxStatus {
 impl OutboxStatus {
     fn as_str(self) -> &'static str {
         match self {
-            OutboxStatus::Pending => delivery::status::PENDING,
-            OutboxStatus::Sent => delivery::status::SENT,
-            OutboxStatus::Failed => delivery::status::FAILED,
-            OutboxStatus::Skipped => delivery::status::SKIPPED,
+            OutboxStatus::Pending => status::PENDING,
+            OutboxStatus::Sent => status::SENT,
+            OutboxStatus::Failed => status::FAILED,
+            OutboxStatus::Skipped => status::SKIPPED,
         }
     }
 }
@@ -84,7 +86,7 @@ pub enum Retried {
     Ok(Json<OutboxMessage>),
 }
 
-fn view(message: store::outbox::OutboxMessage) -> OutboxMessage {
+fn view(message: service::OutboxMessage) -> OutboxMessage {
     OutboxMessage {
         id: message.id,
         template: message.template,
@@ -93,10 +95,10 @@ fn view(message: store::outbox::OutboxMessage) -> OutboxMessage {
         status: message.status,
         attempts: message.attempts,
         last_error: message.last_error,
-        created_at: store::utc(message.created_at),
-        next_attempt_at: store::utc(message.next_attempt_at),
-        give_up_at: store::utc(message.give_up_at),
-        sent_at: message.sent_at.map(store::utc),
+        created_at: utc(message.created_at),
+        next_attempt_at: utc(message.next_attempt_at),
+        give_up_at: utc(message.give_up_at),
+        sent_at: message.sent_at.map(utc),
     }
 }
 
@@ -117,13 +119,11 @@ impl OutboxApi {
         /// Only messages with this status.
         status: Query<Option<OutboxStatus>>,
         /// Items per page, 1 to 500 (default 50).
-        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
-        limit: Query<Option<u32>>,
+        limit: Query<Option<Limit>>,
         /// `next_cursor` from the previous page.
         cursor: Query<Option<String>>,
     ) -> Result<Json<OutboxPage>, ApiError> {
-        auth.0.require_admin()?;
-        let limit = paging::limit(limit.0);
+        let limit = paging::page_size(limit.0);
         let after = match paging::decode_cursor(cursor.0.as_deref())? {
             Some(text) => Some(text.parse::<i64>().map_err(|_| paging::bad_cursor())?),
             None => None,
@@ -131,7 +131,7 @@ impl OutboxApi {
         let status = status.0.map(OutboxStatus::as_str);
         let rows = state
             .db
-            .read_async(move |conn| delivery::page(conn, status, after, limit + 1))
+            .read_async(move |conn| service::list(conn, &auth.0, status, after, limit + 1))
             .await?;
         let (rows, next_cursor) = paging::page(rows, limit, |m| m.id.to_string());
         Ok(Json(OutboxPage {
@@ -150,40 +150,15 @@ impl OutboxApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        id: Path<i64>,
+        id: Path<PathNumber>,
     ) -> Result<Retried, ApiError> {
-        auth.0.require_admin()?;
-        let id = id.0;
-        let admin = auth.0.person_id;
-        let now = store::stored(state.now());
+        let now = state.now();
+        let id =
+            id.0 .0
+                .ok_or_else(|| ApiError::bad_request("id", "must be a whole number"))?;
         let message = state
             .db
-            .write_async(move |conn| {
-                let message =
-                    delivery::message(conn, id)?.ok_or(peertrack_core::Error::NotFound("message"))?;
-                if message.status != delivery::status::FAILED {
-                    return Err(peertrack_core::Error::Conflict(format!(
-                        "only failed emails can be retried; this one is {}",
-                        message.status
-                    )));
-                }
-                if notify::email_kind(&message.template).is_some_and(|k| k.holds_secret) {
-                    return Err(peertrack_core::Error::Conflict(
-                        "sign-in links expire, so they are not retried; the person can ask for a new one"
-                            .into(),
-                    ));
-                }
-                delivery::requeue(conn, id, now, now + notify::EMAIL_DEADLINE)?;
-                audit::record(
-                    conn,
-                    &audit::Actor::Person(admin),
-                    "email.retried",
-                    ("outbox", &id.to_string()),
-                    serde_json::json!({ "template": message.template }),
-                    now,
-                )?;
-                delivery::message(conn, id)?.ok_or(peertrack_core::Error::NotFound("message"))
-            })
+            .write_async(move |conn| service::retry(conn, &auth.0, id, now))
             .await?;
         Ok(Retried::Ok(Json(view(message))))
     }

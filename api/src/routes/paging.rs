@@ -63,3 +63,74 @@ pub fn page<T>(
         (items, None)
     }
 }
+
+/// `?limit=`: items per page, a whole number from 1 to [`MAX_LIMIT`] (default [`DEFAULT_LIMIT`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(pub u32);
+
+const LIMIT_FAULT: &str = "must be a whole number from 1 to 500";
+
+impl poem_openapi::types::Type for Limit {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        "integer(limit)".into()
+    }
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        poem_openapi::registry::MetaSchemaRef::Inline(Box::new(poem_openapi::registry::MetaSchema {
+            minimum: Some(1.0),
+            maximum: Some(f64::from(MAX_LIMIT)),
+            default: Some(DEFAULT_LIMIT.into()),
+            ..poem_openapi::registry::MetaSchema::new_with_format("integer", "int32")
+        }))
+    }
+
+    fn register(_registry: &mut poem_openapi::registry::Registry) {}
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl poem_openapi::types::ParseFromParameter for Limit {
+    fn parse_from_parameter(value: &str) -> poem_openapi::types::ParseResult<Self> {
+        value
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .map(Limit)
+            .ok_or_else(|| poem_openapi::types::ParseError::custom(LIMIT_FAULT))
+    }
+}
+
+/// The page size to use for an optional `?limit=`.
+pub fn page_size(requested: Option<Limit>) -> i64 {
+    limit(requested.map(|l| l.0))
+}
+
+/// Lists that fit in memory (a cohort's learners) page by position: the position a cursor names.
+pub fn offset(position: Option<String>) -> Result<usize, ApiError> {
+    match position {
+        None => Ok(0),
+        Some(text) => text.parse().map_err(|_| bad_cursor()),
+    }
+}
+
+/// The page of `rows` from position `skip`, and the cursor of the next one.
+pub fn offset_page<T>(rows: Vec<T>, skip: usize, limit: i64) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let total = rows.len();
+    let page: Vec<T> = rows.into_iter().skip(skip).take(limit).collect();
+    // A cursor names any position, however far past the end.
+    let end = skip.saturating_add(limit);
+    let next = (end < total).then(|| encode_cursor(&end.to_string()));
+    (page, next)
+}

@@ -1,7 +1,6 @@
 //! `GET /v1/people/{id}/eligibility`: what a learner has done and what is still missing.
 
-use peertrack_core::service::progress;
-use peertrack_core::store::{cohorts, people, placements};
+use peertrack_core::service::people as service;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -72,42 +71,18 @@ impl PeopleApi {
         auth: PersonToken,
         id: Path<Text>,
         /// The programme's code, e.g. `P2P`.
-        #[oai(validator(min_length = 1, max_length = 50))]
-        programme: Query<Text>,
+        programme: Query<Text<1, 50>>,
     ) -> Result<Json<Eligibility>, ApiError> {
-        let caller = auth.0;
         let now = state.now();
-        let programme_code = String::from(programme.0);
+        let programme_code = programme.0.into_trimmed();
         let person_id = String::from(id.0);
         let answer = state
             .db
             .read_async({
                 let (person_id, programme_code) = (person_id.clone(), programme_code.clone());
-                move |conn| {
-                    let allowed = people::get(conn, &person_id).is_ok()
-                        && (caller.is_admin
-                            || caller.person_id == person_id
-                            || cohorts::tutors_learner(conn, &caller.person_id, &person_id)?);
-                    if !allowed {
-                        // Their supervisor knows them (the placement names them), so may hear
-                        // that this is not theirs to read; to anyone else they do not exist.
-                        if placements::supervises(conn, &caller.person_id, &person_id)? {
-                            return Ok(Err(ApiError::forbidden(
-                                "Only the person, their tutors or an administrator can read their eligibility.",
-                            )));
-                        }
-                        return Ok(Err(ApiError::not_found("Person")));
-                    }
-                    match progress::eligibility_for(conn, &person_id, &programme_code, now) {
-                        Err(peertrack_core::Error::NotFound(_)) => Ok(Err(ApiError::invalid(
-                            "programme",
-                            "there is no programme with this code",
-                        ))),
-                        other => Ok(Ok(other?)),
-                    }
-                }
+                move |conn| service::eligibility(conn, &auth.0, &person_id, &programme_code, now)
             })
-            .await??;
+            .await?;
         Ok(Json(Eligibility {
             person_id,
             programme_code,

@@ -2,52 +2,43 @@
 //! the supervisor. Only verified supervision counts towards a certificate.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use peertrack_core::domain::SupervisionFormat;
-use peertrack_core::service::records as service;
-use peertrack_core::store::{self, audit::Actor, cohorts, people, placements, DbConnection};
+use peertrack_core::domain::input::EMAIL_MAX;
+use peertrack_core::domain::{utc, SupervisionFormat};
+use peertrack_core::service::placements::{self as service, SUPERVISION_NOTES_MAX};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use validator::Validate;
 
 use super::Tag;
-use crate::auth::{Caller, PersonToken};
+use crate::auth::PersonToken;
+use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::server::AppState;
-use crate::types::Text;
-use crate::validation::{self, email_address, failure, plausible_date};
+use crate::types::{Date, Text, Whole};
 
 /// A new placement.
-#[derive(Debug, Object, Validate)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
-#[validate(schema(function = "placement_dates_in_order"))]
+#[serde(deny_unknown_fields)]
 pub struct NewPlacement {
     /// The learner.
-    #[oai(validator(min_length = 1, max_length = 64))]
-    pub person_id: Text,
+    pub person_id: Text<1, 64>,
     /// The host organisation.
-    #[oai(validator(min_length = 1, max_length = 64))]
-    pub organisation_id: Text,
+    pub organisation_id: Text<1, 64>,
     /// The supervisor's email; a new address gets an account.
-    #[oai(validator(min_length = 3, max_length = 254))]
-    #[validate(custom(function = "email_address"))]
-    pub supervisor_email: Text,
+    pub supervisor_email: Text<3, EMAIL_MAX>,
     /// First day.
-    pub starts_on: NaiveDate,
+    pub starts_on: Date,
     /// Last day, if known.
-    pub ends_on: Option<NaiveDate>,
-}
-
-fn placement_dates_in_order(p: &NewPlacement) -> Result<(), validator::ValidationError> {
-    plausible_date("starts_on", p.starts_on)?;
-    if let Some(end) = p.ends_on {
-        plausible_date("ends_on", end)?;
-    }
-    if p.ends_on.is_some_and(|end| end < p.starts_on) {
-        return Err(failure("ends_on", "must be on or after starts_on"));
-    }
-    Ok(())
+    pub ends_on: Option<Date>,
+    /// The cohort the placement is made within; its tutors see the placement. By default the
+    /// learner's latest cohort (for a tutor: the latest one they teach the learner in).
+    pub cohort_id: Option<Text<1, 64>>,
+    /// Administrators only: let the supervisor be a tutor of the learner. Without it, a tutor
+    /// of the learner cannot supervise them, since the supervisor verifies the supervision a
+    /// certificate needs.
+    pub tutor_may_supervise: Option<bool>,
 }
 
 /// A placement.
@@ -65,11 +56,16 @@ pub struct Placement {
     pub starts_on: NaiveDate,
     /// Last day.
     pub ends_on: Option<NaiveDate>,
+    /// The cohort it was made within.
+    pub cohort_id: Option<String>,
+    /// The administrator who let a tutor of the learner supervise, if one did.
+    pub tutor_supervision_allowed_by: Option<String>,
 }
 
 /// How supervision was held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Deserialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Format {
     /// One supervisor, one learner.
     Individual,
@@ -93,19 +89,18 @@ impl From<Format> for SupervisionFormat {
 }
 
 /// Supervision to log.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct NewSupervision {
     /// The day it took place, within the placement and not in the future.
-    pub occurred_on: NaiveDate,
+    pub occurred_on: Date,
     /// How long, in minutes (1 to 480).
-    #[oai(validator(minimum(value = "1"), maximum(value = "480")))]
-    pub duration_minutes: i32,
+    pub duration_minutes: Whole<1, 480>,
     /// `individual`, `group`, `co_reflection` or `observation`.
     pub format: Format,
     /// Reflections, readable only by the learner and the supervisor. No health details.
-    #[oai(validator(max_length = 4000))]
-    pub notes: Option<Text>,
+    pub notes: Option<Text<0, SUPERVISION_NOTES_MAX>>,
 }
 
 /// A supervision session.
@@ -154,7 +149,7 @@ pub enum SupervisionCreated {
     Created(Json<Supervision>),
 }
 
-fn placement_view(p: placements::Placement) -> Placement {
+fn placement_view(p: service::Placement) -> Placement {
     Placement {
         id: p.id,
         person_id: p.person_id,
@@ -162,10 +157,12 @@ fn placement_view(p: placements::Placement) -> Placement {
         supervisor_id: p.supervisor_id,
         starts_on: p.starts_on,
         ends_on: p.ends_on,
+        cohort_id: p.cohort_id,
+        tutor_supervision_allowed_by: p.tutor_supervision_allowed_by,
     }
 }
 
-fn supervision_view(s: placements::SupervisionSession, show_notes: bool) -> Supervision {
+fn supervision_view(s: service::SupervisionSession, show_notes: bool) -> Supervision {
     Supervision {
         id: s.id,
         placement_id: s.placement_id,
@@ -173,34 +170,9 @@ fn supervision_view(s: placements::SupervisionSession, show_notes: bool) -> Supe
         duration_minutes: s.duration_minutes,
         format: s.format,
         verified: s.verified_by.is_some(),
-        verified_at: s.verified_at.map(store::utc),
+        verified_at: s.verified_at.map(utc),
         notes: if show_notes { s.notes } else { None },
     }
-}
-
-/// Who the caller is to a placement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PlacementRole {
-    Learner,
-    Supervisor,
-    /// An administrator or a tutor of the learner: may read, may not log or verify.
-    Staff,
-}
-
-fn placement_role(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    placement: &placements::Placement,
-) -> peertrack_core::Result<Option<PlacementRole>> {
-    Ok(if caller.person_id == placement.person_id {
-        Some(PlacementRole::Learner)
-    } else if caller.person_id == placement.supervisor_id {
-        Some(PlacementRole::Supervisor)
-    } else if caller.is_admin || cohorts::tutors_learner(conn, &caller.person_id, &placement.person_id)? {
-        Some(PlacementRole::Staff)
-    } else {
-        None
-    })
 }
 
 /// Placement and supervision operations.
@@ -218,40 +190,23 @@ impl PlacementsApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        body: Json<NewPlacement>,
+        body: JsonBody<NewPlacement>,
     ) -> Result<PlacementCreated, ApiError> {
-        validation::check(&body.0)?;
-        let caller = auth.0;
-        let now = store::stored(state.now());
+        let body = body.0;
         let input = service::NewPlacement {
-            person_id: body.0.person_id.trimmed().to_string(),
-            organisation_id: body.0.organisation_id.trimmed().to_string(),
-            supervisor_email: body.0.supervisor_email.trimmed().to_string(),
-            starts_on: body.0.starts_on,
-            ends_on: body.0.ends_on,
+            person_id: body.person_id.into_trimmed(),
+            organisation_id: body.organisation_id.into_trimmed(),
+            supervisor_email: body.supervisor_email.into_trimmed(),
+            starts_on: body.starts_on.0,
+            ends_on: body.ends_on.map(|d| d.0),
+            cohort_id: body.cohort_id.map(|c| c.into_trimmed()),
+            tutor_may_supervise: body.tutor_may_supervise.unwrap_or(false),
         };
-        let placement = state
+        let now = state.now();
+        let (placement, _) = state
             .db
-            .write_async(move |conn| {
-                if !caller.is_admin {
-                    // One answer whether or not the person exists, so that it tells nobody
-                    // who is a learner.
-                    if !cohorts::tutors_learner(conn, &caller.person_id, &input.person_id)? {
-                        return Ok(Err(ApiError::forbidden(
-                            "Only an administrator or the learner's tutor can add a placement.",
-                        )));
-                    }
-                } else if people::get(conn, &input.person_id).is_err() {
-                    return Ok(Err(ApiError::invalid(
-                        "person_id",
-                        "there is no person with this id",
-                    )));
-                }
-                let actor = Actor::Person(caller.person_id.clone());
-                let (placement, _) = service::add_placement(conn, &actor, &input, now)?;
-                Ok(Ok(placement))
-            })
-            .await??;
+            .write_async(move |conn| service::add(conn, &auth.0, &input, now))
+            .await?;
         Ok(PlacementCreated::Created(Json(placement_view(placement))))
     }
 
@@ -265,17 +220,10 @@ impl PlacementsApi {
         auth: PersonToken,
         id: Path<Text>,
     ) -> Result<Json<Placement>, ApiError> {
-        let caller = auth.0;
         let placement = state
             .db
-            .read_async(move |conn| {
-                let placement = placements::get(conn, &id.0)?;
-                Ok(match placement_role(conn, &caller, &placement)? {
-                    Some(_) => Ok(placement),
-                    None => Err(ApiError::not_found("Placement")),
-                })
-            })
-            .await??;
+            .read_async(move |conn| service::get(conn, &auth.0, &id.0))
+            .await?;
         Ok(Json(placement_view(placement)))
     }
 
@@ -290,41 +238,20 @@ impl PlacementsApi {
         state: Data<&AppState>,
         auth: PersonToken,
         id: Path<Text>,
-        body: Json<NewSupervision>,
+        body: JsonBody<NewSupervision>,
     ) -> Result<SupervisionCreated, ApiError> {
-        let caller = auth.0;
-        let now = store::stored(state.now());
-        let input = body.0;
+        let body = body.0;
+        let input = service::NewSupervision {
+            occurred_on: body.occurred_on.0,
+            duration_minutes: body.duration_minutes.0 as i32,
+            format: body.format.into(),
+            notes: body.notes.map(|n| n.0),
+        };
+        let now = state.now();
         let session = state
             .db
-            .write_async(move |conn| {
-                let placement = placements::get(conn, &id.0)?;
-                match placement_role(conn, &caller, &placement)? {
-                    Some(PlacementRole::Learner | PlacementRole::Supervisor) => {}
-                    Some(PlacementRole::Staff) => {
-                        return Ok(Err(ApiError::forbidden(
-                            "Only the learner or their supervisor can log supervision.",
-                        )))
-                    }
-                    None => return Ok(Err(ApiError::not_found("Placement"))),
-                }
-                let actor = Actor::Person(caller.person_id.clone());
-                Ok(Ok(service::log_supervision(
-                    conn,
-                    &actor,
-                    &placement,
-                    &caller.person_id,
-                    input.occurred_on,
-                    input.duration_minutes,
-                    input.format.into(),
-                    input
-                        .notes
-                        .map(|n| n.trimmed().to_string())
-                        .filter(|n| !n.is_empty()),
-                    now,
-                )?))
-            })
-            .await??;
+            .write_async(move |conn| service::log(conn, &auth.0, &id.0, &input, now))
+            .await?;
         Ok(SupervisionCreated::Created(Json(supervision_view(session, true))))
     }
 
@@ -339,19 +266,10 @@ impl PlacementsApi {
         auth: PersonToken,
         id: Path<Text>,
     ) -> Result<Json<SupervisionList>, ApiError> {
-        let caller = auth.0;
         let (sessions, show_notes) = state
             .db
-            .read_async(move |conn| {
-                let placement = placements::get(conn, &id.0)?;
-                let role = match placement_role(conn, &caller, &placement)? {
-                    Some(role) => role,
-                    None => return Ok(Err(ApiError::not_found("Placement"))),
-                };
-                let sessions = placements::supervision_of_placement(conn, &placement.id)?;
-                Ok(Ok((sessions, role != PlacementRole::Staff)))
-            })
-            .await??;
+            .read_async(move |conn| service::supervision_of(conn, &auth.0, &id.0))
+            .await?;
         Ok(Json(SupervisionList {
             items: sessions
                 .into_iter()
@@ -372,32 +290,11 @@ impl PlacementsApi {
         auth: PersonToken,
         id: Path<Text>,
     ) -> Result<Json<Supervision>, ApiError> {
-        let caller = auth.0;
-        let now = store::stored(state.now());
+        let now = state.now();
         let session = state
             .db
-            .write_async(move |conn| {
-                let session = placements::supervision(conn, &id.0)?;
-                let placement = placements::get(conn, &session.placement_id)?;
-                match placement_role(conn, &caller, &placement)? {
-                    Some(PlacementRole::Supervisor) => {}
-                    Some(_) => {
-                        return Ok(Err(ApiError::forbidden(
-                            "Only the placement's supervisor can verify supervision.",
-                        )))
-                    }
-                    None => return Ok(Err(ApiError::not_found("Supervision session"))),
-                }
-                let actor = Actor::Person(caller.person_id.clone());
-                Ok(Ok(service::verify_supervision(
-                    conn,
-                    &actor,
-                    &session.id,
-                    &caller.person_id,
-                    now,
-                )?))
-            })
-            .await??;
+            .write_async(move |conn| service::verify(conn, &auth.0, &id.0, now))
+            .await?;
         Ok(Json(supervision_view(session, true)))
     }
 }

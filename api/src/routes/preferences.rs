@@ -3,19 +3,21 @@
 //! Reminders and other optional emails (session reminders, notes about missed sessions,
 //! supervision nudges) can be turned off; sign-in links and news about certificates still come.
 
-use peertrack_core::store::{self, audit, people};
+use peertrack_core::service::me as service;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::Tag;
 use crate::auth::PersonToken;
+use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::server::AppState;
 
 /// What a person wants to hear about.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct Preferences {
     /// Session reminders, notes about missed sessions and supervision nudges. Emails people
     /// need (sign-in links, enrolment, assessments, certificates) come either way.
@@ -32,8 +34,10 @@ impl PreferencesApi {
     /// Whether reminders and other optional emails are on.
     #[oai(path = "/v1/me/preferences", method = "get")]
     async fn get(&self, state: Data<&AppState>, auth: PersonToken) -> Result<Json<Preferences>, ApiError> {
-        let me = auth.0.person_id;
-        let person = state.db.read_async(move |conn| people::get(conn, &me)).await?;
+        let person = state
+            .db
+            .read_async(move |conn| service::profile(conn, &auth.0))
+            .await?;
         Ok(Json(Preferences {
             reminders: person.reminders_enabled,
         }))
@@ -48,24 +52,13 @@ impl PreferencesApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        body: Json<Preferences>,
+        body: JsonBody<Preferences>,
     ) -> Result<Json<Preferences>, ApiError> {
-        let me = auth.0.person_id;
         let reminders = body.0.reminders;
-        let now = store::stored(state.now());
+        let now = state.now();
         state
             .db
-            .write_async(move |conn| {
-                people::set_reminders(conn, &me, reminders)?;
-                audit::record(
-                    conn,
-                    &audit::Actor::Person(me.clone()),
-                    "preferences.changed",
-                    ("person", &me),
-                    serde_json::json!({ "reminders": reminders }),
-                    now,
-                )
-            })
+            .write_async(move |conn| service::set_reminders(conn, &auth.0, reminders, now))
             .await?;
         Ok(Json(Preferences { reminders }))
     }

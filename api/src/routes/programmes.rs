@@ -1,7 +1,7 @@
 //! `GET /v1/programmes` and `GET /v1/programmes/{code}`.
 
 use peertrack_core::domain::{CertificationRule, ProgrammeDefinition};
-use peertrack_core::store::programmes;
+use peertrack_core::service::programmes as service;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -210,12 +210,11 @@ impl ProgrammesApi {
     ///
     /// Every programme at its current published version. Any signed-in person may read them.
     #[oai(path = "/v1/programmes", method = "get")]
-    async fn list(
-        &self,
-        state: Data<&AppState>,
-        _auth: PersonToken,
-    ) -> Result<Json<ProgrammeList>, ApiError> {
-        let versions = state.db.read_async(programmes::list_current).await?;
+    async fn list(&self, state: Data<&AppState>, auth: PersonToken) -> Result<Json<ProgrammeList>, ApiError> {
+        let versions = state
+            .db
+            .read_async(move |conn| service::list(conn, &auth.0))
+            .await?;
         let items = versions
             .iter()
             .map(|v| ProgrammeSummary {
@@ -241,15 +240,13 @@ impl ProgrammesApi {
     async fn get(
         &self,
         state: Data<&AppState>,
-        _auth: PersonToken,
+        auth: PersonToken,
         /// Programme code, e.g. `P2P`.
-        #[oai(validator(max_length = 50))]
-        code: Path<Text>,
+        code: Path<Text<0, 50>>,
     ) -> Result<Json<Programme>, ApiError> {
-        let code = code.0;
         let version = state
             .db
-            .read_async(move |conn| programmes::current(conn, &code))
+            .read_async(move |conn| service::current(conn, &auth.0, &code.0))
             .await?;
         Ok(Json(Programme::from(&version.definition)))
     }

@@ -5,29 +5,27 @@
 //! anyone, and does the work after answering, so neither the answer nor its timing tells.
 
 use chrono::{DateTime, Utc};
+use peertrack_core::domain::input::EMAIL_MAX;
 use peertrack_core::service::sign_in;
-use peertrack_core::store::{self, access, audit};
 use poem::web::Data;
 use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use validator::Validate;
 
 use super::Tag;
 use crate::auth::PersonToken;
+use crate::body::JsonBody;
 use crate::problem::{ApiError, Problem};
 use crate::server::AppState;
 use crate::types::Text;
-use crate::validation::{self, email_address};
 
 /// Who wants a sign-in link.
-#[derive(Debug, Object, Validate)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct MagicLinkRequest {
     /// The email address Peertrack knows the person by.
-    #[oai(validator(min_length = 3, max_length = 254))]
-    #[validate(custom(function = "email_address"))]
-    pub email: Text,
+    pub email: Text<3, EMAIL_MAX>,
 }
 
 /// The same answer for every address.
@@ -52,12 +50,12 @@ pub enum MagicLinkResponse {
 }
 
 /// A token from a sign-in link.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct SessionRequest {
     /// The `token` from the link's `?token=`.
-    #[oai(validator(min_length = 1, max_length = 200))]
-    pub token: Text,
+    pub token: Text<1, 200>,
 }
 
 /// A bearer token for the API.
@@ -110,10 +108,12 @@ impl SignInApi {
         &self,
         state: Data<&AppState>,
         request: &Request,
-        body: Json<MagicLinkRequest>,
+        body: JsonBody<MagicLinkRequest>,
     ) -> Result<MagicLinkResponse, ApiError> {
-        validation::check(&body.0)?;
-        let email = peertrack_core::store::people::normalise_email(body.0.email.trimmed());
+        let email = sign_in::normalise_email(body.0.email.trimmed());
+        if !sign_in::is_email_address(&email) {
+            return Err(ApiError::invalid("email", "is not an email address"));
+        }
         let client_ok = state
             .limits
             .sign_in_links_per_client
@@ -154,7 +154,7 @@ impl SignInApi {
         &self,
         state: Data<&AppState>,
         request: &Request,
-        body: Json<SessionRequest>,
+        body: JsonBody<SessionRequest>,
     ) -> Result<SessionResponse, ApiError> {
         let client = crate::rate_limit::client_address(request);
         if state.limits.sign_in_failures.exhausted(&client) {
@@ -192,23 +192,10 @@ impl SignInApi {
     /// Other tokens of the same person (signed in on another device, say) keep working.
     #[oai(path = "/v1/auth/session", method = "delete")]
     async fn sign_out(&self, state: Data<&AppState>, auth: PersonToken) -> Result<SignedOut, ApiError> {
-        let caller = auth.0;
-        let now = store::stored(state.now());
+        let now = state.now();
         state
             .db
-            .write_async(move |conn| {
-                if access::revoke_token(conn, &caller.token_id, now)? {
-                    audit::record(
-                        conn,
-                        &audit::Actor::Person(caller.person_id.clone()),
-                        "person.signed_out",
-                        ("person", &caller.person_id),
-                        serde_json::json!({}),
-                        now,
-                    )?;
-                }
-                Ok(())
-            })
+            .write_async(move |conn| sign_in::sign_out(conn, &auth.0, now))
             .await?;
         Ok(SignedOut::NoContent)
     }

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use peertrack_core::domain::CertificateStatus;
-use peertrack_core::store::{certificates, programmes};
+use peertrack_core::service::certificates as service;
 use poem::web::Data;
 use poem::Request;
 use poem_openapi::param::Path;
@@ -117,23 +117,18 @@ async fn look_up(state: &AppState, request: &Request, code: String) -> Result<Lo
     let today = state.now().date_naive();
     let found = state
         .db
-        .read_async(move |conn| {
-            let Some(certificate) = certificates::by_verification_code(conn, &code)? else {
-                return Ok(None);
-            };
-            let version = programmes::version(conn, &certificate.programme_version_id)?;
-            Ok(Some(Verification {
-                status: certificate.status_on(today).as_str().to_string(),
-                number: certificate.number,
-                programme_code: version.definition.code,
-                programme_title: version.definition.title,
-                awarding_body: version.definition.awarding_body,
-                holder_name: certificate.holder_name,
-                issued_on: certificate.issued_on,
-                expires_on: certificate.expires_on,
-            }))
-        })
-        .await?;
+        .read_async(move |conn| service::verify(conn, &code))
+        .await?
+        .map(|(certificate, version)| Verification {
+            status: certificate.status_on(today).as_str().to_string(),
+            number: certificate.number,
+            programme_code: version.definition.code,
+            programme_title: version.definition.title,
+            awarding_body: version.definition.awarding_body,
+            holder_name: certificate.holder_name,
+            issued_on: certificate.issued_on,
+            expires_on: certificate.expires_on,
+        });
     Ok(match found {
         Some(verification) => Lookup::Found(verification),
         None => {

@@ -32,3 +32,8 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// A stored UTC timestamp (the databases keep them without a zone) as `DateTime<Utc>`.
+pub fn utc(stored: chrono::NaiveDateTime) -> DateTime<Utc> {
+    stored.and_utc()
+}

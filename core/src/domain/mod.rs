@@ -7,12 +7,13 @@ pub mod attendance;
 pub mod certificate;
 pub mod clock;
 pub mod eligibility;
+pub mod input;
 pub mod programme;
 pub mod records;
 
 pub use attendance::{AttendanceRate, AttendanceStatus, HeldSession};
 pub use certificate::{CertificateStatus, CpdEntry, RenewalRule};
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{utc, Clock, FixedClock, SystemClock};
 pub use eligibility::{CertificationRule, Eligibility, LearnerRecord, Requirement, RequirementKind};
 pub use programme::{AssessmentKind, ModuleSpec, ProgrammeDefinition, ProgrammeDefinitionError};
 pub use records::{AssessmentOutcome, EnrolmentStatus, SupervisionFormat, VerifiedSupervision};

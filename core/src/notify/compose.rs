@@ -8,8 +8,8 @@ use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use serde_json::Value;
 
-use super::email_kind;
 use super::templates::Templates;
+use super::Email;
 use crate::documents;
 use crate::service::certificates as certificate_service;
 use crate::store::outbox::OutboxMessage;
@@ -43,7 +43,7 @@ pub fn message_id(idempotency_key: &str, domain: &str) -> String {
 }
 
 fn key_digest(key: &str, length: usize) -> String {
-    crate::store::access::hash_secret(key)[..length].to_string()
+    crate::store::tokens::hash_secret(key)[..length].to_string()
 }
 
 /// Composes the email for a claimed outbox message.
@@ -54,13 +54,13 @@ pub fn compose(
     queued: &OutboxMessage,
     now: DateTime<Utc>,
 ) -> Result<Composition> {
-    let Some(kind) = email_kind(&queued.template) else {
+    let Some(kind) = Email::from_template(&queued.template) else {
         return Ok(Composition::Fail(format!(
             "there is no email template called {:?}",
             queued.template
         )));
     };
-    if kind.holds_secret && crate::store::utc(queued.give_up_at) <= now {
+    if kind.holds_secret() && crate::store::utc(queued.give_up_at) <= now {
         return Ok(Composition::Fail(
             "the link in this email expired before it could be sent".into(),
         ));
@@ -72,7 +72,7 @@ pub fn compose(
                 "the person's details were erased at their request".into(),
             ));
         }
-        if !kind.essential && !person.reminders_enabled {
+        if !kind.essential() && !person.reminders_enabled {
             return Ok(Composition::Skip(
                 "the person turned off reminders and other optional emails".into(),
             ));

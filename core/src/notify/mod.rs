@@ -22,12 +22,90 @@ use crate::Result;
 /// How long delivery of an email is retried before it is marked failed.
 pub const EMAIL_DEADLINE: Duration = Duration::days(3);
 
-/// Queues an email to `person` with template `template`, once per `idempotency_key`.
-/// People whose details were erased get nothing. Returns whether a message was queued.
+/// Declares every email Peertrack sends: its variant, its template name (the files
+/// `templates/{name}.txt` and `templates/{name}.html`), and whether people can turn it off.
+/// Adding an email is one line here and its two template files.
+macro_rules! emails {
+    ($($(#[$doc:meta])* $variant:ident => $template:literal, $essential:expr;)+) => {
+        /// Every email Peertrack sends.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Email {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Email {
+            /// Every email, in the order they are declared.
+            pub const ALL: &'static [Email] = &[$(Email::$variant,)+];
+
+            /// The template's name, as queued in the outbox.
+            pub fn template(self) -> &'static str {
+                match self {
+                    $(Email::$variant => $template,)+
+                }
+            }
+
+            /// Sent whatever the person's preferences (sign-in links, certificates); otherwise
+            /// the email is a reminder or a nudge that people can turn off, and it says how.
+            pub fn essential(self) -> bool {
+                match self {
+                    $(Email::$variant => $essential,)+
+                }
+            }
+        }
+
+        /// Each template's text and HTML source, by file name.
+        pub(crate) const TEMPLATE_SOURCES: &[(&str, &str)] = &[
+            ("layout.txt", include_str!("templates/layout.txt")),
+            ("layout.html", include_str!("templates/layout.html")),
+            $(
+                (concat!($template, ".txt"), include_str!(concat!("templates/", $template, ".txt"))),
+                (concat!($template, ".html"), include_str!(concat!("templates/", $template, ".html"))),
+            )+
+        ];
+    };
+}
+
+emails! {
+    /// Welcome, with the cohort's dates, to a learner who was enrolled.
+    Enrolment => "enrolment", true;
+    /// The day before each session.
+    SessionReminder => "session_reminder", false;
+    /// To a learner marked absent.
+    MissedSession => "missed_session", false;
+    /// To the cohort's tutors after a learner's second absence in a row.
+    AbsencesNoted => "absences_noted", false;
+    /// A module assessment was recorded.
+    AssessmentRecorded => "assessment_recorded", true;
+    /// A certificate was issued, with the PDF attached.
+    CertificateIssued => "certificate_issued", true;
+    /// A certificate expires in 60 or 14 days.
+    CertificateExpiring => "certificate_expiring", true;
+    /// A certificate was withdrawn.
+    CertificateRevoked => "certificate_revoked", true;
+    /// No supervision logged for 4 weeks of a running placement.
+    SupervisionNudge => "supervision_nudge", false;
+    /// A one-time sign-in link.
+    SignIn => "sign_in", true;
+}
+
+impl Email {
+    /// The email a queued template name makes, if it is one of ours.
+    pub fn from_template(template: &str) -> Option<Email> {
+        Email::ALL.iter().copied().find(|e| e.template() == template)
+    }
+
+    /// Its payload carries a secret (a sign-in link), dropped once the email is sent or given up.
+    pub fn holds_secret(self) -> bool {
+        self == Email::SignIn
+    }
+}
+
+/// Queues `email` to `person`, once per `idempotency_key`. People whose details were erased
+/// get nothing. Returns whether a message was queued.
 pub fn queue_email(
     conn: &mut DbConnection,
     idempotency_key: String,
-    template: &str,
+    email: Email,
     person: &Person,
     payload: serde_json::Value,
     now: NaiveDateTime,
@@ -35,7 +113,7 @@ pub fn queue_email(
     queue_email_until(
         conn,
         idempotency_key,
-        template,
+        email,
         person,
         payload,
         now,
@@ -47,13 +125,13 @@ pub fn queue_email(
 pub fn queue_email_until(
     conn: &mut DbConnection,
     idempotency_key: String,
-    template: &str,
+    email: Email,
     person: &Person,
     payload: serde_json::Value,
     now: NaiveDateTime,
     give_up_at: NaiveDateTime,
 ) -> Result<bool> {
-    let Some(email) = person.email.clone() else {
+    let Some(address) = person.email.clone() else {
         return Ok(false);
     };
     outbox::enqueue(
@@ -61,58 +139,12 @@ pub fn queue_email_until(
         &NewMessage {
             idempotency_key,
             channel: "email".into(),
-            template: template.into(),
-            recipient: email,
+            template: email.template().into(),
+            recipient: address,
             person_id: Some(person.id.clone()),
             payload,
             give_up_at,
         },
         now,
     )
-}
-
-/// What kind of email a template makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EmailKind {
-    /// The template's name, as queued.
-    pub template: &'static str,
-    /// Sent whatever the person's preferences (sign-in links, certificates); otherwise the
-    /// email is a reminder or a nudge that people can turn off, and it says how.
-    pub essential: bool,
-    /// Its payload carries a secret (a sign-in link), dropped once the email is sent or given up.
-    pub holds_secret: bool,
-}
-
-/// Every email Peertrack sends.
-pub const EMAIL_KINDS: &[EmailKind] = &[
-    kind("enrolment", true),
-    kind("session_reminder", false),
-    kind("missed_session", false),
-    kind("absences_noted", false),
-    kind("assessment_recorded", true),
-    kind("certificate_issued", true),
-    kind("certificate_expiring", true),
-    kind("certificate_revoked", true),
-    kind("supervision_nudge", false),
-    EmailKind {
-        template: SIGN_IN,
-        essential: true,
-        holds_secret: true,
-    },
-];
-
-/// The sign-in link email's template.
-pub const SIGN_IN: &str = "sign_in";
-
-const fn kind(template: &'static str, essential: bool) -> EmailKind {
-    EmailKind {
-        template,
-        essential,
-        holds_secret: false,
-    }
-}
-
-/// The kind of email a template makes, if it is one of ours.
-pub fn email_kind(template: &str) -> Option<EmailKind> {
-    EMAIL_KINDS.iter().find(|k| k.template == template).copied()
 }

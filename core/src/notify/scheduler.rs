@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 use serde_json::json;
 
-use super::{queue_email, queue_email_until};
+use super::{queue_email, queue_email_until, Email};
 use crate::domain::EnrolmentStatus;
 use crate::service::certificates::verification_url;
 use crate::store::delivery::{self, Mark};
@@ -81,7 +81,7 @@ fn session_reminders(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usiz
             queued += usize::from(queue_email_until(
                 conn,
                 format!("session_reminder:{}:{}", session.id, learner.id),
-                "session_reminder",
+                Email::SessionReminder,
                 &learner,
                 json!({
                     "name": learner.display_name(),
@@ -148,7 +148,7 @@ fn absence_notes(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize> {
                     "absences_noted:{}:{}:{}:{}",
                     cohort.id, learner.id, first.session_id, tutor.id
                 ),
-                "absences_noted",
+                Email::AbsencesNoted,
                 &tutor,
                 json!({
                     "name": tutor.display_name(),
@@ -189,7 +189,7 @@ fn expiry_notices(
         queued += usize::from(queue_email(
             conn,
             format!("certificate_expiring:{}:{expires_on}:{notice}", certificate.id),
-            "certificate_expiring",
+            Email::CertificateExpiring,
             &holder,
             json!({
                 "name": holder.display_name(),
@@ -234,7 +234,7 @@ fn supervision_nudges(conn: &mut DbConnection, today: NaiveDate, now: NaiveDateT
                     "supervision_nudge:{}:{quiet_since}:{stretch}:{role}",
                     placement.id
                 ),
-                "supervision_nudge",
+                Email::SupervisionNudge,
                 recipient,
                 json!({
                     "name": recipient.display_name(),

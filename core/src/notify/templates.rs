@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde_json::{Map, Value};
 
-use super::email_kind;
+use super::{Email, TEMPLATE_SOURCES};
 
 /// An email ready to send: subject and both parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,29 +48,6 @@ You can turn them off at any time: sign in at {sign_in_url} and switch off remin
 settings, or ask your training team to do it for you. Emails you need, such as sign-in links \
 and certificates, will still reach you.";
 
-macro_rules! templates {
-    ($($name:literal),+ $(,)?) => {
-        &[$(
-            (concat!($name, ".txt"), include_str!(concat!("templates/", $name, ".txt"))),
-            (concat!($name, ".html"), include_str!(concat!("templates/", $name, ".html"))),
-        )+]
-    };
-}
-
-const SOURCES: &[(&str, &str)] = templates!(
-    "layout",
-    "enrolment",
-    "session_reminder",
-    "missed_session",
-    "absences_noted",
-    "assessment_recorded",
-    "certificate_issued",
-    "certificate_expiring",
-    "certificate_revoked",
-    "supervision_nudge",
-    "sign_in",
-);
-
 /// The compiled templates, with the public URL every link starts from.
 #[derive(Debug)]
 pub struct Templates {
@@ -89,7 +66,7 @@ impl Templates {
         env.set_formatter(html_formatter);
         env.add_filter("date", date_filter);
         env.add_filter("time", time_filter);
-        for (name, source) in SOURCES {
+        for (name, source) in TEMPLATE_SOURCES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("the email template {name} does not compile: {e}"));
         }
@@ -106,7 +83,8 @@ impl Templates {
 
     /// Renders `template` with `payload` (a JSON object) plus the links every email may use.
     pub fn render(&self, template: &str, payload: &Value) -> Result<RenderedEmail, RenderError> {
-        let kind = email_kind(template).ok_or_else(|| RenderError::UnknownTemplate(template.into()))?;
+        let kind =
+            Email::from_template(template).ok_or_else(|| RenderError::UnknownTemplate(template.into()))?;
         let Value::Object(fields) = payload else {
             return Err(RenderError::NotAnObject);
         };
@@ -115,7 +93,7 @@ impl Templates {
         let opt_out = OPT_OUT.replace("{sign_in_url}", &sign_in_url);
         context.insert("public_url".into(), Value::from(self.public_url.clone()));
         context.insert("sign_in_url".into(), Value::from(sign_in_url));
-        context.insert("optional".into(), Value::from(!kind.essential));
+        context.insert("optional".into(), Value::from(!kind.essential()));
         context.insert("opt_out".into(), Value::from(opt_out));
         let failed = |source| RenderError::Template {
             template: template.to_string(),
@@ -246,7 +224,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::notify::EMAIL_KINDS;
+    use crate::notify::Email;
 
     fn templates() -> Templates {
         Templates::new("https://peertrack.example.org/")
@@ -297,23 +275,23 @@ mod tests {
     #[test]
     fn every_template_renders_both_parts_with_a_subject() {
         let templates = templates();
-        for kind in EMAIL_KINDS {
+        for kind in Email::ALL.iter().copied() {
             let email = templates
-                .render(kind.template, &full_payload(kind.template))
-                .unwrap_or_else(|e| panic!("{}: {e}", kind.template));
-            assert!(!email.subject.is_empty(), "{}", kind.template);
-            assert!(!email.subject.contains('\n'), "{}", kind.template);
+                .render(kind.template(), &full_payload(kind.template()))
+                .unwrap_or_else(|e| panic!("{}: {e}", kind.template()));
+            assert!(!email.subject.is_empty(), "{}", kind.template());
+            assert!(!email.subject.contains('\n'), "{}", kind.template());
             assert!(
                 email.text.starts_with("Hello Rowan Learner,\n"),
                 "{}",
-                kind.template
+                kind.template()
             );
-            assert!(email.html.contains("<html lang=\"en\">"), "{}", kind.template);
-            assert!(email.html.contains("Hello Rowan Learner,"), "{}", kind.template);
+            assert!(email.html.contains("<html lang=\"en\">"), "{}", kind.template());
+            assert!(email.html.contains("Hello Rowan Learner,"), "{}", kind.template());
             assert!(
                 !email.text.contains("\n\n\n"),
                 "{}: {}",
-                kind.template,
+                kind.template(),
                 email.text
             );
         }
@@ -325,16 +303,16 @@ mod tests {
         let forbidden = [
             "user", "users", "patient", "patients", "case", "cases", "client", "clients",
         ];
-        for kind in EMAIL_KINDS {
+        for kind in Email::ALL.iter().copied() {
             let email = templates
-                .render(kind.template, &full_payload(kind.template))
+                .render(kind.template(), &full_payload(kind.template()))
                 .unwrap();
             let all = format!("{} {} {}", email.subject, email.text, email.html).to_lowercase();
             for word in all.split(|c: char| !c.is_alphanumeric()) {
                 assert!(
                     !forbidden.contains(&word),
                     "{} says {word:?}: {}",
-                    kind.template,
+                    kind.template(),
                     email.text
                 );
             }
@@ -344,49 +322,49 @@ mod tests {
     #[test]
     fn every_link_is_absolute() {
         let templates = templates();
-        for kind in EMAIL_KINDS {
+        for kind in Email::ALL.iter().copied() {
             let email = templates
-                .render(kind.template, &full_payload(kind.template))
+                .render(kind.template(), &full_payload(kind.template()))
                 .unwrap();
             for href in email.html.split("href=\"").skip(1) {
                 let target = href.split('"').next().unwrap();
                 assert!(
                     target.starts_with("https://peertrack.example.org/"),
                     "{}: {target}",
-                    kind.template
+                    kind.template()
                 );
             }
-            assert!(!email.text.contains("href"), "{}", kind.template);
+            assert!(!email.text.contains("href"), "{}", kind.template());
         }
     }
 
     #[test]
     fn only_optional_emails_say_how_to_turn_them_off() {
         let templates = templates();
-        for kind in EMAIL_KINDS {
+        for kind in Email::ALL.iter().copied() {
             let email = templates
-                .render(kind.template, &full_payload(kind.template))
+                .render(kind.template(), &full_payload(kind.template()))
                 .unwrap();
             let says_how = email.text.contains("turn them off");
-            assert_eq!(says_how, !kind.essential, "{}", kind.template);
+            assert_eq!(says_how, !kind.essential(), "{}", kind.template());
             assert_eq!(
                 email.html.contains("turn them off"),
-                !kind.essential,
+                !kind.essential(),
                 "{}",
-                kind.template
+                kind.template()
             );
-            if !kind.essential {
+            if !kind.essential() {
                 assert!(
                     email.text.contains("https://peertrack.example.org/sign-in"),
                     "{}",
-                    kind.template
+                    kind.template()
                 );
                 assert!(
                     email
                         .html
                         .contains("<a href=\"https://peertrack.example.org/sign-in\">"),
                     "{}",
-                    kind.template
+                    kind.template()
                 );
             }
         }

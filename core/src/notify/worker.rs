@@ -17,11 +17,11 @@ use tokio::sync::Notify;
 
 use super::compose::{self, Composition};
 use super::destination::DestinationPolicy;
-use super::email_kind;
 use super::scheduler;
 use super::templates::Templates;
 use super::transport::{MailTransport, SMTP_TIMEOUT};
 use super::webhook::{PostError, WebhookClient};
+use super::Email;
 use crate::domain::Clock;
 use crate::store::outbox::OutboxMessage;
 use crate::store::{delivery, stored, utc, Database};
@@ -417,8 +417,8 @@ impl DeliveryWorker {
     async fn record(&self, message: &OutboxMessage, outcome: &Outcome) -> Result<()> {
         let id = message.id;
         let now = self.clock.now();
-        let forget_secret = email_kind(&message.template)
-            .is_some_and(|k| k.holds_secret)
+        let forget_secret = Email::from_template(&message.template)
+            .is_some_and(|k| k.holds_secret())
             .then(|| "{}".to_string());
         let template = message.template.clone();
         match outcome {

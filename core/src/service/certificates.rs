@@ -4,18 +4,21 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
+use crate::access::{self, Caller, CertificateRole};
 use crate::credential::BadgeFacts;
 use crate::documents::CertificateDocument;
 use crate::domain::certificate::{expiry_after, renewed_expiry};
+use crate::domain::input::Checks;
 use crate::domain::{CertificateStatus, Requirement};
 use crate::notify;
 use crate::service::progress;
 use crate::service::webhooks;
 use crate::store::audit::{self, Actor};
-use crate::store::certificates::{self, Certificate, NewCertificate};
+use crate::store::certificates::{self, NewCertificate};
+pub use crate::store::certificates::{Certificate, Renewal};
 use crate::store::changes::{self, kind};
 use crate::store::programmes::ProgrammeVersion;
-use crate::store::{cohorts, organisations, people, placements, programmes, stored, DbConnection};
+use crate::store::{cohorts, cpd, organisations, people, programmes, stored, DbConnection};
 use crate::{Error, Result};
 
 /// The public verification address of a certificate.
@@ -87,7 +90,7 @@ pub fn issue(
     notify::queue_email(
         conn,
         format!("certificate_issued:{}", certificate.id),
-        "certificate_issued",
+        notify::Email::CertificateIssued,
         &person,
         json!({
             "name": person.display_name(),
@@ -137,7 +140,7 @@ pub fn revoke(
     notify::queue_email(
         conn,
         format!("certificate_revoked:{id}"),
-        "certificate_revoked",
+        notify::Email::CertificateRevoked,
         &person,
         json!({ "name": person.display_name(), "number": certificate.number, "reason": reason }),
         stored(now),
@@ -169,7 +172,7 @@ pub fn renewal_check(
             "this certificate does not expire, so it needs no renewal".into(),
         ));
     };
-    let entries: Vec<_> = placements::cpd_of(conn, &certificate.person_id)?
+    let entries: Vec<_> = cpd::of_person(conn, &certificate.person_id)?
         .iter()
         .map(|r| r.entry())
         .collect();
@@ -361,4 +364,197 @@ pub fn criteria_in_words(version: &ProgrammeVersion) -> String {
         text.push('.');
     }
     text
+}
+
+/// A certificate with what people read about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertificateDetails {
+    /// The certificate.
+    pub certificate: Certificate,
+    /// Its programme's code.
+    pub programme_code: String,
+    /// Its programme's title.
+    pub programme_title: String,
+    /// Its status on the day it was read.
+    pub status: CertificateStatus,
+    /// The public verification page.
+    pub verification_url: String,
+    /// Its renewals, oldest first.
+    pub renewals: Vec<certificates::Renewal>,
+}
+
+/// The details of a stored certificate, as of `today`.
+pub fn details(
+    conn: &mut DbConnection,
+    certificate: Certificate,
+    public_url: &str,
+    today: NaiveDate,
+) -> Result<CertificateDetails> {
+    let version = programmes::version(conn, &certificate.programme_version_id)?;
+    let renewals = certificates::renewals(conn, &certificate.id)?;
+    Ok(CertificateDetails {
+        programme_code: version.definition.code,
+        programme_title: version.definition.title,
+        status: certificate.status_on(today),
+        verification_url: verification_url(public_url, &certificate.verification_code),
+        renewals,
+        certificate,
+    })
+}
+
+/// A certificate the caller may see, with their role to it.
+fn visible(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<(Certificate, CertificateRole)> {
+    let certificate = certificates::get(conn, id)?;
+    let role = access::certificate_role(conn, caller, &certificate)?;
+    Ok((certificate, role))
+}
+
+/// Issues a certificate (see [`issue`]); the cohort's tutors and administrators may.
+pub fn issue_as(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    person_id: &str,
+    cohort_id: &str,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> Result<CertificateDetails> {
+    const ONLY_STAFF: &str = "Only the cohort's tutors or an administrator can issue its certificates.";
+    match cohorts::get(conn, cohort_id) {
+        Err(Error::NotFound(_)) if caller.is_admin() => {
+            return Err(Error::invalid("cohort_id", "there is no cohort with this id"))
+        }
+        Err(Error::NotFound(_)) => return Err(Error::NotAllowed(ONLY_STAFF)),
+        other => other?,
+    };
+    let tutor = match caller.person_id() {
+        Some(me) => cohorts::is_tutor(conn, cohort_id, me)?,
+        None => false,
+    };
+    if !caller.is_admin() && !tutor {
+        return Err(Error::NotAllowed(ONLY_STAFF));
+    }
+    let issued_by = caller.person_id().unwrap_or("cli");
+    let certificate = issue(
+        conn,
+        &caller.actor(),
+        issued_by,
+        person_id,
+        cohort_id,
+        now,
+        public_url,
+    )?;
+    details(conn, certificate, public_url, now.date_naive())
+}
+
+/// A certificate, for its holder, administrators and the tutors of its cohort.
+pub fn get_as(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<CertificateDetails> {
+    let (certificate, _) = visible(conn, caller, id)?;
+    details(conn, certificate, public_url, now.date_naive())
+}
+
+/// The caller's own certificates, newest first.
+pub fn mine(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<CertificateDetails>> {
+    let me = caller.require_person()?;
+    certificates::of_person(conn, me)?
+        .into_iter()
+        .map(|c| details(conn, c, public_url, now.date_naive()))
+        .collect()
+}
+
+/// What the PDF of a certificate shows, for its holder and administrators.
+pub fn document_for(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    public_url: &str,
+) -> Result<CertificateDocument> {
+    match visible(conn, caller, id)? {
+        (_, CertificateRole::Tutor) => Err(Error::NotAllowed(
+            "Only the holder or an administrator can download the certificate.",
+        )),
+        (certificate, _) => document(conn, &certificate, public_url),
+    }
+}
+
+/// What the signed credential of a certificate says, for its holder and administrators.
+pub fn badge_facts_for(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    public_url: &str,
+) -> Result<BadgeFacts> {
+    match visible(conn, caller, id)? {
+        (_, CertificateRole::Tutor) => Err(Error::NotAllowed(
+            "Only the holder or an administrator can download the credential.",
+        )),
+        (certificate, _) => badge_facts(conn, &certificate, public_url),
+    }
+}
+
+/// The longest a revocation reason may be.
+pub const REASON_MAX: usize = 1000;
+
+/// Revokes a certificate with a reason the holder is told; administrators only.
+pub fn revoke_as(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> Result<CertificateDetails> {
+    match visible(conn, caller, id)? {
+        (_, CertificateRole::Admin) => {}
+        _ => {
+            return Err(Error::NotAllowed(
+                "Only an administrator can revoke a certificate.",
+            ))
+        }
+    }
+    Checks::new().reason("reason", reason, REASON_MAX).finish()?;
+    let certificate = revoke(conn, &caller.actor(), id, reason.trim(), now)?;
+    details(conn, certificate, public_url, now.date_naive())
+}
+
+/// Renews a certificate once the holder's development meets the renewal rule; the cohort's
+/// tutors and administrators may.
+pub fn renew_as(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> Result<CertificateDetails> {
+    match visible(conn, caller, id)? {
+        (_, CertificateRole::Admin | CertificateRole::Tutor) => {}
+        _ => {
+            return Err(Error::NotAllowed(
+                "An administrator or your tutor renews certificates; log your development and ask them.",
+            ))
+        }
+    }
+    let renewed_by = caller.person_id().unwrap_or("cli");
+    let certificate = renew(conn, &caller.actor(), id, renewed_by, now)?;
+    details(conn, certificate, public_url, now.date_naive())
+}
+
+/// What anyone may learn of a certificate from the code printed on it: the certificate and
+/// its programme version; `None` for a code that is not one.
+pub fn verify(conn: &mut DbConnection, code: &str) -> Result<Option<(Certificate, ProgrammeVersion)>> {
+    let Some(certificate) = certificates::by_verification_code(conn, code)? else {
+        return Ok(None);
+    };
+    let version = programmes::version(conn, &certificate.programme_version_id)?;
+    Ok(Some((certificate, version)))
 }

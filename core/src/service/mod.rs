@@ -1,9 +1,25 @@
-//! Services: the use cases that combine storage and the pure rules, each inside the caller's
-//! transaction. Routes call these; these call the store.
+//! Services: the use cases, one function each. Every front end (the API, the pages, the
+//! command line, the worker) calls these and nothing below them.
+//!
+//! A service takes the [`crate::access::Caller`] and plain input, checks every rule and every
+//! access decision, writes its audit record and queues its emails in the caller's transaction,
+//! and returns a typed result or a typed [`crate::Error`]. Reads run on a plain connection;
+//! writes inside [`crate::store::Database::write`] (one transaction).
 
+pub mod assessments;
+pub mod attendance;
+pub mod audit;
 pub mod certificates;
+pub mod cohorts;
+pub mod consents;
+pub mod me;
+pub mod organisations;
+pub mod outbox;
+pub mod people;
+pub mod personal_data;
+pub mod placements;
+pub mod programmes;
 pub mod progress;
-pub mod records;
 pub mod register;
 pub mod sign_in;
 pub mod webhooks;

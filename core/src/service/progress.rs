@@ -10,7 +10,7 @@ use crate::domain::{
 use crate::store::cohorts::{self, Cohort, Enrolment};
 use crate::store::people::Person;
 use crate::store::programmes::{self, ProgrammeVersion};
-use crate::store::{placements, records, Database, DbConnection};
+use crate::store::{self, assessments, attendance, placements, Database, DbConnection};
 use crate::Result;
 
 /// Where one learner stands in one cohort.
@@ -65,8 +65,8 @@ pub fn learners_progress(
     for round in learners.chunks(LEARNERS_PER_ROUND) {
         let cohort_ids = distinct(round.iter().map(|(e, _)| &e.cohort_id));
         let person_ids = distinct(round.iter().map(|(e, _)| &e.person_id));
-        let registers = records::registers_of(conn, &cohort_ids)?;
-        let achievements = records::achievements_of(conn, &cohort_ids)?;
+        let registers = attendance::of_cohorts(conn, &cohort_ids)?;
+        let achievements = assessments::achievements_of(conn, &cohort_ids)?;
         let supervision = placements::verified_supervision_of_people(conn, &person_ids)?;
         let practice = placements::verified_practice_minutes_of_people(conn, &person_ids)?;
         let mut needs_verification: HashMap<&str, BTreeSet<String>> = HashMap::new();
@@ -184,7 +184,7 @@ pub fn every_learner_progress_in_parallel(
                         // A scan of the whole register reads the file through memory mapping
                         // rather than copying each page through the connection's small cache;
                         // switched off again before the connection goes back to the pool.
-                        map_reads(conn, WHOLE_REGISTER_MAPPING)?;
+                        store::map_reads(conn, WHOLE_REGISTER_MAPPING)?;
                         let mut totals = RegisterEligibility::default();
                         let judged = loop {
                             // Workers take the next round as they finish one, so none idles.
@@ -198,7 +198,7 @@ pub fn every_learner_progress_in_parallel(
                                 break Err(e);
                             }
                         };
-                        map_reads(conn, 0)?;
+                        store::map_reads(conn, 0)?;
                         judged
                     })
                 })
@@ -222,16 +222,8 @@ pub fn every_learner_progress_in_parallel(
     Ok(totals)
 }
 
-/// Sets how much of a SQLite database file a connection reads through memory mapping.
 /// How much of the file a whole-register scan maps (SQLite maps at most the file's size).
 const WHOLE_REGISTER_MAPPING: u64 = 1 << 36;
-
-fn map_reads(conn: &mut DbConnection, bytes: u64) -> Result<()> {
-    if let DbConnection::Sqlite(c) = conn {
-        diesel::connection::SimpleConnection::batch_execute(c, &format!("PRAGMA mmap_size = {bytes};"))?;
-    }
-    Ok(())
-}
 
 fn versions_by_id(conn: &mut DbConnection) -> Result<HashMap<String, ProgrammeVersion>> {
     Ok(programmes::all_versions(conn)?
@@ -284,15 +276,19 @@ pub struct ProgrammeEligibility {
 /// Judges a person against a programme. With several cohorts of the programme, the first one
 /// in which they are eligible counts, else their most recent enrolment. Each cohort is judged
 /// by the programme version it follows, so a new version never changes an existing learner's
-/// requirements.
+/// requirements. With `within`, only enrolments in those cohorts are judged.
 pub fn eligibility_for(
     conn: &mut DbConnection,
     person_id: &str,
     programme_code: &str,
+    within: Option<&[String]>,
     now: DateTime<Utc>,
 ) -> Result<ProgrammeEligibility> {
     let current = programmes::current(conn, programme_code)?;
     let mut enrolments = cohorts::enrolments_in_programme(conn, person_id, &current.programme_id)?;
+    if let Some(cohorts) = within {
+        enrolments.retain(|(e, _)| cohorts.contains(&e.cohort_id));
+    }
     enrolments.sort_by_key(|(e, _)| std::cmp::Reverse(e.enrolled_on));
     let mut judged = Vec::new();
     for (enrolment, cohort) in enrolments {

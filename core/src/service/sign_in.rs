@@ -6,11 +6,15 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
+use crate::access::{Caller, Partner};
 use crate::notify;
-use crate::store::access::{self, TokenPurpose};
 use crate::store::audit::{self, Actor};
+use crate::store::tokens::{self, TokenPurpose};
 use crate::store::{people, stored, utc, DbConnection};
 use crate::Result;
+
+pub use crate::domain::input::is_email_address;
+pub use crate::store::people::normalise_email;
 
 /// How long a sign-in link works.
 pub const LINK_LIFETIME: Duration = Duration::minutes(15);
@@ -39,12 +43,12 @@ pub fn request_link(
     }
     let expires_at = stored(now + LINK_LIFETIME);
     let (secret, token) =
-        access::create_token(conn, &person.id, TokenPurpose::SignIn, expires_at, stored(now))?;
+        tokens::create_token(conn, &person.id, TokenPurpose::SignIn, expires_at, stored(now))?;
     // The email is worth nothing once the link has expired, so delivery gives up then.
     notify::queue_email_until(
         conn,
         format!("sign_in:{}", token.id),
-        notify::SIGN_IN,
+        notify::Email::SignIn,
         &person,
         json!({
             "name": person.display_name(),
@@ -70,7 +74,7 @@ pub struct SignedIn {
 /// Exchanges a sign-in link token for a bearer token, once; `None` when the token is unknown,
 /// used or expired, or its person's details were erased.
 pub fn exchange(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Result<Option<SignedIn>> {
-    let Some(person_id) = access::consume_token(conn, token, TokenPurpose::SignIn, stored(now))? else {
+    let Some(person_id) = tokens::consume_token(conn, token, TokenPurpose::SignIn, stored(now))? else {
         return Ok(None);
     };
     let person = people::get(conn, &person_id)?;
@@ -79,7 +83,7 @@ pub fn exchange(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Res
     }
     let expires_at = stored(now + SESSION_LIFETIME);
     let (access_token, _) =
-        access::create_token(conn, &person.id, TokenPurpose::Access, expires_at, stored(now))?;
+        tokens::create_token(conn, &person.id, TokenPurpose::Access, expires_at, stored(now))?;
     audit::record(
         conn,
         &Actor::Person(person.id.clone()),
@@ -93,4 +97,118 @@ pub fn exchange(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Res
         access_token,
         expires_at: utc(expires_at),
     }))
+}
+
+/// The signed-in person a bearer token belongs to, if it is usable: not expired, not revoked,
+/// and its person's details not erased.
+pub fn caller_for_token(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Result<Option<Caller>> {
+    let Some(token) = tokens::person_for_token(conn, token, TokenPurpose::Access, stored(now))? else {
+        return Ok(None);
+    };
+    let person = people::get(conn, &token.person_id)?;
+    Ok(person
+        .erased_at
+        .is_none()
+        .then(|| Caller::person(person.id, person.is_admin, token.id)))
+}
+
+/// The partner an API key belongs to, if the key is usable.
+pub fn partner_for_key(conn: &mut DbConnection, key: &str) -> Result<Option<Partner>> {
+    Ok(tokens::api_key(conn, key)?.map(|k| Partner {
+        organisation_id: k.organisation_id,
+        api_key_id: k.id,
+    }))
+}
+
+/// Ends the session the caller signed in with; their other sessions carry on.
+pub fn sign_out(conn: &mut DbConnection, caller: &Caller, now: DateTime<Utc>) -> Result<()> {
+    let Caller::Person {
+        person_id,
+        session_id,
+        ..
+    } = caller
+    else {
+        return Ok(());
+    };
+    if tokens::revoke_token(conn, session_id, stored(now))? {
+        audit::record(
+            conn,
+            &caller.actor(),
+            "person.signed_out",
+            ("person", person_id),
+            json!({}),
+            stored(now),
+        )?;
+    }
+    Ok(())
+}
+
+/// How long a token from `peertrack admin token` lasts unless told otherwise.
+pub const DEFAULT_TOKEN_DAYS: i64 = 30;
+
+/// Makes a bearer token for the person with this email, for `days` days; the operator at the
+/// command line may. Returns the secret.
+pub fn issue_token(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    email: &str,
+    days: i64,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    caller.require_admin()?;
+    let person = person_with_email(conn, email)?;
+    let token = token_for(conn, &person.id, Duration::days(days), now)?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        "token.issued",
+        ("person", &person.id),
+        json!({ "days": days }),
+        stored(now),
+    )?;
+    Ok(token)
+}
+
+fn person_with_email(conn: &mut DbConnection, email: &str) -> Result<people::Person> {
+    people::by_email(conn, email)?
+        .ok_or_else(|| crate::Error::invalid("email", "no person has that email address here"))
+}
+
+/// Makes a bearer token for a person, lasting `lifetime`; returns the secret. For the command
+/// line (through [`issue_token`]) and for tests that need a signed-in person.
+pub fn token_for(
+    conn: &mut DbConnection,
+    person_id: &str,
+    lifetime: Duration,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let (secret, _) = tokens::create_token(
+        conn,
+        person_id,
+        TokenPurpose::Access,
+        stored(now + lifetime),
+        stored(now),
+    )?;
+    Ok(secret)
+}
+
+/// Revokes every token of the person with this email; the operator may. Returns how many.
+pub fn revoke_tokens(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    caller.require_admin()?;
+    let person = person_with_email(conn, email)?;
+    let revoked = tokens::revoke_tokens_of(conn, &person.id, stored(now))?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        "token.revoked",
+        ("person", &person.id),
+        json!({ "count": revoked }),
+        stored(now),
+    )?;
+    Ok(revoked)
 }

@@ -13,7 +13,8 @@ use sha2::Sha256;
 
 use crate::store::changes::ChangeEvent;
 use crate::store::outbox::{self, NewMessage};
-use crate::store::webhooks::{self, Webhook};
+use crate::store::webhooks;
+pub use crate::store::webhooks::Webhook;
 use crate::store::DbConnection;
 use crate::Result;
 
@@ -66,6 +67,47 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
     mac.update(format!("{timestamp}.{body}").as_bytes());
     let digest = mac.finalize().into_bytes();
     format!("t={timestamp},v1={}", crate::credential::hex(&digest))
+}
+
+/// Registers a webhook for the partner's organisation; the URL was checked by
+/// [`crate::notify::webhook::check_destination`] first. Returns it with its secret, shown once.
+pub fn create(
+    conn: &mut DbConnection,
+    partner: &crate::access::Partner,
+    url: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Webhook> {
+    let webhook = Webhook {
+        id: crate::store::new_id(),
+        organisation_id: partner.organisation_id.clone(),
+        url: url.trim().to_string(),
+        secret: crate::store::tokens::new_secret("whsec"),
+        created_at: crate::store::stored(now),
+        disabled_at: None,
+    };
+    webhooks::create(conn, &webhook)?;
+    Ok(webhook)
+}
+
+/// The partner's organisation's active webhooks.
+pub fn of_partner(conn: &mut DbConnection, partner: &crate::access::Partner) -> Result<Vec<Webhook>> {
+    webhooks::of_organisation(conn, &partner.organisation_id)
+}
+
+/// Stops posting to one of the partner's webhooks; another organisation's reads as missing.
+pub fn remove(
+    conn: &mut DbConnection,
+    partner: &crate::access::Partner,
+    webhook_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    match webhooks::get(conn, webhook_id) {
+        Ok(w) if w.organisation_id == partner.organisation_id && w.disabled_at.is_none() => {
+            webhooks::disable(conn, webhook_id, crate::store::stored(now))
+        }
+        Ok(_) | Err(crate::Error::NotFound(_)) => Err(crate::Error::NotFound("webhook")),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

@@ -111,6 +111,32 @@ pub fn tutors_learner(conn: &mut DbConnection, tutor_id: &str, learner_id: &str)
     Ok(found > 0)
 }
 
+/// The cohorts that the tutor teaches and the learner is enrolled in, most recent enrolment
+/// first: what the tutor may see of the learner.
+pub fn shared_by_tutor_and_learner(
+    conn: &mut DbConnection,
+    tutor_id: &str,
+    learner_id: &str,
+) -> Result<Vec<String>> {
+    Ok(cohort_tutors::table
+        .inner_join(enrolments::table.on(enrolments::cohort_id.eq(cohort_tutors::cohort_id)))
+        .filter(cohort_tutors::person_id.eq(tutor_id))
+        .filter(enrolments::person_id.eq(learner_id))
+        .order((enrolments::enrolled_on.desc(), enrolments::id.desc()))
+        .select(enrolments::cohort_id)
+        .load(conn)?)
+}
+
+/// The cohort a learner enrolled in most recently, if any.
+pub fn latest_cohort_of(conn: &mut DbConnection, learner_id: &str) -> Result<Option<String>> {
+    Ok(enrolments::table
+        .filter(enrolments::person_id.eq(learner_id))
+        .order((enrolments::enrolled_on.desc(), enrolments::id.desc()))
+        .select(enrolments::cohort_id)
+        .first(conn)
+        .optional()?)
+}
+
 /// Cohorts in id order after `after`: all of them, or those `person_id` tutors or learns in.
 pub fn list(
     conn: &mut DbConnection,

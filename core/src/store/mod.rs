@@ -3,14 +3,16 @@
 //! Queries go through [`DbConnection`], diesel's multi-backend connection; a function matches on
 //! the variant only where the SQL really differs (upserts, row locking).
 
-pub mod access;
 mod access_log_writer;
+pub mod assessments;
+pub mod attendance;
 pub mod audit;
 pub mod backup;
 pub mod certificates;
 pub mod changes;
 pub mod cohorts;
 pub mod consents;
+pub mod cpd;
 pub mod delivery;
 pub mod organisations;
 pub mod outbox;
@@ -18,11 +20,11 @@ pub mod people;
 pub mod personal_data;
 pub mod placements;
 pub mod programmes;
-pub mod records;
 pub mod register;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod tokens;
 pub mod webhooks;
 
 use std::path::PathBuf;
@@ -439,15 +441,21 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<()> {
     outcome.map_err(|e| Error::Unavailable(format!("applying migrations failed: {e}")))
 }
 
+/// Sets how much of a SQLite database file a connection reads through memory mapping (0: none),
+/// for scans of the whole register; no effect on PostgreSQL.
+pub fn map_reads(conn: &mut DbConnection, bytes: u64) -> Result<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        c.batch_execute(&format!("PRAGMA mmap_size = {bytes};"))?;
+    }
+    Ok(())
+}
+
 /// A new random id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Converts a stored UTC timestamp to `DateTime<Utc>`.
-pub fn utc(stored: NaiveDateTime) -> DateTime<Utc> {
-    stored.and_utc()
-}
+pub use crate::domain::clock::utc;
 
 /// Converts a UTC instant to its stored form, to the microsecond: PostgreSQL keeps no more,
 /// so both backends read back exactly what was written.

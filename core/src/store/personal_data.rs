@@ -4,8 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::assessments::Assessment;
+use super::attendance::AttendanceRecord;
 use super::placements::PracticeTime;
-use super::records::{Assessment, AttendanceRecord};
 use super::schema::{
     access_log, access_tokens, assessments, attendance, audit_events, certificates, consents, cpd_records,
     outbox, people, placements, practice_hours, supervision_sessions,

@@ -1,13 +1,13 @@
-//! Practice placements, supervision sessions, practice hours and continuing development.
+//! Practice placements, supervision sessions and practice hours.
 
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{cpd_records, placements, practice_hours, supervision_sessions};
+use super::schema::{placements, practice_hours, supervision_sessions};
 use super::{DbConnection, FoundOr};
-use crate::domain::{CpdEntry, SupervisionFormat, VerifiedSupervision};
+use crate::domain::{SupervisionFormat, VerifiedSupervision};
 use crate::{Error, Result};
 
 /// A learner's practice placement at a host organisation, with a supervisor there.
@@ -28,6 +28,10 @@ pub struct Placement {
     pub ends_on: Option<NaiveDate>,
     /// When it was added.
     pub created_at: NaiveDateTime,
+    /// The cohort it was made within: its tutors see it.
+    pub cohort_id: Option<String>,
+    /// The administrator who let a tutor of the learner be its supervisor, if one did.
+    pub tutor_supervision_allowed_by: Option<String>,
 }
 
 /// Adds a placement.
@@ -260,55 +264,4 @@ pub fn verified_practice_minutes_of_people(
         *by_person.entry(person_id).or_default() += u32::try_from(minutes).unwrap_or(0);
     }
     Ok(by_person)
-}
-
-/// A piece of continuing professional development.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = cpd_records)]
-pub struct CpdRecord {
-    /// Its id.
-    pub id: String,
-    /// The peer worker.
-    pub person_id: String,
-    /// When completed.
-    pub completed_on: NaiveDate,
-    /// How long.
-    pub minutes: i32,
-    /// Category, e.g. `ethics`.
-    pub category: String,
-    /// What it was.
-    pub title: String,
-    /// When logged.
-    pub created_at: NaiveDateTime,
-}
-
-/// Logs continuing development.
-pub fn log_cpd(conn: &mut DbConnection, record: &CpdRecord) -> Result<()> {
-    if record.minutes <= 0 {
-        return Err(Error::invalid("hours", "must be more than 0"));
-    }
-    diesel::insert_into(cpd_records::table)
-        .values(record)
-        .execute(conn)?;
-    Ok(())
-}
-
-/// A person's continuing development, by date.
-pub fn cpd_of(conn: &mut DbConnection, person_id: &str) -> Result<Vec<CpdRecord>> {
-    Ok(cpd_records::table
-        .filter(cpd_records::person_id.eq(person_id))
-        .order((cpd_records::completed_on, cpd_records::id))
-        .select(CpdRecord::as_select())
-        .load(conn)?)
-}
-
-impl CpdRecord {
-    /// The form the renewal rule reads.
-    pub fn entry(&self) -> CpdEntry {
-        CpdEntry {
-            completed_on: self.completed_on,
-            minutes: u32::try_from(self.minutes).unwrap_or(0),
-            category: self.category.clone(),
-        }
-    }
 }

@@ -121,6 +121,8 @@ diesel::table! {
         starts_on -> Date,
         ends_on -> Nullable<Date>,
         created_at -> Timestamp,
+        cohort_id -> Nullable<Text>,
+        tutor_supervision_allowed_by -> Nullable<Text>,
     }
 }
 

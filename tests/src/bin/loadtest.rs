@@ -31,7 +31,7 @@ use diesel::prelude::*;
 use peertrack_core::demo;
 use peertrack_core::service::{progress, register};
 use peertrack_core::store::schema::{cohort_tutors, enrolments, organisations, outbox, people, sessions};
-use peertrack_core::store::{self, access, Database, DatabaseUrl, PoolOptions};
+use peertrack_core::store::{self, tokens, Database, DatabaseUrl, PoolOptions};
 use serde_json::{json, Value};
 
 /// No measurement sends more requests than this, however fast the server.
@@ -247,7 +247,7 @@ fn prepare(url: &DatabaseUrl) -> Result<Setup> {
             .filter(organisations::name.eq(demo::PARTNER_NAME))
             .select(organisations::id)
             .first(conn)?;
-        let (api_key, key) = access::create_api_key(conn, &partner, "Load benchmark", stored_now)?;
+        let (api_key, key) = tokens::create_api_key(conn, &partner, "Load benchmark", stored_now)?;
         let partner = register::Partner {
             organisation_id: partner,
             api_key_id: key.id,
@@ -281,7 +281,12 @@ fn prepare(url: &DatabaseUrl) -> Result<Setup> {
             let token = match tokens.get(&tutor) {
                 Some(token) => String::clone(token),
                 None => {
-                    let token = peertrack_api::auth::issue_token(conn, &tutor, 1, now)?;
+                    let token = peertrack_core::service::sign_in::token_for(
+                        conn,
+                        &tutor,
+                        chrono::Duration::days(1),
+                        now,
+                    )?;
                     tokens.insert(tutor.clone(), token.clone());
                     token
                 }

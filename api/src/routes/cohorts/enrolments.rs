@@ -1,0 +1,136 @@
+//! Enrolling learners: `POST` and `GET /v1/cohorts/{id}/enrolments`.
+
+use chrono::NaiveDate;
+use peertrack_core::domain::input::{EMAIL_MAX, NAME_MAX};
+use peertrack_core::service::cohorts as service;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use crate::auth::PersonToken;
+use crate::body::JsonBody;
+use crate::problem::ApiError;
+use crate::routes::paging::{self, Limit};
+use crate::routes::Tag;
+use crate::server::AppState;
+use crate::types::{Date, Text};
+
+/// A learner to enrol.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct NewEnrolment {
+    /// Their email address; a new address gets an account.
+    pub email: Text<3, EMAIL_MAX>,
+    /// Their name as they would like it on their certificate.
+    pub name: Text<1, NAME_MAX>,
+    /// From when sessions count for them (default today). Sessions before it never count
+    /// against them; use it to enter a paper register after the fact.
+    pub enrolled_on: Option<Date>,
+}
+
+/// An enrolment.
+#[derive(Debug, Object)]
+pub struct Enrolment {
+    /// The learner.
+    pub person_id: String,
+    /// Their name (when enrolling: as given).
+    pub name: String,
+    /// From when sessions count.
+    pub enrolled_on: NaiveDate,
+    /// `active`, `completed` or `withdrawn`.
+    pub status: String,
+}
+
+/// A page of enrolments.
+#[derive(Debug, Object)]
+pub struct EnrolmentList {
+    /// Learners by name.
+    pub items: Vec<Enrolment>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Answers of `POST /v1/cohorts/{id}/enrolments`.
+#[derive(Debug, ApiResponse)]
+pub enum EnrolmentCreated {
+    /// The learner was enrolled and an email is on its way to them.
+    #[oai(status = 201)]
+    Created(Json<Enrolment>),
+}
+
+/// A cohort's enrolment operations.
+pub struct EnrolmentsApi;
+
+#[OpenApi(tag = "Tag::Cohorts")]
+impl EnrolmentsApi {
+    /// Enrol a learner
+    ///
+    /// The cohort's tutors or an administrator enrol a learner by email, adding them to
+    /// Peertrack if new, and Peertrack emails them a welcome with the cohort's dates.
+    /// `enrolled_on` (default today) is the day from which sessions count for them.
+    #[oai(path = "/v1/cohorts/:id/enrolments", method = "post")]
+    async fn enrol(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<Text>,
+        body: JsonBody<NewEnrolment>,
+    ) -> Result<EnrolmentCreated, ApiError> {
+        let body = body.0;
+        let input = service::NewEnrolment {
+            email: body.email.into_trimmed(),
+            name: body.name.into_trimmed(),
+            enrolled_on: body.enrolled_on.map(|d| d.0),
+        };
+        let now = state.now();
+        // The name as the caller typed it: an existing person's stored name is not theirs to learn.
+        let name = input.name.clone();
+        let (enrolment, person) = state
+            .db
+            .write_async(move |conn| service::enrol(conn, &auth.0, &id.0, &input, now))
+            .await?;
+        Ok(EnrolmentCreated::Created(Json(Enrolment {
+            name,
+            person_id: person.id,
+            enrolled_on: enrolment.enrolled_on,
+            status: enrolment.status,
+        })))
+    }
+
+    /// List a cohort's learners
+    ///
+    /// Learners by name with their enrolment, for the cohort's tutors and administrators.
+    #[oai(path = "/v1/cohorts/:id/enrolments", method = "get")]
+    async fn enrolments(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<Text>,
+        /// Items per page, 1 to 500 (default 50).
+        limit: Query<Option<Limit>>,
+        /// `next_cursor` from the previous page.
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<EnrolmentList>, ApiError> {
+        let limit = paging::page_size(limit.0);
+        let skip = paging::offset(paging::decode_cursor(cursor.0.as_deref())?)?;
+        let rows = state
+            .db
+            .read_async(move |conn| service::learners(conn, &auth.0, &id.0))
+            .await?;
+        let (rows, next_cursor) = paging::offset_page(rows, skip, limit);
+        Ok(Json(EnrolmentList {
+            items: rows
+                .into_iter()
+                .map(|(e, p)| Enrolment {
+                    name: p.display_name().to_string(),
+                    person_id: p.id,
+                    enrolled_on: e.enrolled_on,
+                    status: e.status,
+                })
+                .collect(),
+            next_cursor,
+        }))
+    }
+}

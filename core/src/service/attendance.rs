@@ -1,0 +1,99 @@
+//! Taking a session's register: a mark per learner, replaced whole, with a version so that a
+//! tutor never overwrites a colleague's save unknowingly.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::access::{self, Caller};
+use crate::domain::input::{Checks, NOTE_MAX};
+use crate::domain::AttendanceStatus;
+use crate::notify::{self, Email};
+use crate::store::attendance;
+pub use crate::store::attendance::{AttendanceRecord, NewMark, Sheet};
+use crate::store::audit;
+use crate::store::{cohorts, people, stored, DbConnection};
+use crate::{Error, Result};
+
+/// A session in a cohort the caller may not know of reads exactly like a missing session.
+fn hidden_as_session(error: Error) -> Error {
+    match error {
+        Error::NotFound(_) => Error::NotFound("session"),
+        other => other,
+    }
+}
+
+/// Checks that the caller runs the session's cohort (an administrator or one of its tutors).
+fn require_session_staff(conn: &mut DbConnection, caller: &Caller, session_id: &str) -> Result<()> {
+    let session = cohorts::session(conn, session_id)?;
+    access::require_cohort_staff(conn, caller, &session.cohort_id).map_err(hidden_as_session)?;
+    Ok(())
+}
+
+/// Replaces a session's register with `marks`, in one transaction, recording who did it.
+///
+/// With `expected_version` (the `ETag` the tutor read) the save happens only if nobody saved
+/// since ([`Error::Stale`] otherwise, and nothing changes); without it the last save wins,
+/// and both are in the audit trail. Every learner must be enrolled in the session's cohort
+/// ([`Error::NotEnrolled`]) and appear once ([`Error::MarkedTwice`]). A learner newly marked
+/// absent hears from us, once per session.
+pub fn take(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session_id: &str,
+    marks: &[NewMark],
+    expected_version: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<Sheet> {
+    require_session_staff(conn, caller, session_id)?;
+    let mut checks = Checks::new();
+    for (index, mark) in marks.iter().enumerate() {
+        if mark.note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX) {
+            checks.fail(
+                format!("records[{index}].note"),
+                format!("must be at most {NOTE_MAX} characters long"),
+            );
+        }
+    }
+    checks.finish()?;
+    let recorded_by = caller.person_id().unwrap_or("cli");
+    let now = stored(now);
+    attendance::lock(conn, session_id)?;
+    let before = attendance::sheet(conn, session_id)?;
+    let sheet = attendance::replace(conn, session_id, marks, expected_version, recorded_by, now)?;
+    let recorded: Vec<_> = marks
+        .iter()
+        .map(|m| json!({ "person_id": m.person_id, "status": m.status.as_str() }))
+        .collect();
+    audit::record(
+        conn,
+        &caller.actor(),
+        "attendance.replaced",
+        ("session", session_id),
+        json!({ "from_version": before.version, "to_version": sheet.version, "records": recorded }),
+        now,
+    )?;
+    for mark in marks.iter().filter(|m| m.status == AttendanceStatus::Absent) {
+        let was_absent = before
+            .records
+            .iter()
+            .any(|r| r.person_id == mark.person_id && r.status == AttendanceStatus::Absent.as_str());
+        if !was_absent {
+            let person = people::get(conn, &mark.person_id)?;
+            notify::queue_email(
+                conn,
+                format!("missed:{session_id}:{}", mark.person_id),
+                Email::MissedSession,
+                &person,
+                json!({ "name": person.display_name(), "session_id": session_id }),
+                now,
+            )?;
+        }
+    }
+    Ok(sheet)
+}
+
+/// A session's register with its version, for the cohort's tutors and administrators.
+pub fn read(conn: &mut DbConnection, caller: &Caller, session_id: &str) -> Result<Sheet> {
+    require_session_staff(conn, caller, session_id)?;
+    attendance::sheet(conn, session_id)
+}

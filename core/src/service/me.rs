@@ -1,0 +1,119 @@
+//! A person's own records: their progress in each cohort, their continuing development, and
+//! their email preferences.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::access::Caller;
+use crate::domain::input::{Checks, NAME_MAX};
+use crate::service::progress::{self, LearnerProgress};
+use crate::store::cohorts::{self, Cohort};
+use crate::store::cpd;
+pub use crate::store::cpd::CpdRecord;
+use crate::store::people::{self, Person};
+use crate::store::programmes::{self, ProgrammeVersion};
+use crate::store::{audit, new_id, stored, DbConnection};
+use crate::Result;
+
+/// The caller's own record.
+pub fn profile(conn: &mut DbConnection, caller: &Caller) -> Result<Person> {
+    let me = caller.require_person()?;
+    people::get(conn, me)
+}
+
+/// Where the caller stands in each cohort they are in, most recent enrolment first.
+pub fn progress(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Cohort, ProgrammeVersion, LearnerProgress)>> {
+    let me = caller.require_person()?;
+    let mut found = Vec::new();
+    let mut enrolments = cohorts::enrolments_of_person(conn, me)?;
+    enrolments.reverse();
+    for enrolment in enrolments {
+        let cohort = cohorts::get(conn, &enrolment.cohort_id)?;
+        let version = programmes::version(conn, &cohort.programme_version_id)?;
+        let learner = progress::learner_progress(conn, &enrolment, &version, now)?;
+        found.push((cohort, version, learner));
+    }
+    Ok(found)
+}
+
+/// A piece of continuing development as a peer worker logs it.
+#[derive(Debug, Clone)]
+pub struct NewCpd {
+    /// When completed; not in the future.
+    pub completed_on: chrono::NaiveDate,
+    /// How long, in hours.
+    pub hours: f64,
+    /// Category, e.g. `ethics`.
+    pub category: String,
+    /// What it was.
+    pub title: String,
+}
+
+/// Logs the caller's continuing development.
+pub fn log_cpd(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    new: &NewCpd,
+    now: DateTime<Utc>,
+) -> Result<CpdRecord> {
+    let me = caller.require_person()?;
+    let category = new.category.trim().to_lowercase().replace(' ', "_");
+    let mut checks = Checks::new();
+    checks
+        .date("completed_on", new.completed_on)
+        .name("category", &category, 50)
+        .name("title", &new.title, NAME_MAX);
+    if checks.passed() && new.completed_on > now.date_naive() {
+        checks.fail("completed_on", "cannot be in the future");
+    }
+    checks.require(
+        (0.25..=100.0).contains(&new.hours),
+        "hours",
+        "must be between 0.25 and 100 hours",
+    );
+    checks.finish()?;
+    let now = stored(now);
+    let record = CpdRecord {
+        id: new_id(),
+        person_id: me.to_string(),
+        completed_on: new.completed_on,
+        minutes: (new.hours * 60.0).round() as i32,
+        category,
+        title: new.title.trim().to_string(),
+        created_at: now,
+    };
+    cpd::log(conn, &record)?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        "cpd.logged",
+        ("cpd", &record.id),
+        json!({ "minutes": record.minutes, "category": record.category }),
+        now,
+    )?;
+    Ok(record)
+}
+
+/// The caller's continuing development, by date.
+pub fn cpd(conn: &mut DbConnection, caller: &Caller) -> Result<Vec<CpdRecord>> {
+    let me = caller.require_person()?;
+    cpd::of_person(conn, me)
+}
+
+/// Turns the caller's reminders and other optional emails on or off.
+pub fn set_reminders(conn: &mut DbConnection, caller: &Caller, on: bool, now: DateTime<Utc>) -> Result<()> {
+    let me = caller.require_person()?;
+    people::set_reminders(conn, me, on)?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        "preferences.changed",
+        ("person", me),
+        json!({ "reminders": on }),
+        stored(now),
+    )
+}

@@ -1,0 +1,264 @@
+//! Practice placements and supervision: logged by the learner or the supervisor, verified by
+//! the supervisor. Only verified supervision counts towards a certificate.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+
+use crate::access::{self, Caller, PlacementRole};
+use crate::domain::input::Checks;
+use crate::domain::SupervisionFormat;
+use crate::store::audit;
+use crate::store::people::{self, Person};
+use crate::store::placements;
+pub use crate::store::placements::{Placement, SupervisionSession};
+use crate::store::{cohorts, new_id, organisations, stored, DbConnection};
+use crate::{Error, Result};
+
+/// The longest a supervision session may be logged as, in minutes.
+pub const LONGEST_SUPERVISION_MINUTES: i32 = 480;
+/// The longest supervision notes may be.
+pub const SUPERVISION_NOTES_MAX: usize = 4000;
+
+/// What is needed to add a placement.
+#[derive(Debug, Clone)]
+pub struct NewPlacement {
+    /// The learner.
+    pub person_id: String,
+    /// The host organisation.
+    pub organisation_id: String,
+    /// The supervisor's email; new addresses get accounts.
+    pub supervisor_email: String,
+    /// First day.
+    pub starts_on: NaiveDate,
+    /// Last day, if known.
+    pub ends_on: Option<NaiveDate>,
+    /// The cohort it is made within (default: the learner's latest one the caller may use).
+    pub cohort_id: Option<String>,
+    /// An administrator lets a tutor of the learner be the supervisor.
+    pub tutor_may_supervise: bool,
+}
+
+impl NewPlacement {
+    /// Every rule the input itself must meet.
+    pub fn check(&self) -> Result<()> {
+        let mut checks = Checks::new();
+        checks
+            .email("supervisor_email", &self.supervisor_email)
+            .date("starts_on", self.starts_on);
+        if let Some(end) = self.ends_on {
+            checks.date("ends_on", end);
+            if checks.passed() && end < self.starts_on {
+                checks.fail("ends_on", "must be on or after starts_on");
+            }
+        }
+        checks.finish()
+    }
+}
+
+/// Adds a placement with its supervisor, within a cohort; an administrator, or a tutor of a
+/// cohort the learner is in, may. Separation of duties: the supervisor verifies the supervision
+/// that certification needs, so it is neither the learner nor anyone who tutors them, unless
+/// an administrator allows a tutor explicitly, and the placement records who did.
+pub fn add(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    new: &NewPlacement,
+    now: DateTime<Utc>,
+) -> Result<(Placement, Person)> {
+    new.check()?;
+    let cohort_id = access::placement_cohort(conn, caller, &new.person_id, new.cohort_id.as_deref())?;
+    if new.tutor_may_supervise && !caller.is_admin() {
+        return Err(Error::NotAllowed(
+            "Only an administrator can let a tutor of the learner supervise their placement.",
+        ));
+    }
+    let now = stored(now);
+    if let Err(Error::NotFound(_)) = organisations::get(conn, &new.organisation_id) {
+        return Err(Error::invalid(
+            "organisation_id",
+            "there is no organisation with this id",
+        ));
+    }
+    let email = new.supervisor_email.trim();
+    let placeholder = email.split('@').next().unwrap_or_default().to_string();
+    let (supervisor, _) = people::find_or_create(conn, email, &placeholder, now)?;
+    if supervisor.id == new.person_id {
+        return Err(Error::invalid(
+            "supervisor_email",
+            "a learner cannot supervise their own placement",
+        ));
+    }
+    let tutors_the_learner = cohorts::shared_by_tutor_and_learner(conn, &supervisor.id, &new.person_id)?;
+    let allowed_by = match (tutors_the_learner.is_empty(), new.tutor_may_supervise) {
+        (true, _) => None,
+        (false, true) => caller.person_id().map(str::to_string),
+        (false, false) => {
+            return Err(Error::invalid(
+                "supervisor_email",
+                "this person tutors the learner; the supervisor who verifies their supervision must be someone else (an administrator can allow it)",
+            ))
+        }
+    };
+    let placement = Placement {
+        id: new_id(),
+        person_id: new.person_id.clone(),
+        organisation_id: new.organisation_id.clone(),
+        supervisor_id: supervisor.id.clone(),
+        starts_on: new.starts_on,
+        ends_on: new.ends_on,
+        created_at: now,
+        cohort_id,
+        tutor_supervision_allowed_by: allowed_by,
+    };
+    placements::create(conn, &placement)?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        "placement.created",
+        ("placement", &placement.id),
+        json!({
+            "person_id": placement.person_id,
+            "organisation_id": placement.organisation_id,
+            "supervisor_id": supervisor.id,
+            "cohort_id": placement.cohort_id,
+            "tutor_supervision_allowed_by": placement.tutor_supervision_allowed_by,
+        }),
+        now,
+    )?;
+    Ok((placement, supervisor))
+}
+
+/// A placement, for the learner, the supervisor, the learner's tutors and administrators.
+pub fn get(conn: &mut DbConnection, caller: &Caller, placement_id: &str) -> Result<Placement> {
+    let placement = placements::get(conn, placement_id)?;
+    access::placement_role(conn, caller, &placement)?;
+    Ok(placement)
+}
+
+/// Supervision as the learner or the supervisor logs it.
+#[derive(Debug, Clone)]
+pub struct NewSupervision {
+    /// The day it took place, within the placement and not in the future.
+    pub occurred_on: NaiveDate,
+    /// How long, in minutes (1 to [`LONGEST_SUPERVISION_MINUTES`]).
+    pub duration_minutes: i32,
+    /// How it was held.
+    pub format: SupervisionFormat,
+    /// Reflections, readable only by the learner and the supervisor.
+    pub notes: Option<String>,
+}
+
+/// Logs supervision; the learner or the supervisor may. Logged by the supervisor it counts as
+/// verified at once; logged by the learner it waits for the supervisor.
+pub fn log(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    placement_id: &str,
+    new: &NewSupervision,
+    now: DateTime<Utc>,
+) -> Result<SupervisionSession> {
+    let placement = placements::get(conn, placement_id)?;
+    match access::placement_role(conn, caller, &placement)? {
+        PlacementRole::Learner | PlacementRole::Supervisor => {}
+        PlacementRole::Staff => {
+            return Err(Error::NotAllowed(
+                "Only the learner or their supervisor can log supervision.",
+            ))
+        }
+    }
+    let notes = new.notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let mut checks = Checks::new();
+    checks
+        .require(
+            (1..=LONGEST_SUPERVISION_MINUTES).contains(&new.duration_minutes),
+            "duration_minutes",
+            "must be between 1 and 480 minutes",
+        )
+        .require(
+            notes.is_none_or(|n| n.chars().count() <= SUPERVISION_NOTES_MAX),
+            "notes",
+            "must be at most 4000 characters long",
+        )
+        .date("occurred_on", new.occurred_on);
+    checks.finish()?;
+    if new.occurred_on < placement.starts_on || placement.ends_on.is_some_and(|end| new.occurred_on > end) {
+        return Err(Error::invalid(
+            "occurred_on",
+            "must fall within the placement's dates",
+        ));
+    }
+    if new.occurred_on > now.date_naive() {
+        return Err(Error::invalid("occurred_on", "cannot be in the future"));
+    }
+    let now = stored(now);
+    let logged_by = caller.require_person()?;
+    let by_supervisor = logged_by == placement.supervisor_id;
+    let session = SupervisionSession {
+        id: new_id(),
+        placement_id: placement.id.clone(),
+        occurred_on: new.occurred_on,
+        duration_minutes: new.duration_minutes,
+        format: new.format.as_str().into(),
+        notes: notes.map(str::to_string),
+        logged_by: logged_by.into(),
+        verified_by: by_supervisor.then(|| placement.supervisor_id.clone()),
+        verified_at: by_supervisor.then_some(now),
+        created_at: now,
+    };
+    placements::log_supervision(conn, &session)?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        "supervision.logged",
+        ("supervision", &session.id),
+        json!({ "placement_id": placement.id, "occurred_on": new.occurred_on, "duration_minutes": new.duration_minutes, "format": new.format.as_str(), "verified": by_supervisor }),
+        now,
+    )?;
+    Ok(session)
+}
+
+/// A placement's supervision by date, and whether the caller may read the notes (only the
+/// learner and the supervisor may).
+pub fn supervision_of(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    placement_id: &str,
+) -> Result<(Vec<SupervisionSession>, bool)> {
+    let placement = placements::get(conn, placement_id)?;
+    let role = access::placement_role(conn, caller, &placement)?;
+    let sessions = placements::supervision_of_placement(conn, &placement.id)?;
+    Ok((sessions, role != PlacementRole::Staff))
+}
+
+/// The supervisor verifies a logged supervision session; verifying twice changes nothing.
+pub fn verify(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    supervision_id: &str,
+    now: DateTime<Utc>,
+) -> Result<SupervisionSession> {
+    let session = placements::supervision(conn, supervision_id)?;
+    let placement = placements::get(conn, &session.placement_id)?;
+    match access::placement_role(conn, caller, &placement) {
+        Ok(PlacementRole::Supervisor) => {}
+        Ok(_) => {
+            return Err(Error::NotAllowed(
+                "Only the placement's supervisor can verify supervision.",
+            ))
+        }
+        Err(Error::NotFound(_)) => return Err(Error::NotFound("supervision session")),
+        Err(other) => return Err(other),
+    }
+    let now = stored(now);
+    let supervisor = caller.require_person()?;
+    let session = placements::verify_supervision(conn, &session.id, supervisor, now)?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        "supervision.verified",
+        ("supervision", supervision_id),
+        json!({}),
+        now,
+    )?;
+    Ok(session)
+}

@@ -1,0 +1,275 @@
+//! Attendance: each session's register of marks, and what attendance rates are computed from.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{attendance, enrolments, sessions};
+use super::{utc, DbConnection, FoundOr};
+use crate::domain::{AttendanceStatus, HeldSession};
+use crate::{Error, Result};
+
+/// One learner's mark on one session's register.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = attendance)]
+pub struct AttendanceRecord {
+    /// The session.
+    pub session_id: String,
+    /// The learner.
+    pub person_id: String,
+    /// `present`, `late`, `absent` or `excused`.
+    pub status: String,
+    /// An optional note from the tutor.
+    pub note: Option<String>,
+    /// Who took this mark.
+    pub recorded_by: String,
+    /// When.
+    pub recorded_at: NaiveDateTime,
+    /// Bumped whenever this mark changes.
+    pub version: i32,
+}
+
+/// A mark as a tutor sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMark {
+    /// The learner.
+    pub person_id: String,
+    /// Their mark.
+    pub status: AttendanceStatus,
+    /// An optional note.
+    pub note: Option<String>,
+}
+
+/// A session's register: its version (the ETag) and its marks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sheet {
+    /// Bumped on every change.
+    pub version: i32,
+    /// Marks in learner id order.
+    pub records: Vec<AttendanceRecord>,
+}
+
+/// Reads a session's register.
+pub fn sheet(conn: &mut DbConnection, session_id: &str) -> Result<Sheet> {
+    let version: i32 = sessions::table
+        .find(session_id)
+        .select(sessions::register_version)
+        .first(conn)
+        .found_or("session")?;
+    let records = attendance::table
+        .filter(attendance::session_id.eq(session_id))
+        .order(attendance::person_id)
+        .select(AttendanceRecord::as_select())
+        .load(conn)?;
+    Ok(Sheet { version, records })
+}
+
+/// Holds a session's register until the transaction ends, so that saves without `If-Match`
+/// run one after the other and the last one wins (PostgreSQL; SQLite has one writer anyway).
+pub fn lock(conn: &mut DbConnection, session_id: &str) -> Result<()> {
+    if let DbConnection::Postgres(c) = conn {
+        sessions::table
+            .find(session_id)
+            .select(sessions::id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?;
+    }
+    Ok(())
+}
+
+/// Replaces a session's register with `entries`, in the caller's transaction.
+///
+/// With `expected_version`, the write happens only if the register is still at that version
+/// (otherwise [`Error::Stale`] and nothing changes). Every learner must be enrolled in the
+/// session's cohort. Marks that do not change keep their version and who recorded them.
+/// Without `expected_version`, take [`lock`] first in the same transaction, or a
+/// concurrent save can make this one [`Error::Stale`] on PostgreSQL.
+pub fn replace(
+    conn: &mut DbConnection,
+    session_id: &str,
+    entries: &[NewMark],
+    expected_version: Option<i32>,
+    recorded_by: &str,
+    now: NaiveDateTime,
+) -> Result<Sheet> {
+    let (cohort_id, current_version): (String, i32) = sessions::table
+        .find(session_id)
+        .select((sessions::cohort_id, sessions::register_version))
+        .first(conn)
+        .found_or("session")?;
+    if expected_version.is_some_and(|v| v != current_version) {
+        return Err(Error::Stale);
+    }
+
+    let enrolled: HashSet<String> = enrolments::table
+        .filter(enrolments::cohort_id.eq(&cohort_id))
+        .select(enrolments::person_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let mut seen = HashSet::new();
+    for entry in entries {
+        if !enrolled.contains(&entry.person_id) {
+            return Err(Error::NotEnrolled {
+                person_id: entry.person_id.clone(),
+            });
+        }
+        if !seen.insert(entry.person_id.as_str()) {
+            return Err(Error::MarkedTwice {
+                person_id: entry.person_id.clone(),
+            });
+        }
+    }
+
+    // Compare-and-set on the version: under concurrency only one writer moves it on.
+    let bumped = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session_id))
+            .filter(sessions::register_version.eq(current_version)),
+    )
+    .set(sessions::register_version.eq(current_version + 1))
+    .execute(conn)?;
+    if bumped == 0 {
+        return Err(Error::Stale);
+    }
+
+    let existing: HashMap<String, AttendanceRecord> = attendance::table
+        .filter(attendance::session_id.eq(session_id))
+        .select(AttendanceRecord::as_select())
+        .load::<AttendanceRecord>(conn)?
+        .into_iter()
+        .map(|r| (r.person_id.clone(), r))
+        .collect();
+
+    let removed: Vec<&String> = existing.keys().filter(|p| !seen.contains(p.as_str())).collect();
+    if !removed.is_empty() {
+        diesel::delete(
+            attendance::table
+                .filter(attendance::session_id.eq(session_id))
+                .filter(attendance::person_id.eq_any(removed)),
+        )
+        .execute(conn)?;
+    }
+
+    let mut inserts = Vec::new();
+    for entry in entries {
+        let status = entry.status.as_str();
+        match existing.get(&entry.person_id) {
+            Some(old) if old.status == status && old.note == entry.note => {}
+            Some(old) => {
+                diesel::update(attendance::table.find((session_id, &entry.person_id)))
+                    .set((
+                        attendance::status.eq(status),
+                        attendance::note.eq(&entry.note),
+                        attendance::recorded_by.eq(recorded_by),
+                        attendance::recorded_at.eq(now),
+                        attendance::version.eq(old.version + 1),
+                    ))
+                    .execute(conn)?;
+            }
+            None => inserts.push(AttendanceRecord {
+                session_id: session_id.to_string(),
+                person_id: entry.person_id.clone(),
+                status: status.to_string(),
+                note: entry.note.clone(),
+                recorded_by: recorded_by.to_string(),
+                recorded_at: now,
+                version: 1,
+            }),
+        }
+    }
+    insert_attendance(conn, &inserts)?;
+    sheet(conn, session_id)
+}
+
+/// Inserts marks in one statement where the backend allows.
+fn insert_attendance(conn: &mut DbConnection, rows: &[AttendanceRecord]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            diesel::insert_into(attendance::table).values(rows).execute(c)?;
+        }
+        DbConnection::Postgres(c) => {
+            diesel::insert_into(attendance::table).values(rows).execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// A learner's view of their cohort's sessions, for the attendance rate.
+pub fn held_sessions_for(
+    conn: &mut DbConnection,
+    cohort_id: &str,
+    person_id: &str,
+) -> Result<Vec<HeldSession>> {
+    let registers = of_cohorts(conn, &[cohort_id.to_string()])?;
+    Ok(registers.held_sessions_for(cohort_id, person_id))
+}
+
+/// The sessions of some cohorts with some learners' marks on them: what attendance rates are
+/// computed from, read in two queries however many learners.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CohortAttendance {
+    /// Each cohort's sessions: id and start.
+    sessions: HashMap<String, Vec<(String, NaiveDateTime)>>,
+    /// Each session's marks: learner and status.
+    marks: HashMap<String, Vec<(String, AttendanceStatus)>>,
+}
+
+impl CohortAttendance {
+    /// A learner's view of their cohort's sessions: every session, with their mark if any.
+    pub fn held_sessions_for(&self, cohort_id: &str, person_id: &str) -> Vec<HeldSession> {
+        let Some(sessions) = self.sessions.get(cohort_id) else {
+            return Vec::new();
+        };
+        sessions
+            .iter()
+            .map(|(session_id, starts_at)| HeldSession {
+                starts_at: utc(*starts_at),
+                status: self
+                    .marks
+                    .get(session_id)
+                    .and_then(|marks| marks.iter().find(|(person, _)| person == person_id))
+                    .map(|(_, status)| *status),
+            })
+            .collect()
+    }
+}
+
+/// The sessions of `cohort_ids`, with every mark on them.
+///
+/// Filtered by cohort alone: on SQLite, a second `IN` list on the learners would make the
+/// query probe the index once per (session, learner) pair.
+pub fn of_cohorts(conn: &mut DbConnection, cohort_ids: &[String]) -> Result<CohortAttendance> {
+    let mut registers = CohortAttendance::default();
+    let sessions: Vec<(String, String, NaiveDateTime)> = sessions::table
+        .filter(sessions::cohort_id.eq_any(cohort_ids))
+        .select((sessions::cohort_id, sessions::id, sessions::starts_at))
+        .load(conn)?;
+    for (cohort_id, id, starts_at) in sessions {
+        registers
+            .sessions
+            .entry(cohort_id)
+            .or_default()
+            .push((id, starts_at));
+    }
+    let marks: Vec<(String, String, String)> = attendance::table
+        .inner_join(sessions::table)
+        .filter(sessions::cohort_id.eq_any(cohort_ids))
+        .select((attendance::session_id, attendance::person_id, attendance::status))
+        .load(conn)?;
+    for (session_id, person_id, status) in marks {
+        let status = AttendanceStatus::parse(&status)
+            .ok_or_else(|| Error::Corrupt(format!("attendance status {status:?}")))?;
+        registers
+            .marks
+            .entry(session_id)
+            .or_default()
+            .push((person_id, status));
+    }
+    Ok(registers)
+}
