@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod demo_command;
 pub mod field_errors;
+pub mod openapi;
 pub mod payload;
 pub mod problem;
 pub mod rate_limit;

@@ -79,45 +79,11 @@ pub fn api_service() -> OpenApiService<routes::Apis, ()> {
         .license("AGPL-3.0-or-later")
 }
 
-/// The OpenAPI document, as `peertrack openapi` prints it and `openapi/openapi.json` holds it;
-/// built once.
+/// The OpenAPI document, as `peertrack openapi` prints it and `openapi/openapi.json` holds it
+/// (see [`crate::openapi`]); built once.
 pub fn openapi_json() -> &'static str {
     static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DOCUMENT.get_or_init(build_openapi_json)
-}
-
-/// poem-openapi leaves optional fields out of `required` but does not say they may be `null`,
-/// which is how they are sent; this marks them `nullable` so the document tells the truth.
-fn build_openapi_json() -> String {
-    let mut spec: serde_json::Value =
-        serde_json::from_str(&api_service().spec()).expect("poem-openapi writes JSON");
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(|s| s.as_object_mut())
-    {
-        for schema in schemas.values_mut() {
-            let required: Vec<String> = schema["required"]
-                .as_array()
-                .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                .unwrap_or_default();
-            let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
-                continue;
-            };
-            for (name, property) in properties.iter_mut() {
-                if required.contains(name) {
-                    continue;
-                }
-                if property.get("$ref").is_some() {
-                    // In OpenAPI 3.0 `nullable` beside `$ref` is ignored: wrap the reference.
-                    let reference = property.take();
-                    *property = serde_json::json!({ "allOf": [reference], "nullable": true });
-                } else if let Some(object) = property.as_object_mut() {
-                    object.insert("nullable".into(), serde_json::Value::Bool(true));
-                }
-            }
-        }
-    }
-    serde_json::to_string_pretty(&spec).expect("JSON")
+    DOCUMENT.get_or_init(|| crate::openapi::document(&api_service().spec()))
 }
 
 /// The whole HTTP application.
@@ -336,7 +302,16 @@ pub async fn run(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve(acceptor, app(state), shutdown).await
+}
+
+/// Serves `endpoint` (the [`app`], perhaps wrapped by a test) like [`run`].
+pub async fn serve(
+    acceptor: impl Acceptor + 'static,
+    endpoint: impl Endpoint + 'static,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app(state), shutdown, Some(Duration::from_secs(20)))
+        .run_with_graceful_shutdown(endpoint, shutdown, Some(Duration::from_secs(20)))
         .await
 }
