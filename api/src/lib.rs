@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod connection_deadlines;
 pub mod demo_command;
 pub mod field_errors;
 pub mod openapi;

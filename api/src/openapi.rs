@@ -72,7 +72,8 @@ pub const LEFT_OUT_WHEN_ABSENT: &[(&str, &str)] = &[("Problem", "errors")];
 ///
 /// - a security scheme: 401 (no credentials, or credentials that do not work);
 /// - any parameter or a body: 400 (unreadable, or outside the declared bounds);
-/// - a body: 413 (over 1 MiB) and 415 (not the declared media type);
+/// - a body: 408 (it did not arrive in time), 413 (over 1 MiB) and 415 (not the declared
+///   media type);
 /// - a path parameter: 404 (nothing there, or nothing the caller may know of);
 /// - an `If-Match` header: 412 (stale);
 /// - the database, unless in [`WITHOUT_DATABASE`]: 500 and 503.
@@ -90,7 +91,7 @@ pub fn error_answers(method: &str, path: &str, operation: &Value) -> BTreeSet<u1
         answers.insert(400);
     }
     if has_body {
-        answers.extend([413, 415]);
+        answers.extend([408, 413, 415]);
     }
     if parameters.iter().any(|p| p["in"] == "path") {
         answers.insert(404);
@@ -225,9 +226,10 @@ fn wrapped_reference(property: &Value) -> Option<String> {
 
 /// Error answers that the framework gives before an operation runs, whatever the operation's
 /// own answer type lists: 400 for a parameter that cannot be read (when the operation has no
-/// handler of its own for that), 413 from the body size limit.
+/// handler of its own for that), 408 and 413 from reading the body.
 const BEFORE_THE_OPERATION: &[(u16, &str)] = &[
     (400, "The request could not be read: a parameter is malformed."),
+    (408, "The body did not arrive in time; the connection is closed."),
     (413, "The body is larger than 1 MiB."),
 ];
 
@@ -272,7 +274,7 @@ mod tests {
         let answers: Vec<u16> = error_answers("PUT", "/v1/made-up/{id}", &operation)
             .into_iter()
             .collect();
-        assert_eq!(answers, vec![400, 401, 404, 412, 413, 415, 500, 503]);
+        assert_eq!(answers, vec![400, 401, 404, 408, 412, 413, 415, 500, 503]);
         let bare: Vec<u16> = error_answers("GET", "/.well-known/jwks.json", &json!({}))
             .into_iter()
             .collect();

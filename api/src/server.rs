@@ -13,6 +13,7 @@ use poem_openapi::OpenApiService;
 use tracing::Instrument;
 
 use crate::config::Config;
+use crate::connection_deadlines::{DeadlineAcceptor, Timeouts};
 use crate::field_errors;
 use crate::problem::{problem_for_poem_error, Problem};
 use crate::rate_limit::RateLimiter;
@@ -160,7 +161,8 @@ fn loggable_path(uri: &poem::http::Uri) -> String {
 }
 
 /// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare a length, and
-/// names the field at fault when a JSON body could not be read.
+/// bodies that do not arrive within the request read timeout with 408; names the field at
+/// fault when a JSON body could not be read.
 async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request) -> poem::Result<Response> {
     let too_large = || poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE);
     let declared = request
@@ -172,11 +174,16 @@ async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request) 
         // Answer from the declared length alone, before the client sends the body.
         return Err(too_large());
     }
-    let body = request
-        .take_body()
-        .into_bytes_limit(MAX_BODY_BYTES)
-        .await
-        .map_err(|_| too_large())?;
+    let read_timeout = request
+        .data::<AppState>()
+        .map_or(Duration::from_secs(30), |state| {
+            state.config.timeouts.request_read
+        });
+    let reading = request.take_body().into_bytes_limit(MAX_BODY_BYTES);
+    let body = match tokio::time::timeout(read_timeout, reading).await {
+        Ok(read) => read.map_err(|_| too_large())?,
+        Err(_) => return Ok(body_too_slow(read_timeout)),
+    };
     // `Bytes` clones share the buffer.
     let json_body = request
         .content_type()
@@ -190,6 +197,23 @@ async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request) 
         Some(body) => name_fields_at_fault(result, method.as_str(), &path, &body).await,
         None => result,
     }
+}
+
+/// 408 for a body that did not arrive within the read timeout; the connection is closed.
+fn body_too_slow(read_timeout: Duration) -> Response {
+    let problem = Problem::new(
+        StatusCode::REQUEST_TIMEOUT,
+        format!(
+            "The request body did not arrive within {} seconds. Please send it again.",
+            read_timeout.as_secs()
+        ),
+    );
+    let mut response = problem_into_response(&problem);
+    response.headers_mut().insert(
+        poem::http::header::CONNECTION,
+        poem::http::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 /// When a JSON body was refused with a 400 that names no field, names the fields at fault
@@ -302,16 +326,19 @@ pub async fn run(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve(acceptor, app(state), shutdown).await
+    let timeouts = state.config.timeouts;
+    serve(acceptor, app(state), timeouts, shutdown).await
 }
 
-/// Serves `endpoint` (the [`app`], perhaps wrapped by a test) like [`run`].
+/// Serves `endpoint` (the [`app`], perhaps wrapped by a test) like [`run`], closing
+/// connections whose requests do not arrive within `timeouts`.
 pub async fn serve(
     acceptor: impl Acceptor + 'static,
     endpoint: impl Endpoint + 'static,
+    timeouts: Timeouts,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    poem::Server::new_with_acceptor(acceptor)
+    poem::Server::new_with_acceptor(DeadlineAcceptor::new(acceptor, timeouts))
         .run_with_graceful_shutdown(endpoint, shutdown, Some(Duration::from_secs(20)))
         .await
 }

@@ -98,8 +98,9 @@ impl TestServer {
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let breaches = contract::Breaches::default();
+        let timeouts = state.config.timeouts;
         let app = contract::checked(server::app(state), breaches.clone());
-        tokio::spawn(server::serve(acceptor, app, async move {
+        tokio::spawn(server::serve(acceptor, app, timeouts, async move {
             let _ = stopped.await;
         }));
         Some(TestServer {
