@@ -6,6 +6,8 @@ use peertrack_core::notify::destination::DestinationPolicy;
 use peertrack_core::notify::transport::SmtpSettings;
 use peertrack_core::store::DatabaseUrl;
 
+use crate::connection_deadlines::Timeouts;
+
 /// Where the database lives. Default: `peertrack.db` in the working directory.
 pub const DATABASE_URL: &str = "PEERTRACK_DATABASE_URL";
 /// The address to listen on. Default: `127.0.0.1:8080`.
@@ -24,6 +26,12 @@ pub const KEY_DIR: &str = "PEERTRACK_KEY_DIR";
 /// partner on the same private network, or for testing). Default: `false`, only public
 /// `https://` addresses; link-local addresses such as cloud metadata are refused either way.
 pub const WEBHOOK_ALLOW_PRIVATE: &str = "PEERTRACK_WEBHOOK_ALLOW_PRIVATE";
+/// Seconds a request's line and headers may take to arrive (from its first byte, or from the
+/// connection opening), and then its body again. Default: 30.
+pub const REQUEST_READ_TIMEOUT: &str = "PEERTRACK_REQUEST_READ_TIMEOUT";
+/// Seconds a kept-alive connection may wait for its next request. Default: 75, longer than
+/// the 60 s that reverse proxies commonly keep idle connections to a backend, so they close first.
+pub const IDLE_TIMEOUT: &str = "PEERTRACK_IDLE_TIMEOUT";
 
 /// The service's configuration.
 #[derive(Debug, Clone)]
@@ -44,6 +52,8 @@ pub struct Config {
     pub key_dir: std::path::PathBuf,
     /// Where webhooks may be posted.
     pub webhook_destinations: DestinationPolicy,
+    /// How long requests may take to arrive, and connections may wait for one.
+    pub timeouts: Timeouts,
 }
 
 /// A configuration value that cannot be used, naming its variable.
@@ -127,7 +137,22 @@ impl Config {
                 })
             }
         };
+        let seconds = |variable: &'static str, default: u64| match set(variable) {
+            None => Ok(std::time::Duration::from_secs(default)),
+            Some(text) => match text.trim().parse::<u64>() {
+                Ok(n @ 1..=3600) => Ok(std::time::Duration::from_secs(n)),
+                _ => Err(ConfigError {
+                    variable,
+                    reason: format!("{text:?} is not a number of seconds from 1 to 3600"),
+                }),
+            },
+        };
+        let timeouts = Timeouts {
+            request_read: seconds(REQUEST_READ_TIMEOUT, 30)?,
+            idle: seconds(IDLE_TIMEOUT, 75)?,
+        };
         Ok(Config {
+            timeouts,
             key_dir,
             database,
             listen,
@@ -163,6 +188,23 @@ mod tests {
         assert!(config.smtp_url.is_none());
         assert_eq!(config.mail_dir, std::path::PathBuf::from("mail"));
         assert_eq!(config.webhook_destinations, DestinationPolicy::PublicOnly);
+        assert_eq!(config.timeouts.request_read, std::time::Duration::from_secs(30));
+        assert_eq!(config.timeouts.idle, std::time::Duration::from_secs(75));
+    }
+
+    #[test]
+    fn timeouts_are_whole_seconds_within_an_hour() {
+        let set = config(&[(REQUEST_READ_TIMEOUT, "5"), (IDLE_TIMEOUT, " 120 ")]).unwrap();
+        assert_eq!(set.timeouts.request_read, std::time::Duration::from_secs(5));
+        assert_eq!(set.timeouts.idle, std::time::Duration::from_secs(120));
+        for bad in ["0", "-1", "1.5", "30s", "3601"] {
+            let error = config(&[(IDLE_TIMEOUT, bad)]).unwrap_err();
+            assert_eq!(error.variable, IDLE_TIMEOUT, "{bad}");
+            assert_eq!(
+                config(&[(REQUEST_READ_TIMEOUT, bad)]).unwrap_err().variable,
+                REQUEST_READ_TIMEOUT
+            );
+        }
     }
 
     #[test]

@@ -44,6 +44,7 @@ impl Problem {
             403 => "forbidden",
             404 => "not-found",
             405 => "method-not-allowed",
+            408 => "request-timeout",
             409 => "conflict",
             412 => "precondition-failed",
             413 => "payload-too-large",

@@ -13,6 +13,7 @@ use poem_openapi::OpenApiService;
 use tracing::Instrument;
 
 use crate::config::Config;
+use crate::connection_deadlines::{DeadlineAcceptor, Timeouts};
 use crate::problem::{problem_for_poem_error, Problem};
 use crate::rate_limit::RateLimiter;
 use crate::routes;
@@ -78,45 +79,11 @@ pub fn api_service() -> OpenApiService<routes::Apis, ()> {
         .license("AGPL-3.0-or-later")
 }
 
-/// The OpenAPI document, as `peertrack openapi` prints it and `openapi/openapi.json` holds it;
-/// built once.
+/// The OpenAPI document, as `peertrack openapi` prints it and `openapi/openapi.json` holds it
+/// (see [`crate::openapi`]); built once.
 pub fn openapi_json() -> &'static str {
     static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DOCUMENT.get_or_init(build_openapi_json)
-}
-
-/// poem-openapi leaves optional fields out of `required` but does not say they may be `null`,
-/// which is how they are sent; this marks them `nullable` so the document tells the truth.
-fn build_openapi_json() -> String {
-    let mut spec: serde_json::Value =
-        serde_json::from_str(&api_service().spec()).expect("poem-openapi writes JSON");
-    if let Some(schemas) = spec
-        .pointer_mut("/components/schemas")
-        .and_then(|s| s.as_object_mut())
-    {
-        for schema in schemas.values_mut() {
-            let required: Vec<String> = schema["required"]
-                .as_array()
-                .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-                .unwrap_or_default();
-            let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
-                continue;
-            };
-            for (name, property) in properties.iter_mut() {
-                if required.contains(name) {
-                    continue;
-                }
-                if property.get("$ref").is_some() {
-                    // In OpenAPI 3.0 `nullable` beside `$ref` is ignored: wrap the reference.
-                    let reference = property.take();
-                    *property = serde_json::json!({ "allOf": [reference], "nullable": true });
-                } else if let Some(object) = property.as_object_mut() {
-                    object.insert("nullable".into(), serde_json::Value::Bool(true));
-                }
-            }
-        }
-    }
-    serde_json::to_string_pretty(&spec).expect("JSON")
+    DOCUMENT.get_or_init(|| crate::openapi::document(&api_service().spec()))
 }
 
 /// The whole HTTP application.
@@ -192,7 +159,8 @@ fn loggable_path(uri: &poem::http::Uri) -> String {
     format!("{}?{}", uri.path(), names.join("&"))
 }
 
-/// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare a length.
+/// Refuses bodies over [`MAX_BODY_BYTES`] with 413, whether or not they declare a length, and
+/// bodies that do not arrive within the request read timeout with 408.
 async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request) -> poem::Result<Response> {
     let too_large = || poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE);
     let declared = request
@@ -204,13 +172,35 @@ async fn limit_body<E: Endpoint>(next: std::sync::Arc<E>, mut request: Request) 
         // Answer from the declared length alone, before the client sends the body.
         return Err(too_large());
     }
-    let body = request
-        .take_body()
-        .into_bytes_limit(MAX_BODY_BYTES)
-        .await
-        .map_err(|_| too_large())?;
+    let read_timeout = request
+        .data::<AppState>()
+        .map_or(Duration::from_secs(30), |state| {
+            state.config.timeouts.request_read
+        });
+    let reading = request.take_body().into_bytes_limit(MAX_BODY_BYTES);
+    let body = match tokio::time::timeout(read_timeout, reading).await {
+        Ok(read) => read.map_err(|_| too_large())?,
+        Err(_) => return Ok(body_too_slow(read_timeout)),
+    };
     request.set_body(Body::from(body));
     next.call(request).await.map(IntoResponse::into_response)
+}
+
+/// 408 for a body that did not arrive within the read timeout; the connection is closed.
+fn body_too_slow(read_timeout: Duration) -> Response {
+    let problem = Problem::new(
+        StatusCode::REQUEST_TIMEOUT,
+        format!(
+            "The request body did not arrive within {} seconds. Please send it again.",
+            read_timeout.as_secs()
+        ),
+    );
+    let mut response = problem_into_response(&problem);
+    response.headers_mut().insert(
+        poem::http::header::CONNECTION,
+        poem::http::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 fn is_problem(response: &Response) -> bool {
@@ -256,7 +246,19 @@ pub async fn run(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app(state), shutdown, Some(Duration::from_secs(20)))
+    let timeouts = state.config.timeouts;
+    serve(acceptor, app(state), timeouts, shutdown).await
+}
+
+/// Serves `endpoint` (the [`app`], perhaps wrapped by a test) like [`run`], closing
+/// connections whose requests do not arrive within `timeouts`.
+pub async fn serve(
+    acceptor: impl Acceptor + 'static,
+    endpoint: impl Endpoint + 'static,
+    timeouts: Timeouts,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    poem::Server::new_with_acceptor(DeadlineAcceptor::new(acceptor, timeouts))
+        .run_with_graceful_shutdown(endpoint, shutdown, Some(Duration::from_secs(20)))
         .await
 }

@@ -5,7 +5,8 @@
 //!   write that was in flight), and the audit trail has an entry for each;
 //! - on SIGTERM it refuses new connections, finishes the requests in flight, lets the email
 //!   worker finish the email in hand and hand the rest back, and exits 0;
-//! - whatever `RUST_LOG` says, its output holds no token, API key or email content.
+//! - whatever `RUST_LOG` says, its output holds no token, API key or email content;
+//! - a client that sends its request too slowly, or leaves a connection idle, is cut off.
 
 mod common;
 
@@ -791,4 +792,153 @@ fn no_secrets_in_logs_at_the_default_level_on_sqlite() {
 #[test]
 fn no_secrets_in_logs_at_trace_level_on_postgres() {
     no_secrets_in_logs(Backend::Postgres, Some("trace"), false);
+}
+
+/// When the connection ends (EOF or an error) and what came back before it, read on a thread.
+fn watch_until_closed(stream: &TcpStream) -> std::thread::JoinHandle<(Duration, Vec<u8>)> {
+    let mut reader = stream.try_clone().unwrap();
+    reader.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        let mut received = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match std::io::Read::read(&mut reader, &mut chunk) {
+                Ok(0) => break,
+                Ok(n) => received.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut =>
+                {
+                    panic!("the connection was still open after 20 s")
+                }
+                Err(_) => break,
+            }
+        }
+        (started.elapsed(), received)
+    })
+}
+
+/// Sends `text` in pieces, one every `every`, until the connection is found closed.
+fn trickle(
+    stream: &mut TcpStream,
+    pieces: &[&str],
+    every: Duration,
+    closed: &std::thread::JoinHandle<(Duration, Vec<u8>)>,
+) {
+    for piece in pieces {
+        if closed.is_finished() || stream.write_all(piece.as_bytes()).is_err() {
+            return;
+        }
+        std::thread::sleep(every);
+    }
+}
+
+/// One answer on a kept-alive connection: its status, read up to the end of its body.
+fn read_one_answer(stream: &mut TcpStream) -> u16 {
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            std::io::Read::read(stream, &mut byte).unwrap(),
+            1,
+            "an answer's head"
+        );
+        raw.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |n| n.trim().parse().unwrap());
+    let mut body = vec![0u8; length];
+    std::io::Read::read_exact(stream, &mut body).unwrap();
+    head[9..12].parse().unwrap()
+}
+
+/// Slow clients cannot hold connections: with a read timeout of 2 s and an idle timeout of
+/// 3 s, a request whose header lines trickle in (one every half second, so the connection is
+/// never quiet), a body that trickles in, a connection that sends nothing and a kept-alive
+/// connection left idle are each closed on time; a connection in steady use stays open.
+#[test]
+fn slow_and_idle_connections_are_closed_on_time() {
+    let mut service = Peertrack::new(Backend::Sqlite).unwrap();
+    service.set_env("PEERTRACK_REQUEST_READ_TIMEOUT", Some("2".into()));
+    service.set_env("PEERTRACK_IDLE_TIMEOUT", Some("3".into()));
+    // Stopped even when an assertion fails.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            terminate(&mut self.0);
+        }
+    }
+    let _running = Running(service.start());
+    let address = service.listen;
+    let half_a_second = Duration::from_millis(500);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut stream = TcpStream::connect(address).unwrap();
+            let closed = watch_until_closed(&stream);
+            let lines: Vec<String> = std::iter::once(format!("GET /health HTTP/1.1\r\nHost: {address}\r\n"))
+                .chain((0..30).map(|n| format!("X-Still-Typing-{n}: yes\r\n")))
+                .collect();
+            let pieces: Vec<&str> = lines.iter().map(String::as_str).collect();
+            trickle(&mut stream, &pieces, half_a_second, &closed);
+            let (after, received) = closed.join().unwrap();
+            assert!(received.is_empty(), "{}", String::from_utf8_lossy(&received));
+            assert!(
+                after >= Duration::from_millis(1800) && after < Duration::from_secs(4),
+                "slow headers cut after {after:?}"
+            );
+            eprintln!("header lines every 0.5 s: cut off after {after:?}");
+        });
+        scope.spawn(|| {
+            let mut stream = TcpStream::connect(address).unwrap();
+            let closed = watch_until_closed(&stream);
+            let body = r#"{"email": "someone.slow@example.org"}"#;
+            let head = format!(
+                "POST /v1/auth/magic-link HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let pieces: Vec<&str> = std::iter::once(head.as_str())
+                .chain(body.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap()))
+                .collect();
+            trickle(&mut stream, &pieces, half_a_second, &closed);
+            let (after, received) = closed.join().unwrap();
+            let answer = String::from_utf8_lossy(&received);
+            assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+            assert!(answer.contains("did not arrive within 2 seconds"), "{answer}");
+            assert!(after < Duration::from_secs(4), "slow body answered after {after:?}");
+            eprintln!("body bytes every 0.5 s: 408 and closed after {after:?}");
+        });
+        scope.spawn(|| {
+            let stream = TcpStream::connect(address).unwrap();
+            let (after, received) = watch_until_closed(&stream).join().unwrap();
+            assert!(received.is_empty());
+            assert!(
+                after >= Duration::from_millis(1800) && after < Duration::from_secs(4),
+                "silent connection closed after {after:?}"
+            );
+            eprintln!("a connection that sends nothing: closed after {after:?}");
+        });
+        scope.spawn(|| {
+            let mut stream = TcpStream::connect(address).unwrap();
+            let request = format!("GET /health HTTP/1.1\r\nHost: {address}\r\n\r\n");
+            // Four requests 1.5 s apart: 6 s in all, longer than either timeout.
+            for _ in 0..4 {
+                stream.write_all(request.as_bytes()).unwrap();
+                assert_eq!(read_one_answer(&mut stream), 200);
+                std::thread::sleep(Duration::from_millis(1500));
+            }
+            stream.write_all(request.as_bytes()).unwrap();
+            assert_eq!(read_one_answer(&mut stream), 200);
+            let (after, received) = watch_until_closed(&stream).join().unwrap();
+            assert!(received.is_empty());
+            assert!(
+                after >= Duration::from_millis(2800) && after < Duration::from_secs(5),
+                "idle connection closed after {after:?}"
+            );
+            eprintln!("five requests 1.5 s apart on one connection answered; idle after the last: closed after {after:?}");
+        });
+    });
 }

@@ -1,6 +1,7 @@
 //! The end-to-end harness: a real Peertrack server on a real, fresh database, on a free
 //! loopback port, driven over HTTP with a real client.
 
+pub mod contract;
 pub mod mail;
 pub mod scenario;
 
@@ -35,6 +36,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _key_dir: tempfile::TempDir,
+    /// Answers that `openapi/openapi.json` does not list; the test fails when it ends with any.
+    breaches: contract::Breaches,
 }
 
 impl TestServer {
@@ -94,7 +97,10 @@ impl TestServer {
             config: Arc::new(config),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(server::run(acceptor, state, async move {
+        let breaches = contract::Breaches::default();
+        let timeouts = state.config.timeouts;
+        let app = contract::checked(server::app(state), breaches.clone());
+        tokio::spawn(server::serve(acceptor, app, timeouts, async move {
             let _ = stopped.await;
         }));
         Some(TestServer {
@@ -104,6 +110,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             stop: Some(stop),
             _key_dir: key_dir,
+            breaches,
         })
     }
 
@@ -117,6 +124,13 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        let breaches = self.breaches.seen();
+        if !breaches.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the server gave answers that openapi/openapi.json does not list (see api/src/openapi.rs):\n{}",
+                breaches.join("\n")
+            );
         }
     }
 }
