@@ -1,27 +1,51 @@
-//! The end-to-end harness: a real Peertrack server on a real, fresh database, on a free
-//! loopback port, driven over HTTP with a real client.
+//! The one test harness of the workspace.
+//!
+//! - [`TestServer`]: a real Peertrack server in this process on a fresh database
+//!   (`peertrack_core::store::testing::TestDatabase`), on a free loopback port, driven over
+//!   HTTP with a real client; [`e2e_on_both_backends!`] runs a test on each [`Backend`].
+//! - [`process::Peertrack`]: the real `peertrack` executable as a child process, for the tests
+//!   of the command line, crashes, stopping and backups (`api/tests/binary`).
+//! - [`mail::SmtpServer`]: a real SMTP server on loopback, for both.
+//! - [`bearer_token`]: the one way a test makes a person's bearer token.
 
 pub mod contract;
 pub mod mail;
+pub mod process;
 pub mod scenario;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use peertrack_api::config::Config;
 use peertrack_api::server::{self, AppState};
 use peertrack_core::domain::{Clock, SystemClock};
 use peertrack_core::seed;
 use peertrack_core::store::testing::TestDatabase;
-use peertrack_core::store::{self, people};
+use peertrack_core::store::{self, people, DbConnection};
 
-/// Which database a test server runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// A fresh SQLite file.
-    Sqlite,
-    /// A fresh PostgreSQL database (needs `PEERTRACK_TEST_POSTGRES_URL`).
-    Postgres,
+/// Which database a test runs on: core's own switch, so store, end-to-end and executable tests
+/// share it. PostgreSQL needs `PEERTRACK_TEST_POSTGRES_URL`; without it those tests print
+/// `SKIPPED (PostgreSQL)`.
+pub use peertrack_core::store::Backend;
+
+/// A loopback address where nothing listens (yet): for a server to start on later, or one
+/// that is down.
+pub fn free_address() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+}
+
+/// A bearer token for a person, valid for a day from `now`, as `peertrack admin token` prints
+/// one. Every test that needs a token in-process gets it here, so a change in how tokens are
+/// made is made once.
+pub fn bearer_token(
+    conn: &mut DbConnection,
+    person_id: &str,
+    now: DateTime<Utc>,
+) -> peertrack_core::Result<String> {
+    peertrack_core::service::sign_in::token_for(conn, person_id, chrono::Duration::days(1), now)
 }
 
 /// A running server; stops when dropped.
@@ -60,10 +84,7 @@ impl TestServer {
         clock: Arc<dyn Clock>,
         settings: &[(&str, &str)],
     ) -> Option<TestServer> {
-        let database = match backend {
-            Backend::Sqlite => TestDatabase::sqlite(),
-            Backend::Postgres => TestDatabase::postgres()?,
-        };
+        let database = TestDatabase::on(backend)?;
         let now = clock.now();
         let admin_token = database
             .db
@@ -72,7 +93,7 @@ impl TestServer {
                 let (ada, _) =
                     people::find_or_create(conn, "ada@example.org", "Ada Admin", store::stored(now))?;
                 people::set_admin(conn, &ada.id, true)?;
-                peertrack_core::service::sign_in::token_for(conn, &ada.id, chrono::Duration::days(1), now)
+                bearer_token(conn, &ada.id, now)
             })
             .await
             .expect("seed the test database");
@@ -135,15 +156,20 @@ impl Drop for TestServer {
     }
 }
 
-/// Declares each `async fn name(server: &TestServer)` as a test on SQLite and on PostgreSQL.
+/// Declares each `async fn name(server: &TestServer)` as a test on SQLite and on PostgreSQL
+/// (`on_sqlite::name`, `on_postgres::name`), each on a server from [`TestServer::start`], or
+/// with `start = f;` first, from `async fn f(Backend) -> Option<TestServer>` of the same module.
 #[macro_export]
 macro_rules! e2e_on_both_backends {
-    ($($name:ident),+ $(,)?) => {
+    (start = $start:ident; $($name:ident),+ $(,)?) => {
+        $crate::e2e_on_both_backends!(@tests [super::$start] $($name),+);
+    };
+    (@tests [$start:path] $($name:ident),+) => {
         mod on_sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let server = $crate::TestServer::start($crate::Backend::Sqlite).await.unwrap();
+                    let server = $start($crate::Backend::Sqlite).await.unwrap();
                     super::$name(&server).await;
                 }
             )+
@@ -152,11 +178,14 @@ macro_rules! e2e_on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(server) = $crate::TestServer::start($crate::Backend::Postgres).await {
+                    if let Some(server) = $start($crate::Backend::Postgres).await {
                         super::$name(&server).await;
                     }
                 }
             )+
         }
+    };
+    ($($name:ident),+ $(,)?) => {
+        $crate::e2e_on_both_backends!(@tests [$crate::TestServer::start] $($name),+);
     };
 }

@@ -1,13 +1,14 @@
-//! Email in end-to-end tests: a real SMTP server on loopback (mailin-embedded) that keeps what
-//! it receives, a small reader for the MIME messages it keeps, and the delivery worker started
-//! next to a [`TestServer`].
+//! Email in tests: a real SMTP server on loopback that keeps what it receives (the one SMTP test
+//! server of the workspace, for the in-process server and the `peertrack` executable alike), a
+//! small reader for the MIME messages it keeps, and the delivery worker started next to a
+//! [`TestServer`].
 
-use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mailin_embedded::{response, Handler, Response, Server};
 use peertrack_core::domain::{Clock, SystemClock};
 use peertrack_core::notify::transport::MailTransport;
 use peertrack_core::notify::worker::{DeliveryWorker, RetryPolicy, StopHandle, WorkerSettings};
@@ -26,66 +27,24 @@ pub struct ReceivedEmail {
     pub raw: Vec<u8>,
 }
 
+impl ReceivedEmail {
+    /// The message as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.raw).into_owned()
+    }
+}
+
 #[derive(Default)]
 struct Shared {
     received: Mutex<Vec<ReceivedEmail>>,
     refusing: AtomicBool,
+    delay: Mutex<Duration>,
+    sign_ins: AtomicUsize,
 }
 
-#[derive(Clone)]
-struct Capture {
-    shared: Arc<Shared>,
-    from: String,
-    to: Vec<String>,
-    data: Vec<u8>,
-}
-
-impl Handler for Capture {
-    fn helo(&mut self, _ip: std::net::IpAddr, _domain: &str) -> Response {
-        if self.shared.refusing.load(Ordering::SeqCst) {
-            // What a server in maintenance says: try again later.
-            response::NO_SERVICE
-        } else {
-            response::OK
-        }
-    }
-
-    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, from: &str) -> Response {
-        self.from = from.to_string();
-        self.to.clear();
-        response::OK
-    }
-
-    fn rcpt(&mut self, to: &str) -> Response {
-        // Addresses at bounce.example.org do not exist: a permanent refusal.
-        if to.ends_with("@bounce.example.org") {
-            return response::NO_MAILBOX;
-        }
-        self.to.push(to.to_string());
-        response::OK
-    }
-
-    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, _to: &[String]) -> Response {
-        self.data.clear();
-        response::OK
-    }
-
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.data.extend_from_slice(buf);
-        Ok(())
-    }
-
-    fn data_end(&mut self) -> Response {
-        self.shared.received.lock().unwrap().push(ReceivedEmail {
-            envelope_from: self.from.clone(),
-            envelope_to: self.to.clone(),
-            raw: std::mem::take(&mut self.data),
-        });
-        response::OK
-    }
-}
-
-/// A real SMTP server on a loopback port, for the life of the test process.
+/// A real SMTP server on a loopback port, for the life of the test process. It speaks enough
+/// SMTP for any client (EHLO, AUTH, MAIL, RCPT, DATA with dot-stuffing, RSET, QUIT), takes any
+/// credentials, and refuses addresses at `bounce.example.org` for good (550).
 #[derive(Clone)]
 pub struct SmtpServer {
     /// Where it listens.
@@ -93,35 +52,25 @@ pub struct SmtpServer {
     shared: Arc<Shared>,
 }
 
-/// A loopback address where nothing listens (yet): an SMTP server that is down.
-pub fn unused_address() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().unwrap()
-}
-
 impl SmtpServer {
     /// Starts on a free port.
     pub fn start() -> Self {
-        Self::start_on(unused_address())
+        Self::start_on(crate::free_address())
     }
 
     /// Starts on `address` (an SMTP server coming back where it was).
     pub fn start_on(address: SocketAddr) -> Self {
         let listener = TcpListener::bind(address).expect("bind the SMTP test server");
+        let address = listener.local_addr().unwrap();
         let shared = Arc::new(Shared::default());
-        let handler = Capture {
-            shared: shared.clone(),
-            from: String::new(),
-            to: Vec::new(),
-            data: Vec::new(),
-        };
-        let mut server = Server::new(handler);
-        server
-            .with_name("smtp.test.localhost")
-            .with_num_threads(8)
-            .with_tcp_listener(listener);
+        let serving = shared.clone();
         std::thread::spawn(move || {
-            let _ = server.serve();
+            for stream in listener.incoming().flatten() {
+                let shared = serving.clone();
+                std::thread::spawn(move || {
+                    let _ = session(stream, &shared);
+                });
+            }
         });
         SmtpServer { address, shared }
     }
@@ -131,9 +80,25 @@ impl SmtpServer {
         format!("smtp://{}", self.address)
     }
 
+    /// `smtp://user:password@127.0.0.1:port?tls=none`: signing in, over plain text.
+    pub fn url_signing_in(&self, user: &str, password: &str) -> String {
+        format!("smtp://{user}:{password}@{}?tls=none", self.address)
+    }
+
     /// While on, the server answers every connection "421 service not available".
     pub fn refuse(&self, refusing: bool) {
         self.shared.refusing.store(refusing, Ordering::SeqCst);
+    }
+
+    /// From now on the server takes `delay` to accept each message (a slow mail server keeps
+    /// a worker busy mid-batch).
+    pub fn take_each_message(&self, delay: Duration) {
+        *self.shared.delay.lock().unwrap() = delay;
+    }
+
+    /// How many times a client signed in (`AUTH`).
+    pub fn sign_ins(&self) -> usize {
+        self.shared.sign_ins.load(Ordering::SeqCst)
     }
 
     /// Everything received so far.
@@ -160,6 +125,89 @@ impl SmtpServer {
                 found.len()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The address in `MAIL FROM:<a>` or `RCPT TO:<a>`.
+fn address_in(line: &str) -> String {
+    let after = line.split_once(':').map_or("", |(_, rest)| rest);
+    let address = after.split_whitespace().next().unwrap_or_default();
+    address.trim_matches(['<', '>']).to_string()
+}
+
+/// One SMTP conversation.
+fn session(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    writer.write_all(b"220 smtp.test.localhost ESMTP ready\r\n")?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        let verb = text
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        match verb.as_str() {
+            "EHLO" | "HELO" if shared.refusing.load(Ordering::SeqCst) => {
+                // What a server in maintenance says: try again later.
+                writer.write_all(b"421 Service not available, closing connection\r\n")?;
+                return Ok(());
+            }
+            "EHLO" => {
+                writer.write_all(b"250-smtp.test.localhost\r\n250-8BITMIME\r\n250 AUTH PLAIN LOGIN\r\n")?
+            }
+            // Any credentials will do: only whether the client signed in is of interest.
+            "AUTH" => {
+                shared.sign_ins.fetch_add(1, Ordering::SeqCst);
+                writer.write_all(b"235 2.7.0 Authentication succeeded\r\n")?;
+            }
+            "MAIL" => {
+                from = address_in(&text);
+                to.clear();
+                writer.write_all(b"250 OK\r\n")?;
+            }
+            // Addresses at bounce.example.org do not exist: a permanent refusal.
+            "RCPT" if address_in(&text).ends_with("@bounce.example.org") => {
+                writer.write_all(b"550 Mailbox unavailable\r\n")?;
+            }
+            "RCPT" => {
+                to.push(address_in(&text));
+                writer.write_all(b"250 OK\r\n")?;
+            }
+            "DATA" => {
+                writer.write_all(b"354 Start mail input; end with <CRLF>.<CRLF>\r\n")?;
+                let mut raw = Vec::new();
+                loop {
+                    line.clear();
+                    if reader.read_until(b'\n', &mut line)? == 0 {
+                        return Ok(());
+                    }
+                    if line == b".\r\n" {
+                        break;
+                    }
+                    raw.extend_from_slice(line.strip_prefix(b".").unwrap_or(&line));
+                }
+                let delay = *shared.delay.lock().unwrap();
+                std::thread::sleep(delay);
+                shared.received.lock().unwrap().push(ReceivedEmail {
+                    envelope_from: std::mem::take(&mut from),
+                    envelope_to: std::mem::take(&mut to),
+                    raw,
+                });
+                writer.write_all(b"250 OK queued\r\n")?;
+            }
+            "QUIT" => {
+                writer.write_all(b"221 Goodbye\r\n")?;
+                return Ok(());
+            }
+            _ => writer.write_all(b"250 OK\r\n")?,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Building blocks for end-to-end scenarios, all driven over HTTP as a client would.
 
 use chrono::{Duration, Utc};
+use peertrack_core::store;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -37,21 +38,41 @@ impl TestServer {
             .expect("a JSON answer")
     }
 
-    /// A bearer token for the person with this email, as `peertrack admin token` prints.
+    /// A bearer token for the person with this email, who must exist ([`crate::bearer_token`]).
     pub async fn token_for(&self, email: &str) -> String {
         let email = email.to_string();
         self.database
             .db
             .write_async(move |conn| {
-                let person =
-                    peertrack_core::store::people::by_email(conn, &email)?.expect("the person exists");
-                peertrack_core::service::sign_in::token_for(
-                    conn,
-                    &person.id,
-                    chrono::Duration::days(1),
-                    Utc::now(),
-                )
+                let person = store::people::by_email(conn, &email)?.expect("the person exists");
+                crate::bearer_token(conn, &person.id, Utc::now())
             })
+            .await
+            .expect("a token")
+    }
+
+    /// The person with this email (made, with this name, if new) and a fresh bearer token of
+    /// theirs ([`crate::bearer_token`]): their id and the token.
+    pub async fn person_with_token(&self, email: &str, name: &str) -> (String, String) {
+        let (email, name) = (email.to_string(), name.to_string());
+        self.database
+            .db
+            .write_async(move |conn| {
+                let now = Utc::now();
+                let (person, _) = store::people::find_or_create(conn, &email, &name, store::stored(now))?;
+                let token = crate::bearer_token(conn, &person.id, now)?;
+                Ok((person.id, token))
+            })
+            .await
+            .expect("a person and a token")
+    }
+
+    /// A fresh bearer token for the person with this id ([`crate::bearer_token`]).
+    pub async fn token_for_person(&self, person_id: &str) -> String {
+        let person_id = person_id.to_string();
+        self.database
+            .db
+            .write_async(move |conn| crate::bearer_token(conn, &person_id, Utc::now()))
             .await
             .expect("a token")
     }
@@ -178,9 +199,8 @@ pub async fn eligible_learner(server: &TestServer, programme_code: &str, suffix:
                 .database
                 .db
                 .write_async(move |conn| {
-                    let verifier =
-                        peertrack_core::store::people::by_email(conn, "ada@example.org")?.expect("Ada");
-                    peertrack_core::store::assessments::verify_assessment(conn, &id, &verifier.id, today)
+                    let verifier = store::people::by_email(conn, "ada@example.org")?.expect("Ada");
+                    store::assessments::verify_assessment(conn, &id, &verifier.id, today)
                 })
                 .await
                 .expect("internal verification");

@@ -127,19 +127,7 @@ async fn cohort_progress_costs_the_same_whatever_its_size(server: &TestServer) {
             })
             .await
             .unwrap();
-        let token = server
-            .database
-            .db
-            .write_async(move |conn| {
-                peertrack_core::service::sign_in::token_for(
-                    conn,
-                    &tutor,
-                    chrono::Duration::days(1),
-                    Utc::now(),
-                )
-            })
-            .await
-            .unwrap();
+        let token = server.token_for_person(&tutor).await;
         let progress = || {
             server
                 .http

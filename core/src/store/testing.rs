@@ -6,7 +6,7 @@
 
 use diesel::{Connection, RunQueryDsl};
 
-use super::{Database, DatabaseUrl, PoolOptions};
+use super::{Backend, Database, DatabaseUrl, PoolOptions};
 
 /// The variable naming the PostgreSQL server for tests, e.g. `postgres://root@127.0.0.1/test`.
 pub const POSTGRES_URL_VARIABLE: &str = "PEERTRACK_TEST_POSTGRES_URL";
@@ -29,6 +29,15 @@ impl std::ops::Deref for TestDatabase {
 }
 
 impl TestDatabase {
+    /// A new database on `backend`: the one switch between the two for every test. `None`
+    /// (with a notice) for PostgreSQL when no server is configured.
+    pub fn on(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite()),
+            Backend::Postgres => Self::postgres(),
+        }
+    }
+
     /// A new SQLite database in a temporary folder.
     pub fn sqlite() -> Self {
         let folder = tempfile::tempdir().expect("a temporary folder for the test database");

@@ -281,12 +281,7 @@ fn prepare(url: &DatabaseUrl) -> Result<Setup> {
             let token = match tokens.get(&tutor) {
                 Some(token) => String::clone(token),
                 None => {
-                    let token = peertrack_core::service::sign_in::token_for(
-                        conn,
-                        &tutor,
-                        chrono::Duration::days(1),
-                        now,
-                    )?;
+                    let token = peertrack_e2e::bearer_token(conn, &tutor, now)?;
                     tokens.insert(tutor.clone(), token.clone());
                     token
                 }

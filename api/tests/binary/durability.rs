@@ -8,8 +8,6 @@
 //! - whatever `RUST_LOG` says, its output holds no token, API key or email content;
 //! - a client that sends its request too slowly, or leaves a connection idle, is cut off.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
@@ -18,12 +16,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::{
-    call, person_statuses, read_answer, request_head, send, signal, terminate, wait_for_exit, wait_until,
-};
-use common::{Backend, Peertrack, SmtpServer};
 use peertrack_core::store::{delivery, outbox};
+use peertrack_e2e::mail::{ReceivedEmail, SmtpServer};
+use peertrack_e2e::process::{
+    call, eml_files, person_statuses, read_answer, request_head, send, signal, terminate, wait_for_exit,
+    wait_until, Answer, Peertrack, PATIENCE,
+};
+use peertrack_e2e::Backend;
 use serde_json::{json, Value};
+
+use crate::PEERTRACK;
 
 const ADMIN: &str = "ada@example.org";
 
@@ -344,7 +346,7 @@ fn assert_sqlite_file_is_in_wal_mode(file: &std::path::Path) {
 }
 
 fn acknowledged_writes_survive_sigkill(backend: Backend) {
-    let Some(service) = Peertrack::new(backend) else {
+    let Some(service) = Peertrack::new(PEERTRACK, backend) else {
         return;
     };
     let admin = service.admin_token(ADMIN);
@@ -414,7 +416,7 @@ impl HeldRequest {
     fn start(address: SocketAddr, token: &str, session: &str, body: String) -> Self {
         let bearer = format!("Bearer {token}");
         let mut stream = TcpStream::connect(address).unwrap();
-        stream.set_read_timeout(Some(common::PATIENCE)).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
         let head = request_head(
             address,
             "PUT",
@@ -442,19 +444,20 @@ impl HeldRequest {
         }
     }
 
-    fn finish(mut self) -> common::Answer {
+    fn finish(mut self) -> Answer {
         self.stream.write_all(self.rest.as_bytes()).unwrap();
         read_answer(&mut self.stream).expect("an answer to the request in flight")
     }
 }
 
 fn sigterm_finishes_in_flight_work(backend: Backend) {
-    let Some(mut service) = Peertrack::new(backend) else {
+    let Some(mut service) = Peertrack::new(PEERTRACK, backend) else {
         return;
     };
     // A slow mail server: the worker is mid-batch when the signal comes.
-    let smtp = SmtpServer::start(Duration::from_millis(200));
-    service.set_env("PEERTRACK_SMTP_URL", Some(smtp.url(None)));
+    let smtp = SmtpServer::start();
+    smtp.take_each_message(Duration::from_millis(200));
+    service.set_env("PEERTRACK_SMTP_URL", Some(smtp.url()));
     let admin = service.admin_token(ADMIN);
     let mut server = service.start();
     const WRITERS: usize = 3;
@@ -462,7 +465,7 @@ fn sigterm_finishes_in_flight_work(backend: Backend) {
     const HELD: usize = 3;
     const LEARNERS: usize = 20;
     let course = set_up_course(&service, &admin, WRITERS * SESSIONS_EACH + HELD, LEARNERS);
-    wait_until("the first enrolment emails", || smtp.messages().len() >= 2);
+    wait_until("the first enrolment emails", || smtp.received().len() >= 2);
 
     // Requests in flight: three held half-sent, and writers sending as fast as they can.
     let held_sessions = &course.sessions[WRITERS * SESSIONS_EACH..];
@@ -547,7 +550,7 @@ fn sigterm_finishes_in_flight_work(backend: Backend) {
         .count();
     assert_eq!(
         sent,
-        smtp.messages().len(),
+        smtp.received().len(),
         "every email the mail server took is recorded as sent"
     );
     assert!(
@@ -562,13 +565,13 @@ fn sigterm_finishes_in_flight_work(backend: Backend) {
     let (checked, _) = check_every_acknowledged_write(service.listen, &admin, &logs);
     assert_eq!(checked, acknowledged);
     wait_until("the handed-back emails to be sent", || {
-        smtp.messages().len() >= emails.len()
+        smtp.received().len() >= emails.len()
     });
     terminate(&mut server);
-    let messages = smtp.messages();
+    let messages: Vec<String> = smtp.received().iter().map(ReceivedEmail::text).collect();
     let ids: BTreeSet<&str> = messages
         .iter()
-        .filter_map(|(_, raw)| raw.lines().find_map(|l| l.strip_prefix("Message-ID: ")))
+        .filter_map(|raw| raw.lines().find_map(|l| l.strip_prefix("Message-ID: ")))
         .collect();
     assert_eq!(messages.len(), emails.len(), "each email once");
     assert_eq!(ids.len(), emails.len());
@@ -600,12 +603,12 @@ fn body_lines(raw: &str) -> Vec<String> {
 }
 
 /// A JSON `POST` with no credentials, that must be answered.
-fn post_anonymously(address: SocketAddr, path: &str, body: Value) -> common::Answer {
+fn post_anonymously(address: SocketAddr, path: &str, body: Value) -> Answer {
     send(address, "POST", path, &[], Some(&body.to_string())).unwrap()
 }
 
 /// The register of peer supporters, read with an API key.
-fn read_register_with_key(address: SocketAddr, key: &str) -> common::Answer {
+fn read_register_with_key(address: SocketAddr, key: &str) -> Answer {
     send(
         address,
         "GET",
@@ -621,21 +624,21 @@ fn read_register_with_key(address: SocketAddr, key: &str) -> common::Answer {
 /// `RUST_LOG` as given (`None`: the default); then looks for each secret and each email's body
 /// lines in everything the service and the admin commands printed.
 fn no_secrets_in_logs(backend: Backend, rust_log: Option<&str>, over_smtp: bool) {
-    let Some(mut service) = Peertrack::new(backend) else {
+    let Some(mut service) = Peertrack::new(PEERTRACK, backend) else {
         return;
     };
     service.set_env("RUST_LOG", rust_log.map(str::to_string));
     let smtp_password = "smtpPasswordKeptSecret2027";
-    let smtp = over_smtp.then(|| SmtpServer::start(Duration::ZERO));
+    let smtp = over_smtp.then(SmtpServer::start);
     if let Some(smtp) = &smtp {
         service.set_env(
             "PEERTRACK_SMTP_URL",
-            Some(smtp.url(Some(("peertrack", smtp_password)))),
+            Some(smtp.url_signing_in("peertrack", smtp_password)),
         );
     }
     let emails = || match &smtp {
-        Some(smtp) => smtp.messages().into_iter().map(|(_, raw)| raw).collect(),
-        None => common::eml_files(&service.mail_dir()),
+        Some(smtp) => smtp.received().iter().map(ReceivedEmail::text).collect(),
+        None => eml_files(&service.mail_dir()),
     };
     let mut printed = String::new();
     let mut admin_command = |args: &[&str]| {
@@ -731,10 +734,7 @@ fn no_secrets_in_logs(backend: Backend, rust_log: Option<&str>, over_smtp: bool)
     printed.push_str(&output.finish());
 
     if let Some(smtp) = &smtp {
-        assert!(
-            smtp.sign_ins.load(Ordering::SeqCst) > 0,
-            "the worker signed in to the mail server"
-        );
+        assert!(smtp.sign_ins() > 0, "the worker signed in to the mail server");
     }
     // The check can fail: the output is there, and at trace level it names the requests.
     assert!(
@@ -862,7 +862,7 @@ fn read_one_answer(stream: &mut TcpStream) -> u16 {
 /// connection left idle are each closed on time; a connection in steady use stays open.
 #[test]
 fn slow_and_idle_connections_are_closed_on_time() {
-    let mut service = Peertrack::new(Backend::Sqlite).unwrap();
+    let mut service = Peertrack::new(PEERTRACK, Backend::Sqlite).unwrap();
     service.set_env("PEERTRACK_REQUEST_READ_TIMEOUT", Some("2".into()));
     service.set_env("PEERTRACK_IDLE_TIMEOUT", Some("3".into()));
     // Stopped even when an assertion fails.

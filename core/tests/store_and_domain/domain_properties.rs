@@ -25,7 +25,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn p2p() -> ProgrammeDefinition {
-    ProgrammeDefinition::from_toml(include_str!("../programmes/p2p.toml")).unwrap()
+    ProgrammeDefinition::from_toml(include_str!("../../programmes/p2p.toml")).unwrap()
 }
 
 fn any_mark() -> impl Strategy<Value = Option<AttendanceStatus>> {

@@ -1,44 +1,43 @@
-//! The real `peertrack` binary as a child process on a fresh database, a plain HTTP/1.1 client
-//! over `TcpStream` (so a test can also hold a request half-sent), and a few lines of real SMTP.
+//! The real `peertrack` executable as a child process on a fresh database, and a plain HTTP/1.1
+//! client over `TcpStream` (so a test can also hold a request half-sent). Only the tests of the
+//! package that builds the executable know where it is (`env!("CARGO_BIN_EXE_peertrack")`), so
+//! they hand its path to [`Peertrack::new`].
 
-// Each test binary uses only some of these.
-#![allow(dead_code)]
-
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use peertrack_core::store::testing::TestDatabase;
 use peertrack_core::store::{Database, DatabaseUrl, PoolOptions};
 
+pub use crate::free_address;
+use crate::Backend;
+
 /// How long to wait for the service to come up or go down.
 pub const PATIENCE: Duration = Duration::from_secs(30);
-
-/// Which database the service runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 /// A service's folder, database and settings; each [`Peertrack::start`] runs `peertrack serve`
 /// on them, so a restart finds the same data.
 pub struct Peertrack {
+    /// Its working folder: the SQLite file, signing keys and `.eml` files live here.
     pub dir: tempfile::TempDir,
+    /// Where `peertrack serve` listens.
     pub listen: SocketAddr,
+    /// The database it runs on.
     pub backend: Backend,
+    executable: PathBuf,
     env: Vec<(String, String)>,
     // Holds the PostgreSQL test database open, and drops it at the end.
     postgres: Option<TestDatabase>,
 }
 
 impl Peertrack {
-    /// A fresh database on `backend`; `None` (PostgreSQL skipped) when no server is configured.
-    pub fn new(backend: Backend) -> Option<Self> {
+    /// The executable at `executable` on a fresh database on `backend`; `None` (PostgreSQL
+    /// skipped) when no server is configured.
+    pub fn new(executable: impl Into<PathBuf>, backend: Backend) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let (url, postgres) = match backend {
             // The SQLite file is made by the binary itself: no other process holds it open.
@@ -70,6 +69,7 @@ impl Peertrack {
             dir,
             listen,
             backend,
+            executable: executable.into(),
             env,
             postgres,
         })
@@ -112,7 +112,7 @@ impl Peertrack {
 
     /// `peertrack ARGS` with this service's settings and nothing inherited from the caller's.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_peertrack"));
+        let mut command = Command::new(&self.executable);
         command.current_dir(self.dir.path()).args(args);
         for key in [
             "PEERTRACK_DATABASE_URL",
@@ -227,11 +227,6 @@ impl CapturedOutput {
     }
 }
 
-/// A loopback address nobody listens on (yet).
-pub fn free_address() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
-
 /// Polls `done` every 20 ms, failing after [`PATIENCE`].
 pub fn wait_until(what: &str, done: impl FnMut() -> bool) {
     wait_until_within(what, PATIENCE, done);
@@ -280,7 +275,9 @@ pub fn terminate(child: &mut Child) {
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct Answer {
+    /// The status code.
     pub status: u16,
+    /// The body, de-chunked.
     pub body: String,
 }
 
@@ -291,6 +288,7 @@ impl Answer {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
     }
 
+    /// A 2xx status.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -409,122 +407,6 @@ fn dechunk(mut rest: &str) -> String {
         rest = after[size..].trim_start_matches("\r\n");
     }
     body
-}
-
-/// One email as received: envelope recipients and the raw message.
-pub type Received = Arc<Mutex<Vec<(Vec<String>, String)>>>;
-
-/// A real, minimal SMTP server on loopback that keeps what it receives and takes `delay` to
-/// accept each message (a slow mail server keeps the worker busy mid-batch).
-pub struct SmtpServer {
-    pub address: SocketAddr,
-    pub received: Received,
-    /// How many times a client signed in (`AUTH`).
-    pub sign_ins: Arc<AtomicUsize>,
-}
-
-impl SmtpServer {
-    /// On a free loopback port.
-    pub fn start(delay: Duration) -> Self {
-        Self::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), delay)
-    }
-
-    /// On `address`, which may have been handed out earlier as one where nothing listens yet
-    /// (a mail server that comes back).
-    pub fn start_at(address: SocketAddr, delay: Duration) -> Self {
-        let listener = TcpListener::bind(address).expect("bind an SMTP port");
-        let address = listener.local_addr().unwrap();
-        let received: Received = Arc::default();
-        let kept = received.clone();
-        let sign_ins = Arc::new(AtomicUsize::new(0));
-        let counted = sign_ins.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let kept = kept.clone();
-                let counted = counted.clone();
-                std::thread::spawn(move || {
-                    let _ = smtp_session(stream, &kept, &counted, delay);
-                });
-            }
-        });
-        SmtpServer {
-            address,
-            received,
-            sign_ins,
-        }
-    }
-
-    /// `smtp://` URL for `PEERTRACK_SMTP_URL`, signing in with `credentials` if given.
-    pub fn url(&self, credentials: Option<(&str, &str)>) -> String {
-        let sign_in = credentials.map_or(String::new(), |(user, password)| format!("{user}:{password}@"));
-        format!("smtp://{sign_in}{}?tls=none", self.address)
-    }
-
-    pub fn messages(&self) -> Vec<(Vec<String>, String)> {
-        self.received.lock().unwrap().clone()
-    }
-}
-
-fn smtp_session(
-    stream: TcpStream,
-    kept: &Received,
-    sign_ins: &AtomicUsize,
-    delay: Duration,
-) -> std::io::Result<()> {
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    writer.write_all(b"220 smtp.test.localhost ready\r\n")?;
-    let mut recipients = Vec::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let verb = line.get(..4).unwrap_or_default().to_ascii_uppercase();
-        match verb.as_str() {
-            "EHLO" | "HELO" => writer.write_all(b"250-smtp.test.localhost\r\n250 AUTH PLAIN LOGIN\r\n")?,
-            // Any credentials will do: only what the client prints about them is of interest.
-            "AUTH" => {
-                sign_ins.fetch_add(1, Ordering::SeqCst);
-                writer.write_all(b"235 2.7.0 signed in\r\n")?;
-            }
-            "MAIL" => {
-                recipients.clear();
-                writer.write_all(b"250 OK\r\n")?;
-            }
-            "RCPT" => {
-                let to = line
-                    .trim()
-                    .trim_start_matches("RCPT TO:")
-                    .trim_matches(['<', '>']);
-                recipients.push(to.to_string());
-                writer.write_all(b"250 OK\r\n")?;
-            }
-            "DATA" => {
-                writer.write_all(b"354 go ahead\r\n")?;
-                let mut message = String::new();
-                loop {
-                    line.clear();
-                    if reader.read_line(&mut line)? == 0 {
-                        return Ok(());
-                    }
-                    if line == ".\r\n" {
-                        break;
-                    }
-                    message.push_str(line.strip_prefix('.').unwrap_or(&line));
-                }
-                std::thread::sleep(delay);
-                kept.lock().unwrap().push((recipients.clone(), message));
-                writer.write_all(b"250 OK queued\r\n")?;
-            }
-            "QUIT" => {
-                writer.write_all(b"221 bye\r\n")?;
-                return Ok(());
-            }
-            _ => writer.write_all(b"250 OK\r\n")?,
-        }
-    }
 }
 
 /// The `.eml` files in `dir`, read.

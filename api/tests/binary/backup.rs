@@ -9,8 +9,6 @@
 //! PostgreSQL: the backup is a `pg_dump` archive that `pg_restore` loads into a fresh database
 //! with the same rows in every table; without `pg_dump` the command says how to back up.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -19,10 +17,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{call, call_with_headers, free_address, person_statuses, terminate, Backend, Peertrack};
 use peertrack_core::store::backup;
 use peertrack_core::store::testing::{with_database, POSTGRES_URL_VARIABLE};
+use peertrack_e2e::process::{
+    call, call_with_headers, free_address, person_statuses, send, terminate, Answer, Peertrack,
+};
+use peertrack_e2e::Backend;
 use serde_json::{json, Value};
+
+use crate::PEERTRACK;
 
 const WRITERS: usize = 4;
 
@@ -37,13 +40,7 @@ fn run(service: &Peertrack, args: &[&str]) -> String {
 }
 
 /// A `PUT` of a session's whole register over `version`; must be answered.
-fn put_register(
-    listen: SocketAddr,
-    token: &str,
-    session: &str,
-    version: i64,
-    records: Value,
-) -> common::Answer {
+fn put_register(listen: SocketAddr, token: &str, session: &str, version: i64, records: Value) -> Answer {
     call_with_headers(
         listen,
         token,
@@ -216,7 +213,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
 #[test]
 fn a_sqlite_backup_under_load_restores_every_acknowledged_write() {
     let started = Instant::now();
-    let mut service = Peertrack::new(Backend::Sqlite).expect("SQLite is always there");
+    let mut service = Peertrack::new(PEERTRACK, Backend::Sqlite).expect("SQLite is always there");
     let dir = service.dir.path().to_path_buf();
     let token = service.admin_token("ada@example.org");
     let organisation = run(&service, &["admin", "add-organisation", "--name", "Penumbra"]);
@@ -305,7 +302,7 @@ fn a_sqlite_backup_under_load_restores_every_acknowledged_write() {
     service.set_listen(free_address());
     let mut restored = serve(&service);
     let restored_listen = service.listen;
-    let health = common::send(restored_listen, "GET", "/health", &[], None).unwrap();
+    let health = send(restored_listen, "GET", "/health", &[], None).unwrap();
     assert_eq!((health.status, &health.json()["status"]), (200, &json!("ok")));
 
     let names = enrolled_names(restored_listen, &token, &cohort);
@@ -385,7 +382,7 @@ fn a_sqlite_backup_under_load_restores_every_acknowledged_write() {
 
 #[test]
 fn a_backup_never_overwrites_a_file() {
-    let mut service = Peertrack::new(Backend::Sqlite).expect("SQLite is always there");
+    let mut service = Peertrack::new(PEERTRACK, Backend::Sqlite).expect("SQLite is always there");
     let dir = service.dir.path().to_path_buf();
     service.add_admin("ada@example.org");
     let taken = dir.join("precious.db");
@@ -431,7 +428,7 @@ fn a_backup_never_overwrites_a_file() {
 
 #[test]
 fn on_postgresql_without_pg_dump_the_backup_says_how() {
-    let mut service = Peertrack::new(Backend::Sqlite).expect("SQLite is always there");
+    let mut service = Peertrack::new(PEERTRACK, Backend::Sqlite).expect("SQLite is always there");
     service.set_env(
         "PEERTRACK_DATABASE_URL",
         Some("postgres://peertrack@127.0.0.1:1/peertrack".to_string()),
@@ -503,7 +500,7 @@ fn a_postgresql_backup_is_a_pg_dump_that_pg_restore_loads() {
         eprintln!("SKIPPED (PostgreSQL): pg_dump, pg_restore and psql must be on PATH");
         return;
     }
-    let Some(mut service) = Peertrack::new(Backend::Postgres) else {
+    let Some(mut service) = Peertrack::new(PEERTRACK, Backend::Postgres) else {
         return;
     };
     let started = Instant::now();

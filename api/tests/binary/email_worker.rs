@@ -6,16 +6,18 @@
 //!
 //! The mail server here is a few lines of real SMTP over TCP on loopback.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::{call, free_address, terminate, wait_until_within, Backend, Peertrack, SmtpServer};
 use peertrack_core::store::{delivery, outbox, stored, Database};
+use peertrack_e2e::mail::SmtpServer;
+use peertrack_e2e::process::{call, eml_files, free_address, terminate, wait_until_within, Peertrack};
+use peertrack_e2e::Backend;
 use serde_json::json;
+
+use crate::PEERTRACK;
 
 // Generous: if the SIGKILL lands mid-claim, that claim's 90-second lease must run out first.
 const PATIENCE: Duration = Duration::from_secs(150);
@@ -26,7 +28,7 @@ fn wait_until(what: &str, done: impl FnMut() -> bool) {
 
 /// A fresh SQLite service whose emails link to a public address.
 fn service() -> Peertrack {
-    let mut service = Peertrack::new(Backend::Sqlite).expect("SQLite is always there");
+    let mut service = Peertrack::new(PEERTRACK, Backend::Sqlite).expect("SQLite is always there");
     service.set_env(
         "PEERTRACK_PUBLIC_URL",
         Some("https://peertrack.example.org".to_string()),
@@ -114,7 +116,7 @@ fn queued_emails_survive_an_smtp_outage_and_a_sigkill_and_arrive_once() {
     assert!(outbox_rows(&db).iter().all(|m| m.status == "pending"));
 
     // The mail server comes back; the worker is started on its own.
-    let smtp = SmtpServer::start_at(smtp_address, Duration::ZERO);
+    let smtp = SmtpServer::start_on(smtp_address);
     let mut worker = start_worker(&service);
     let back = Instant::now();
     wait_until("every email to be sent", || {
@@ -127,7 +129,11 @@ fn queued_emails_survive_an_smtp_outage_and_a_sigkill_and_arrive_once() {
     std::thread::sleep(Duration::from_millis(500));
     terminate(&mut worker);
 
-    let received = smtp.messages();
+    let received: Vec<(Vec<String>, String)> = smtp
+        .received()
+        .iter()
+        .map(|m| (m.envelope_to.clone(), m.text()))
+        .collect();
     assert_eq!(received.len(), 5, "each email exactly once");
     let mut recipients: Vec<String> = received.iter().flat_map(|(to, _)| to.clone()).collect();
     recipients.sort();
@@ -182,7 +188,7 @@ fn without_an_smtp_url_emails_are_eml_files_under_mail() {
     assert!(queued);
     let mut worker = start_worker(&service);
     let mail = service.dir.path().join("mail");
-    wait_until("an .eml file", || !common::eml_files(&mail).is_empty());
+    wait_until("an .eml file", || !eml_files(&mail).is_empty());
     terminate(&mut worker);
     let files: Vec<PathBuf> = std::fs::read_dir(&mail)
         .unwrap()

@@ -328,17 +328,7 @@ async fn stored_webhook(server: &TestServer, organisation_id: &str, url: String)
 /// Someone shares with the organisation, which queues a `consent.granted` event for each of
 /// its webhooks.
 async fn share_with(server: &TestServer, organisation_id: &str, email: &str) {
-    let email = email.to_string();
-    let token = server
-        .database
-        .db
-        .write_async(move |conn| {
-            let now = Utc::now();
-            let (person, _) = store::people::find_or_create(conn, &email, "Rowan Peer", store::stored(now))?;
-            peertrack_core::service::sign_in::token_for(conn, &person.id, chrono::Duration::days(1), now)
-        })
-        .await
-        .unwrap();
+    let (_, token) = server.person_with_token(email, "Rowan Peer").await;
     let (status, body) = server
         .call(
             &token,
@@ -565,34 +555,10 @@ async fn server_with_default_webhook_rules(backend: Backend) -> Option<TestServe
 }
 
 mod with_default_rules {
-    macro_rules! on_both_backends {
-        ($($name:ident),+ $(,)?) => {
-            mod on_sqlite {
-                $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    async fn $name() {
-                        let server = super::super::server_with_default_webhook_rules(super::super::Backend::Sqlite)
-                            .await
-                            .unwrap();
-                        super::super::$name(&server).await;
-                    }
-                )+
-            }
-            mod on_postgres {
-                $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    async fn $name() {
-                        let backend = super::super::Backend::Postgres;
-                        if let Some(server) = super::super::server_with_default_webhook_rules(backend).await {
-                            super::super::$name(&server).await;
-                        }
-                    }
-                )+
-            }
-        };
-    }
+    use super::*;
 
-    on_both_backends!(
+    e2e_on_both_backends!(
+        start = server_with_default_webhook_rules;
         webhooks_to_this_machine_or_private_networks_are_refused_when_registered,
         a_delivery_whose_destination_leads_to_this_machine_is_not_made,
     );

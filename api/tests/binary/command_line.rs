@@ -3,8 +3,10 @@
 
 use std::process::{Command, Output};
 
+use crate::PEERTRACK;
+
 fn peertrack(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_peertrack"));
+    let mut command = Command::new(PEERTRACK);
     command
         .current_dir(dir)
         .args(args)

@@ -117,7 +117,7 @@ fn shape_of(db: &Database) -> Shape {
 /// The tables and columns `schema.rs` declares: each `diesel::table! {` block, its `    name (`
 /// line, then `        column -> Type,` lines up to the block's closing brace.
 fn declared_shape() -> Shape {
-    let source = include_str!("../src/store/schema.rs");
+    let source = include_str!("../../src/store/schema.rs");
     let mut shape = Shape::new();
     let mut lines = source.lines();
     while let Some(line) = lines.next() {

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 /// The documented operations, with what they take.
 fn spec() -> Value {
-    serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap()
+    serde_json::from_str(include_str!("../../../openapi/openapi.json")).unwrap()
 }
 
 /// `(method, path, operation)` for every documented operation.
@@ -210,26 +210,6 @@ async fn expect(
     answer
 }
 
-async fn token_for(server: &TestServer, email: &str) -> (String, String) {
-    let email = email.to_string();
-    server
-        .database
-        .db
-        .write_async(move |conn| {
-            let now = Utc::now();
-            let (person, _) = people::find_or_create(conn, &email, "Someone", store::stored(now))?;
-            let token = peertrack_core::service::sign_in::token_for(
-                conn,
-                &person.id,
-                chrono::Duration::days(1),
-                now,
-            )?;
-            Ok((person.id, token))
-        })
-        .await
-        .unwrap()
-}
-
 async fn scenario(server: &TestServer) -> Scenario {
     let admin = &server.admin_token;
     let today = Utc::now().date_naive();
@@ -299,7 +279,7 @@ async fn scenario(server: &TestServer) -> Scenario {
     )
     .await;
     let placement_id = placement["id"].as_str().unwrap().to_string();
-    let (_, learner_token) = token_for(server, learner_email).await;
+    let (_, learner_token) = server.person_with_token(learner_email, "Someone").await;
     let supervision = expect(
         server,
         &learner_token,
@@ -310,8 +290,8 @@ async fn scenario(server: &TestServer) -> Scenario {
     )
     .await;
     let supervision_id = supervision["id"].as_str().unwrap().to_string();
-    let (_, tutor) = token_for(server, "tutor@example.org").await;
-    let (stranger_id, _) = token_for(server, "stranger@example.org").await;
+    let (_, tutor) = server.person_with_token("tutor@example.org", "Someone").await;
+    let (stranger_id, _) = server.person_with_token("stranger@example.org", "Someone").await;
     // A learner of another cohort who meets every requirement: certified, revoked in error,
     // certified again.
     let holder = eligible_learner(server, "P2P", "holder").await;
@@ -379,7 +359,7 @@ async fn scenario(server: &TestServer) -> Scenario {
     .unwrap();
     assert_eq!(webhook.0, StatusCode::CREATED, "{}", webhook.2);
     // Someone erased, and an email waiting (the enrolments queued some).
-    let (erased_id, _) = token_for(server, "erased@example.org").await;
+    let (erased_id, _) = server.person_with_token("erased@example.org", "Someone").await;
     expect(
         server,
         admin,
@@ -1738,7 +1718,7 @@ fn every_write_operation_that_takes_input_has_a_bad_input_case() {
     };
     let covered: BTreeSet<&str> = cases(&scenario).iter().map(|c| c.operation).collect();
     // Pages for people (a form that answers in HTML, not problem details) are covered in
-    // their own tests: tests/tests/sign_in_page.rs.
+    // their own tests: tests/tests/e2e/sign_in_page.rs.
     let writes: Vec<(String, bool)> = documented()
         .into_iter()
         .filter(|(method, _, _)| is_write(method))

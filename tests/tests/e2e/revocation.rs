@@ -9,27 +9,6 @@ use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-/// A person with this email (made if new) and a fresh bearer token of theirs.
-async fn person_with_token(server: &TestServer, email: &str) -> (String, String) {
-    let email = email.to_string();
-    server
-        .database
-        .db
-        .write_async(move |conn| {
-            let now = Utc::now();
-            let (person, _) = people::find_or_create(conn, &email, "Rowan Peer", store::stored(now))?;
-            let token = peertrack_core::service::sign_in::token_for(
-                conn,
-                &person.id,
-                chrono::Duration::days(1),
-                now,
-            )?;
-            Ok((person.id, token))
-        })
-        .await
-        .unwrap()
-}
-
 /// The status a request with this bearer token gets (a refusal must be a problem).
 async fn with_token(server: &TestServer, token: &str) -> StatusCode {
     let response = server
@@ -98,7 +77,7 @@ async fn make_key(server: &TestServer, organisation_id: &str, name: &str) -> (St
 }
 
 async fn a_revoked_bearer_token_is_refused_on_the_next_request(server: &TestServer) {
-    let (person_id, token) = person_with_token(server, "rowan@example.org").await;
+    let (person_id, token) = server.person_with_token("rowan@example.org", "Rowan Peer").await;
     assert_eq!(with_token(server, &token).await, StatusCode::OK);
     // As `peertrack admin revoke-token` does.
     server
@@ -111,7 +90,7 @@ async fn a_revoked_bearer_token_is_refused_on_the_next_request(server: &TestServ
 }
 
 async fn an_expired_bearer_token_is_refused(server: &TestServer) {
-    let (person_id, _) = person_with_token(server, "rowan@example.org").await;
+    let (person_id, _) = server.person_with_token("rowan@example.org", "Rowan Peer").await;
     let (expired, lasting) = server
         .database
         .db
@@ -140,8 +119,8 @@ async fn an_expired_bearer_token_is_refused(server: &TestServer) {
 }
 
 async fn signing_out_ends_only_the_token_used(server: &TestServer) {
-    let (_, laptop) = person_with_token(server, "rowan@example.org").await;
-    let (_, phone) = person_with_token(server, "rowan@example.org").await;
+    let (_, laptop) = server.person_with_token("rowan@example.org", "Rowan Peer").await;
+    let (_, phone) = server.person_with_token("rowan@example.org", "Rowan Peer").await;
     assert_eq!(with_token(server, &laptop).await, StatusCode::OK);
     let (status, _) = server
         .call(&laptop, Method::DELETE, "/v1/auth/session", None)
@@ -304,7 +283,7 @@ async fn an_organisations_key_cannot_be_revoked_through_another_organisation(ser
 async fn only_administrators_manage_api_keys(server: &TestServer) {
     let partner = organisation(server, "Penumbra HR").await;
     let (key_id, key) = make_key(server, &partner, "HR system").await;
-    let (_, someone) = person_with_token(server, "rowan@example.org").await;
+    let (_, someone) = server.person_with_token("rowan@example.org", "Rowan Peer").await;
     let keys_path = format!("/v1/organisations/{partner}/api-keys");
     for (method, path, body) in [
         (Method::GET, keys_path.clone(), None),

@@ -60,12 +60,12 @@ fn supervision(sessions: usize, format: SupervisionFormat, minutes: u32) -> Vec<
 }
 
 fn p2p() -> ProgrammeDefinition {
-    ProgrammeDefinition::from_toml(include_str!("../programmes/p2p.toml"))
+    ProgrammeDefinition::from_toml(include_str!("../../programmes/p2p.toml"))
         .expect("the seeded P2P programme reads and checks")
 }
 
 fn pda() -> ProgrammeDefinition {
-    ProgrammeDefinition::from_toml(include_str!("../programmes/pda-mhps.toml"))
+    ProgrammeDefinition::from_toml(include_str!("../../programmes/pda-mhps.toml"))
         .expect("the seeded PDA programme reads and checks")
 }
 

@@ -13,7 +13,8 @@ use peertrack_core::domain::{Clock, SystemClock};
 use peertrack_core::notify::compose::message_id;
 use peertrack_core::notify::transport::MailTransport;
 use peertrack_core::store::{self, delivery};
-use peertrack_e2e::mail::{quick_settings, unused_address, Email, SmtpServer};
+use peertrack_e2e::free_address;
+use peertrack_e2e::mail::{quick_settings, Email, SmtpServer};
 use peertrack_e2e::scenario::{eligible_learner, organisation};
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::Method;
@@ -202,7 +203,7 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
 
 async fn an_smtp_outage_loses_and_doubles_nothing(server: &TestServer) {
     // The mail server is down: nothing listens on its port.
-    let address = unused_address();
+    let address = free_address();
     let first_worker = server.start_smtp_worker(&format!("smtp://{address}"));
     let (cohort_id, tutor) = cohort(server, "o").await;
     for n in 0..4 {

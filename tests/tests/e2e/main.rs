@@ -1,0 +1,19 @@
+//! The end-to-end tests, in one test binary: the real server on a fresh database on a loopback
+//! port, driven over HTTP, each test on SQLite and PostgreSQL (`e2e_on_both_backends!`). One
+//! binary, not one per file: each binary links the whole service and its dependencies again.
+//! (`query_counts` is a binary of its own: it counts every SQL statement of the process.)
+//!
+//! Run one part with a filter: `cargo test -p peertrack-e2e --test e2e certificates::`.
+
+mod authorisation;
+mod bad_input;
+mod certificates;
+mod email;
+mod field_errors;
+mod register;
+mod revocation;
+mod service;
+mod sign_in;
+mod sign_in_page;
+mod tutor_term;
+mod webhooks;
