@@ -222,9 +222,10 @@ pub struct NewWebhook {
 pub struct WebhookView {
     /// Its id.
     pub id: String,
-    /// Where events are posted.
+    /// Where events are posted; any user information and query values show as `REDACTED`.
     pub url: String,
-    /// The key for checking `Peertrack-Signature`; shown once, keep it safe.
+    /// The Standard Webhooks secret (`whsec_...`) for checking `webhook-signature`; shown once,
+    /// keep it safe.
     pub secret: Option<String>,
     /// When registered.
     pub created_at: DateTime<Utc>,
@@ -258,7 +259,7 @@ pub enum WebhookDeleted {
 fn webhook_view(webhook: store::webhooks::Webhook, show_secret: bool) -> WebhookView {
     WebhookView {
         id: webhook.id,
-        url: webhook.url,
+        url: peertrack_core::notify::redaction::redact_url(&webhook.url),
         secret: show_secret.then_some(webhook.secret),
         created_at: store::utc(webhook.created_at),
     }
@@ -406,9 +407,9 @@ impl RegisterApi {
     /// Register a webhook
     ///
     /// For partner systems that prefer push: every change-feed event your organisation may
-    /// see is also posted to this URL as JSON, signed in the header
-    /// `Peertrack-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the
-    /// secret returned here (shown once). Failed deliveries are retried with backoff for three
+    /// see is also posted to this URL as JSON, signed as Standard Webhooks 1.0 says (headers
+    /// `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) with the
+    /// `whsec_` secret returned here (shown once). Failed deliveries are retried with backoff for three
     /// days; the change feed remains the record to reconcile from. The URL must be `https://`
     /// and lead to public addresses only (422 naming `url` otherwise); redirects are not
     /// followed.
@@ -428,7 +429,7 @@ impl RegisterApi {
             id: store::new_id(),
             organisation_id: key.0.organisation_id.clone(),
             url,
-            secret: store::access::new_secret("whsec"),
+            secret: peertrack_core::notify::webhook_signature::new_secret(),
             created_at: store::stored(state.now()),
             disabled_at: None,
         };
