@@ -1,6 +1,7 @@
 //! The end-to-end harness: a real Peertrack server on a real, fresh database, on a free
 //! loopback port, driven over HTTP with a real client.
 
+pub mod credentials;
 pub mod mail;
 pub mod scenario;
 

@@ -5,7 +5,12 @@ use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::status_list::StatusEntry;
 use super::{hex, OB3_CONTEXTS};
+
+/// The JSON Schema of an Open Badges 3.0 `AchievementCredential`, which every credential names.
+pub const ACHIEVEMENT_CREDENTIAL_SCHEMA: &str =
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json";
 
 /// What a signed credential says about one certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +53,13 @@ pub struct BadgeFacts {
     pub activity_start: Option<NaiveDate>,
     /// When the holder's learning ended.
     pub activity_end: Option<NaiveDate>,
+    /// Where the certificate's revocation bit is published.
+    pub status: Option<StatusEntry>,
+    /// When it was revoked, if it was: the credential stops being valid then.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// How many times the certificate was renewed (or reissued): each edition is a new
+    /// credential with its own id.
+    pub edition: u32,
 }
 
 impl BadgeFacts {
@@ -62,7 +74,16 @@ impl BadgeFacts {
 
     pub(super) fn credential_id(&self) -> String {
         match uuid::Uuid::parse_str(&self.certificate_id) {
-            Ok(id) => format!("urn:uuid:{id}"),
+            // The first edition keeps the certificate's id, as credentials always had.
+            Ok(id) if self.edition == 0 => format!("urn:uuid:{id}"),
+            Ok(_) => {
+                let digest = Sha256::digest(format!(
+                    "peertrack-credential:{}:{}",
+                    self.certificate_id, self.edition
+                ));
+                let bytes: [u8; 16] = digest[..16].try_into().expect("16 bytes");
+                format!("urn:uuid:{}", uuid::Builder::from_custom_bytes(bytes).into_uuid())
+            }
             Err(_) => format!(
                 "{}/v1/certificates/{}",
                 self.base_url(),
@@ -87,6 +108,15 @@ impl BadgeFacts {
 
     /// A pseudonymous subject id, different for every certificate: `sub` must be a URI equal
     /// to `credentialSubject.id`, and the person id itself is not published.
+    /// When the credential stops being valid: expiry or revocation, whichever comes first.
+    pub(super) fn valid_until(&self) -> Option<DateTime<Utc>> {
+        let expiry = self.expires_on.map(midnight_utc);
+        match (expiry, self.revoked_at) {
+            (Some(e), Some(r)) => Some(e.min(r)),
+            (e, r) => e.or(r),
+        }
+    }
+
     pub(super) fn subject_id(&self) -> String {
         let digest = Sha256::digest(format!(
             "peertrack-subject:{}:{}",
@@ -125,10 +155,9 @@ fn date_time(date: NaiveDate) -> String {
     midnight_utc(date).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The certificate as an Open Badges 3.0 `OpenBadgeCredential` (unsigned).
-///
-/// No `credentialStatus`: revocation is answered by the public verification page, not yet by
-/// a Bitstring Status List.
+/// The certificate as an Open Badges 3.0 `OpenBadgeCredential` (unsigned), with its
+/// `credentialStatus` (where its revocation bit is), the `credentialSchema` it follows, and
+/// `validUntil` when it expires or was revoked.
 pub fn open_badge_credential(facts: &BadgeFacts) -> Value {
     let base = facts.base_url();
 
@@ -212,8 +241,11 @@ pub fn open_badge_credential(facts: &BadgeFacts) -> Value {
         }),
     );
     credential.insert("validFrom".into(), json!(date_time(facts.issued_on)));
-    if let Some(expires_on) = facts.expires_on {
-        credential.insert("validUntil".into(), json!(date_time(expires_on)));
+    if let Some(until) = facts.valid_until() {
+        credential.insert(
+            "validUntil".into(),
+            json!(until.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        );
     }
     credential.insert("awardedDate".into(), json!(date_time(facts.issued_on)));
     credential.insert("name".into(), json!(facts.programme_title));
@@ -225,6 +257,16 @@ pub fn open_badge_credential(facts: &BadgeFacts) -> Value {
         )),
     );
     credential.insert("credentialSubject".into(), Value::Object(subject));
+    if let Some(status) = &facts.status {
+        credential.insert("credentialStatus".into(), status.credential_status());
+    }
+    credential.insert(
+        "credentialSchema".into(),
+        json!([{
+            "id": ACHIEVEMENT_CREDENTIAL_SCHEMA,
+            "type": "1EdTechJsonSchemaValidator2019",
+        }]),
+    );
     Value::Object(credential)
 }
 
@@ -236,7 +278,13 @@ mod tests {
     #[test]
     fn the_payload_is_an_open_badges_3_credential() {
         let (_temp, keys) = ring();
-        let vc = payload(&sign(&keys, &pda()))["vc"].clone();
+        let claims = payload(&sign(&keys, &pda()));
+        // OB 3.0 §8.2.4.1: the payload is the credential, registered claims beside it.
+        assert!(claims.get("vc").is_none(), "no vc wrapper: {claims}");
+        let mut vc = claims.clone();
+        for claim in ["iss", "jti", "sub", "nbf", "iat", "exp"] {
+            vc.as_object_mut().unwrap().remove(claim);
+        }
         assert_eq!(
             vc["@context"],
             json!([
@@ -302,7 +350,7 @@ mod tests {
     fn valid_until_and_exp_appear_only_when_the_certificate_expires() {
         let (_temp, keys) = ring();
         let lasting = payload(&sign(&keys, &p2p()));
-        assert!(lasting["vc"].get("validUntil").is_none());
+        assert!(lasting.get("validUntil").is_none());
         assert!(lasting.get("exp").is_none());
 
         let expiring = BadgeFacts {
@@ -310,7 +358,7 @@ mod tests {
             ..p2p()
         };
         let claims = payload(&sign(&keys, &expiring));
-        assert_eq!(claims["vc"]["validUntil"], "2027-06-20T00:00:00Z");
+        assert_eq!(claims["validUntil"], "2027-06-20T00:00:00Z");
         assert_eq!(claims["exp"], midnight_utc(date("2027-06-20")).timestamp());
     }
 
@@ -318,7 +366,7 @@ mod tests {
     fn the_holder_is_named_until_erased_and_then_nowhere() {
         let (_temp, keys) = ring();
         let named = payload(&sign(&keys, &pda()));
-        let identifiers = named["vc"]["credentialSubject"]["identifier"].as_array().unwrap();
+        let identifiers = named["credentialSubject"]["identifier"].as_array().unwrap();
         assert!(identifiers.iter().any(|i| i["identityType"] == "name"
             && i["hashed"] == false
             && i["identityHash"] == "Morag Fictional"));
@@ -336,7 +384,7 @@ mod tests {
         assert!(!text.contains(&erased.holder_id), "{text}");
         // The certificate itself is still there to verify.
         assert_eq!(
-            claims["vc"]["credentialSubject"]["achievement"]["name"],
+            claims["credentialSubject"]["achievement"]["name"],
             "PDA in Mental Health Peer Support"
         );
     }
@@ -369,5 +417,62 @@ mod tests {
         let other_hash = &other["credentialSubject"]["identifier"][0]["identityHash"];
         assert_ne!(other_hash, &identifier["identityHash"]);
         assert_ne!(other["credentialSubject"]["id"], vc["credentialSubject"]["id"]);
+    }
+
+    #[test]
+    fn the_credential_names_its_schema_and_its_status_entry() {
+        let vc = open_badge_credential(&pda());
+        assert_eq!(
+            vc["credentialSchema"],
+            json!([{
+                "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+                "type": "1EdTechJsonSchemaValidator2019",
+            }])
+        );
+        let status = &vc["credentialStatus"];
+        assert_eq!(status["type"], "BitstringStatusListEntry");
+        assert_eq!(status["statusPurpose"], "revocation");
+        assert_eq!(status["statusListIndex"], "4242");
+        assert_eq!(
+            status["statusListCredential"],
+            "https://peertrack.example.org/v1/credentials/status/1"
+        );
+    }
+
+    #[test]
+    fn a_revoked_certificate_is_valid_until_its_revocation() {
+        let revoked_at = "2026-01-05T10:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        let revoked = BadgeFacts {
+            revoked_at: Some(revoked_at),
+            ..pda()
+        };
+        assert_eq!(
+            open_badge_credential(&revoked)["validUntil"],
+            "2026-01-05T10:30:00Z"
+        );
+        // Expiry first: the earlier of the two.
+        let expired_first = BadgeFacts {
+            expires_on: Some(date("2025-12-31")),
+            ..revoked
+        };
+        assert_eq!(
+            open_badge_credential(&expired_first)["validUntil"],
+            "2025-12-31T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn each_edition_is_a_new_credential_of_the_same_certificate() {
+        let first = open_badge_credential(&pda());
+        let renewed = open_badge_credential(&BadgeFacts { edition: 1, ..pda() });
+        let again = open_badge_credential(&BadgeFacts { edition: 2, ..pda() });
+        assert_eq!(first["id"], "urn:uuid:0b6f1c9e-5a0d-4e53-9a38-2f1d6c3e7a10");
+        assert_ne!(renewed["id"], first["id"]);
+        assert_ne!(again["id"], renewed["id"]);
+        assert!(renewed["id"].as_str().unwrap().starts_with("urn:uuid:"));
+        assert_eq!(
+            renewed["credentialSubject"]["id"],
+            first["credentialSubject"]["id"]
+        );
     }
 }

@@ -7,38 +7,63 @@ use ed25519_dalek::{Signature, Signer as _, VerifyingKey};
 use serde_json::{json, Map, Value};
 
 use super::badge::midnight_utc;
+use super::status_list::status_list_credential;
 use super::{open_badge_credential, BadgeFacts, CredentialError, KeyRing};
 
-/// The certificate as a signed VC-JWT (OB 3.0 "JSON Web Token Proof"): a compact JWS, EdDSA,
-/// signed with the active key; `now` becomes the `iat` claim.
+/// The certificate as a signed credential (OB 3.0 §8.2 "JSON Web Token Proof Format"): a
+/// compact JWS, EdDSA, signed with the active key, whose payload IS the credential's JSON with
+/// the registered claims `iss`, `jti`, `sub`, `nbf`, `iat` and `exp` beside its properties
+/// (§8.2.4.1). `now` becomes `iat`; `exp` is `validUntil` when there is one.
 pub fn credential_jws(
     keys: &KeyRing,
     facts: &BadgeFacts,
     now: DateTime<Utc>,
 ) -> Result<String, CredentialError> {
-    let key = keys.active();
-    let header = json!({ "alg": "EdDSA", "typ": "JWT", "kid": key.kid });
-    let mut claims = Map::new();
+    let Value::Object(mut claims) = open_badge_credential(facts) else {
+        unreachable!("a credential is a JSON object");
+    };
     claims.insert("iss".into(), json!(facts.issuer_id()));
     claims.insert("jti".into(), json!(facts.credential_id()));
     claims.insert("sub".into(), json!(facts.subject_id()));
     claims.insert("nbf".into(), json!(midnight_utc(facts.issued_on).timestamp()));
     claims.insert("iat".into(), json!(now.timestamp()));
-    if let Some(expires_on) = facts.expires_on {
-        claims.insert("exp".into(), json!(midnight_utc(expires_on).timestamp()));
+    if let Some(until) = facts.valid_until() {
+        claims.insert("exp".into(), json!(until.timestamp()));
     }
-    claims.insert("vc".into(), open_badge_credential(facts));
+    Ok(sign_claims(keys, &claims))
+}
 
+/// A status list credential (see [`super::status_list`]) signed like a credential: the
+/// payload is the list credential with `iss`, `jti`, `nbf` and `iat`.
+pub fn status_list_jws(
+    keys: &KeyRing,
+    list_url: &str,
+    issuer_id: &str,
+    encoded_list: &str,
+    now: DateTime<Utc>,
+) -> Result<String, CredentialError> {
+    let list = status_list_credential(list_url, &json!(issuer_id), encoded_list, now);
+    let Value::Object(mut claims) = list else {
+        unreachable!("a credential is a JSON object");
+    };
+    claims.insert("iss".into(), json!(issuer_id));
+    claims.insert("jti".into(), json!(list_url));
+    claims.insert("nbf".into(), json!(now.timestamp()));
+    claims.insert("iat".into(), json!(now.timestamp()));
+    Ok(sign_claims(keys, &claims))
+}
+
+/// `claims` as a compact JWS signed with the active key.
+fn sign_claims(keys: &KeyRing, claims: &Map<String, Value>) -> String {
+    let key = keys.active();
+    let header = json!({ "alg": "EdDSA", "typ": "JWT", "kid": key.kid });
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(Value::Object(claims).to_string())
+        URL_SAFE_NO_PAD.encode(Value::Object(claims.clone()).to_string())
     );
     let signature = key.signing.sign(signing_input.as_bytes());
-    Ok(format!(
-        "{signing_input}.{}",
-        URL_SAFE_NO_PAD.encode(signature.to_bytes())
-    ))
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
 }
 
 /// Checks a compact JWS signed by one of our keys (found by its `kid`) and returns its claims.
@@ -109,7 +134,7 @@ mod tests {
         assert_eq!(header.kid.as_deref(), Some(keys.active_kid()));
 
         let claims = verify_independently(&keys.jwks(), &jws).unwrap();
-        let vc = &claims["vc"];
+        let vc = &claims;
         // The claims repeat the credential as OB 3.0 requires.
         assert_eq!(claims["iss"], vc["issuer"]["id"]);
         assert_eq!(claims["jti"], vc["id"]);
@@ -135,7 +160,7 @@ mod tests {
         let parts: Vec<&str> = jws.split('.').collect();
 
         let mut claims = payload(&jws);
-        claims["vc"]["credentialSubject"]["achievement"]["name"] = json!("Something grander");
+        claims["credentialSubject"]["achievement"]["name"] = json!("Something grander");
         let forged = format!(
             "{}.{}.{}",
             parts[0],
@@ -181,5 +206,32 @@ mod tests {
             verify_compact(&keys, "not a credential"),
             Err(CredentialError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn the_status_list_is_signed_like_a_credential() {
+        use crate::credential::status_list::{bit_is_set, encoded_list};
+        let (_temp, keys) = ring();
+        let list_url = "https://peertrack.example.org/v1/credentials/status/1";
+        let encoded = encoded_list(131_072, [7]);
+        let jws = status_list_jws(
+            &keys,
+            list_url,
+            "https://peertrack.example.org",
+            &encoded,
+            Utc::now(),
+        )
+        .unwrap();
+        let claims = verify_compact(&keys, &jws).unwrap();
+        assert_eq!(
+            claims["type"],
+            json!(["VerifiableCredential", "BitstringStatusListCredential"])
+        );
+        assert_eq!(claims["iss"], "https://peertrack.example.org");
+        assert_eq!(claims["issuer"], "https://peertrack.example.org");
+        assert_eq!(claims["jti"], list_url);
+        let encoded = claims["credentialSubject"]["encodedList"].as_str().unwrap();
+        assert_eq!(bit_is_set(encoded, 7), Some(true));
+        assert_eq!(bit_is_set(encoded, 8), Some(false));
     }
 }

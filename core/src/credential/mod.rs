@@ -1,24 +1,27 @@
 //! Portable credentials: Open Badges 3.0, signed as a compact JWS with Ed25519.
 //!
 //! A certificate leaves Peertrack as an `OpenBadgeCredential` (a W3C Verifiable Credential)
-//! wrapped in a VC-JWT: a compact JWS signed with EdDSA. Anyone can check it with the public
+//! secured as a JWT: a compact JWS signed with EdDSA whose payload is the credential itself. Anyone can check it with the public
 //! keys Peertrack publishes as a JSON Web Key Set, without asking Peertrack about the holder.
 //!
 //! - [`keys`]: the signing keys, kept in a directory, one file per key; rotating adds a key and
 //!   keeps the old ones, so credentials signed earlier keep verifying.
 //! - [`badge`]: what a credential says about a certificate.
+//! - [`status_list`]: where revocation is published (W3C Bitstring Status List).
 //! - [`jws`]: signing and checking compact JWS.
 
 mod badge;
 mod jws;
 mod keys;
+pub mod status_list;
 
 use std::io;
 use std::path::PathBuf;
 
-pub use badge::{identity_hash, open_badge_credential, BadgeFacts};
-pub use jws::{credential_jws, verify_compact};
+pub use badge::{identity_hash, open_badge_credential, BadgeFacts, ACHIEVEMENT_CREDENTIAL_SCHEMA};
+pub use jws::{credential_jws, status_list_jws, verify_compact};
 pub use keys::KeyRing;
+pub use status_list::StatusEntry;
 
 /// The JSON-LD contexts of an Open Badges 3.0 credential (VC data model 2.0).
 pub const OB3_CONTEXTS: [&str; 2] = [
@@ -137,6 +140,12 @@ pub(crate) mod fixtures {
             expires_on: None,
             activity_start: Some(date("2025-01-13")),
             activity_end: Some(date("2025-06-06")),
+            status: Some(super::StatusEntry {
+                list_url: "https://peertrack.example.org/v1/credentials/status/1".into(),
+                index: 4242,
+            }),
+            revoked_at: None,
+            edition: 0,
         }
     }
 

@@ -21,6 +21,7 @@ pub mod programmes;
 pub mod records;
 pub mod register;
 pub mod schema;
+pub mod status_lists;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod webhooks;
