@@ -98,3 +98,37 @@ pub fn status_bits(list: &Value) -> Vec<u8> {
 pub fn bit(bits: &[u8], index: usize) -> bool {
     bits[index / 8] & (0x80 >> (index % 8)) != 0
 }
+
+impl TestServer {
+    /// Downloads a certificate's PDF as `token` and returns its bytes and its text as
+    /// `pdftotext` reads it; `None` (after saying so) where pdftotext is missing outside CI.
+    pub async fn pdf_text(&self, token: &str, certificate_id: &str) -> Option<(Vec<u8>, String)> {
+        let response = self
+            .http
+            .get(self.url(&format!("/v1/certificates/{certificate_id}/pdf")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), 200, "the PDF is served");
+        assert_eq!(response.headers()["content-type"], "application/pdf");
+        let bytes = response.bytes().await.expect("a body").to_vec();
+        assert!(bytes.starts_with(b"%PDF"));
+        let file = tempfile::NamedTempFile::new().expect("a temporary file");
+        std::fs::write(file.path(), &bytes).expect("the PDF written");
+        let output = match std::process::Command::new("pdftotext")
+            .arg(file.path())
+            .arg("-")
+            .output()
+        {
+            Ok(output) => output,
+            Err(_) if std::env::var_os("CI").is_none() => {
+                eprintln!("SKIPPED: install poppler-utils (pdftotext) to read the certificate PDF back");
+                return None;
+            }
+            Err(error) => panic!("pdftotext (poppler-utils) must be installed in CI: {error}"),
+        };
+        assert!(output.status.success(), "pdftotext reads the PDF");
+        Some((bytes, String::from_utf8(output.stdout).expect("UTF-8")))
+    }
+}

@@ -6,7 +6,7 @@
 use chrono::{Duration, Utc};
 use peertrack_core::domain::ProgrammeDefinition;
 use peertrack_core::store::{self, programmes};
-use peertrack_e2e::scenario::{eligible_learner, organisation};
+use peertrack_e2e::scenario::{eligible_learner, eligible_learner_named, organisation};
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -500,7 +500,32 @@ async fn the_verification_page_shows_what_employers_ask_for(server: &TestServer)
     assert_eq!(verified["revoked_on"], today.to_string());
 }
 
+async fn every_name_prints_exactly_in_the_pdf(server: &TestServer) {
+    for (suffix, name) in [
+        ("pl", "Łukasz Wójcik-Żółć"),
+        ("el", "Σοφία Παπαδοπούλου"),
+        ("uk", "Олена Коваленко"),
+        ("ar", "فاطمة الزهراء"),
+        ("zh", "王小明"),
+        ("ga", "Niamh Ní Bhriain"),
+    ] {
+        let learner = eligible_learner_named(server, "P2P", suffix, name).await;
+        let (status, certificate) = learner.certify(server).await;
+        assert_eq!(status, 201, "{name}: {certificate}");
+        assert_eq!(certificate["holder_name"], name);
+        let id = certificate["id"].as_str().unwrap();
+        let Some((bytes, text)) = server.pdf_text(&learner.learner, id).await else {
+            return;
+        };
+        assert!(text.contains(name), "{name} is not read back exactly: {text}");
+        assert!(!text.contains("cannot show"), "{name}: {text}");
+        assert!(bytes.len() < 250 * 1024, "{name}: {} bytes", bytes.len());
+        println!("PDF for {name}: {} bytes", bytes.len());
+    }
+}
+
 e2e_on_both_backends!(
+    every_name_prints_exactly_in_the_pdf,
     an_eligible_learner_is_certified_and_anyone_can_verify_it,
     an_ineligible_learner_gets_422_naming_each_unmet_requirement,
     the_credential_verifies_against_the_published_keys,

@@ -380,6 +380,20 @@ async fn a_revoked_certificate_is_revoked_in_its_status_list_and_its_credential(
         .await;
     assert_eq!(verified["status"], "revoked");
     assert_eq!(verified["revoked_on"], revoked_at.date_naive().to_string());
+
+    // The PDF says so across the page, for the holder and for an administrator alike.
+    let on = revoked_at.date_naive().format("%-d %B %Y").to_string();
+    for token in [&learner.learner, &server.admin_token] {
+        let Some((_, text)) = server.pdf_text(token, &id).await else {
+            return;
+        };
+        assert!(
+            text.contains(&format!(
+                "WITHDRAWN: this certificate was revoked on {on} and is no longer valid"
+            )),
+            "{text}"
+        );
+    }
 }
 
 e2e_on_both_backends!(

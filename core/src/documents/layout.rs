@@ -1,7 +1,5 @@
 //! Where each part of the certificate goes on the page.
 
-use printpdf::path::{PaintMode, WindingOrder};
-use printpdf::{Mm, Point, Polygon};
 use qrcode::QrCode;
 
 use super::canvas::{bold, regular, Canvas, TextLine, Weight};
@@ -12,8 +10,62 @@ use super::{
     QR_SIZE, SIDE_MARGIN, TEAL, TEXT_WIDTH,
 };
 
+const WITHDRAWN_RED: (f32, f32, f32) = (0.62, 0.10, 0.10);
+const WITHDRAWN_PALE: (f32, f32, f32) = (0.96, 0.80, 0.80);
+
+/// A revoked certificate says so for anyone who sees it: a red band under the frame's top
+/// edge, and REVOKED across the page, under everything else.
+pub(super) fn draw_withdrawn(canvas: &mut Canvas, text: &CertificateText) {
+    let Some(withdrawn) = &text.withdrawn else {
+        return;
+    };
+    canvas.text_turned(&bold("REVOKED", 110.0, WITHDRAWN_PALE), CENTRE_X, 100.0, 18.0);
+    let top = PAGE_HEIGHT - INNER_FRAME - 1.5;
+    canvas.block(
+        INNER_FRAME + 1.5,
+        top - 9.0,
+        PAGE_WIDTH - 2.0 * INNER_FRAME - 3.0,
+        9.0,
+        WITHDRAWN_RED,
+    );
+    let (lines, size) = fit_lines(canvas.fonts, withdrawn, Weight::Bold, 11.0, 6.0, TEXT_WIDTH, 1);
+    for line in &lines {
+        canvas.text_centred(&bold(line, size, (1.0, 1.0, 1.0)), CENTRE_X, top - 6.0);
+    }
+}
+
+/// Characters no font could show are named plainly at the foot of the page, so nobody takes
+/// a box for a letter; the verification page shows the name in full.
+pub(super) fn draw_missing_note(canvas: &mut Canvas) {
+    if canvas.missing.is_empty() {
+        return;
+    }
+    let characters: Vec<String> = canvas
+        .missing
+        .iter()
+        .map(|c| format!("U+{:04X}", u32::from(*c)))
+        .collect();
+    // By code point: the characters themselves are what the fonts cannot draw.
+    let note = format!(
+        "This PDF cannot show some characters of the text above ({}); the verification page shows it in full.",
+        characters.join(", ")
+    );
+    let (lines, size) = fit_lines(
+        canvas.fonts,
+        &note,
+        Weight::Regular,
+        8.0,
+        5.0,
+        TEXT_WIDTH + 20.0,
+        1,
+    );
+    for line in &lines {
+        canvas.text_centred(&regular(line, size, WITHDRAWN_RED), CENTRE_X, INNER_FRAME + 3.0);
+    }
+}
+
 /// A calm double frame: a teal outer rule, a fine gold inner one, small diamonds at its corners.
-pub(super) fn draw_frame(canvas: &Canvas) {
+pub(super) fn draw_frame(canvas: &mut Canvas) {
     canvas.frame(10.0, TEAL, 2.4);
     canvas.frame(INNER_FRAME, GOLD, 0.7);
     for (x, y) in [
@@ -26,9 +78,9 @@ pub(super) fn draw_frame(canvas: &Canvas) {
     }
 }
 
-pub(super) fn draw_heading(canvas: &Canvas, text: &CertificateText) {
+pub(super) fn draw_heading(canvas: &mut Canvas, text: &CertificateText) {
     let body = text.awarding_body.to_uppercase();
-    let (body_lines, body_size) = fit_lines(&body, Weight::Bold, 11.0, 7.0, TEXT_WIDTH, 1);
+    let (body_lines, body_size) = fit_lines(canvas.fonts, &body, Weight::Bold, 11.0, 7.0, TEXT_WIDTH, 1);
     for line in &body_lines {
         canvas.text_centred(&bold(line, body_size, MUTED), CENTRE_X, 178.0);
     }
@@ -38,9 +90,25 @@ pub(super) fn draw_heading(canvas: &Canvas, text: &CertificateText) {
 }
 
 /// The middle of the page: who, and what they achieved, centred between heading and bottom band.
-pub(super) fn draw_achievement(canvas: &Canvas, text: &CertificateText) {
-    let (name_lines, name_size) = fit_lines(&text.holder_name, Weight::Bold, 36.0, 22.0, TEXT_WIDTH, 2);
-    let (title_lines, title_size) = fit_lines(&text.programme_title, Weight::Bold, 20.0, 13.0, TEXT_WIDTH, 2);
+pub(super) fn draw_achievement(canvas: &mut Canvas, text: &CertificateText) {
+    let (name_lines, name_size) = fit_lines(
+        canvas.fonts,
+        &text.holder_name,
+        Weight::Bold,
+        36.0,
+        22.0,
+        TEXT_WIDTH,
+        2,
+    );
+    let (title_lines, title_size) = fit_lines(
+        canvas.fonts,
+        &text.programme_title,
+        Weight::Bold,
+        20.0,
+        13.0,
+        TEXT_WIDTH,
+        2,
+    );
 
     // Each line with the space from the previous baseline down to its own, in mm.
     let mut lines: Vec<(TextLine, f32)> = vec![(regular("This is to certify that", 14.0, MUTED), 0.0)];
@@ -81,14 +149,14 @@ pub(super) fn draw_achievement(canvas: &Canvas, text: &CertificateText) {
         canvas.text_centred(line, CENTRE_X, y);
         if index == name_lines.len() {
             // Under the last line of the name, a fine rule a little wider than the name.
-            let half = (line.width() / 2.0 + 8.0).clamp(45.0, TEXT_WIDTH / 2.0);
+            let half = (canvas.width(line) / 2.0 + 8.0).clamp(45.0, TEXT_WIDTH / 2.0);
             canvas.rule(CENTRE_X - half, CENTRE_X + half, y - 3.5, GOLD, 0.6);
         }
     }
 }
 
 /// Bottom left: who awards the certificate and who delivered the training.
-pub(super) fn draw_awarded_by(canvas: &Canvas, text: &CertificateText) {
+pub(super) fn draw_awarded_by(canvas: &mut Canvas, text: &CertificateText) {
     let mut top = BAND_TOP;
     for (label, value) in [
         ("Awarded by", &text.awarding_body),
@@ -97,7 +165,7 @@ pub(super) fn draw_awarded_by(canvas: &Canvas, text: &CertificateText) {
         let label = regular(label, 9.0, MUTED);
         let mut y = top - label.cap_height();
         canvas.text_at(&label, SIDE_MARGIN, y);
-        let (lines, size) = fit_lines(value, Weight::Bold, 12.0, 8.0, COLUMN_WIDTH, 2);
+        let (lines, size) = fit_lines(canvas.fonts, value, Weight::Bold, 12.0, 8.0, COLUMN_WIDTH, 2);
         for line in &lines {
             let line = bold(line, size, INK);
             y -= line.leading();
@@ -108,7 +176,7 @@ pub(super) fn draw_awarded_by(canvas: &Canvas, text: &CertificateText) {
 }
 
 /// Bottom centre: when it was awarded, until when it is valid, and its number.
-pub(super) fn draw_dates(canvas: &Canvas, text: &CertificateText) {
+pub(super) fn draw_dates(canvas: &mut Canvas, text: &CertificateText) {
     let awarded = bold(&text.awarded_on, 12.0, INK);
     let mut y = BAND_TOP - awarded.cap_height();
     canvas.text_centred(&awarded, CENTRE_X, y);
@@ -118,7 +186,7 @@ pub(super) fn draw_dates(canvas: &Canvas, text: &CertificateText) {
         canvas.text_centred(&line, CENTRE_X, y);
     }
     let number = format!("Certificate number {}", text.number);
-    let (lines, size) = fit_lines(&number, Weight::Regular, 10.0, 7.0, COLUMN_WIDTH, 1);
+    let (lines, size) = fit_lines(canvas.fonts, &number, Weight::Regular, 10.0, 7.0, COLUMN_WIDTH, 1);
     y -= 9.0;
     for line in &lines {
         canvas.text_centred(&regular(line, size, MUTED), CENTRE_X, y);
@@ -128,9 +196,17 @@ pub(super) fn draw_dates(canvas: &Canvas, text: &CertificateText) {
 /// Bottom right: the QR code, and the same link and code in words under it.
 ///
 /// The block's right edge mirrors the left column's margin, whatever the link's length.
-pub(super) fn draw_verification(canvas: &Canvas, text: &CertificateText, qr: &QrCode) {
+pub(super) fn draw_verification(canvas: &mut Canvas, text: &CertificateText, qr: &QrCode) {
     let intro = regular("Check this certificate at", 8.0, MUTED);
-    let (url_lines, url_size) = fit_lines(&text.verification_url, Weight::Regular, 8.0, 5.0, 80.0, 1);
+    let (url_lines, url_size) = fit_lines(
+        canvas.fonts,
+        &text.verification_url,
+        Weight::Regular,
+        8.0,
+        5.0,
+        80.0,
+        1,
+    );
     let url_lines: Vec<TextLine> = url_lines
         .iter()
         .map(|line| regular(line, url_size, INK))
@@ -141,7 +217,7 @@ pub(super) fn draw_verification(canvas: &Canvas, text: &CertificateText, qr: &Qr
     let widest = url_lines
         .iter()
         .chain([&intro, &code])
-        .map(TextLine::width)
+        .map(|line| canvas.width(line))
         .fold(QR_SIZE, f32::max);
     let centre_x = PAGE_WIDTH - SIDE_MARGIN - widest / 2.0;
     draw_qr(canvas, qr, centre_x - QR_SIZE / 2.0, BAND_TOP - QR_SIZE, QR_SIZE);
@@ -154,33 +230,15 @@ pub(super) fn draw_verification(canvas: &Canvas, text: &CertificateText, qr: &Qr
 }
 
 /// Draws the QR code with its lower left corner at (x, y), `size` mm square.
-///
-/// Every dark module is one square, all in a single filled path, so that renderers do not show
-/// hairline seams between neighbouring squares.
-pub(super) fn draw_qr(canvas: &Canvas, qr: &QrCode, x: f32, y: f32, size: f32) {
+pub(super) fn draw_qr(canvas: &mut Canvas, qr: &QrCode, x: f32, y: f32, size: f32) {
     let modules = qr.width();
     let module = size / modules as f32;
-    let rings = dark_modules(qr)
-        .map(|(column, row)| {
-            let left = x + column as f32 * module;
-            let top = y + size - row as f32 * module;
-            [
-                (left, top),
-                (left + module, top),
-                (left + module, top - module),
-                (left, top - module),
-            ]
-            .iter()
-            .map(|&(px, py)| (Point::new(Mm(px), Mm(py)), false))
-            .collect()
-        })
-        .collect();
-    canvas.fill(INK);
-    canvas.layer.add_polygon(Polygon {
-        rings,
-        mode: PaintMode::Fill,
-        winding_order: WindingOrder::NonZero,
+    let squares = dark_modules(qr).map(|(column, row)| {
+        let left = x + column as f32 * module;
+        let bottom = y + size - (row + 1) as f32 * module;
+        (left, bottom, module)
     });
+    canvas.squares(squares, INK);
 }
 
 /// The (column, row) of every dark module, row 0 at the top.

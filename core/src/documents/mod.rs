@@ -1,24 +1,31 @@
 //! Documents people keep: the PDF certificate.
 //!
-//! The certificate is drawn with printpdf's built-in Helvetica fonts, so nothing is embedded and
-//! the file stays small. Those fonts speak only the WinAnsi (Windows-1252) character set: text is
-//! first made to fit it (Latin letters keep or lose their accents, see `win_ansi_text`), and text
-//! that cannot be made to fit is refused rather than printed with letters silently missing.
+//! Drawn with krilla, in fonts the binary carries and embeds as subsets ([`fonts`]): every
+//! name prints exactly as written, in Latin, Greek, Cyrillic, Arabic (right to left, letters
+//! joined) or Chinese, Japanese and Korean. A character no font has still leaves a whole
+//! certificate, which names that character plainly at its foot; no letter is ever changed.
+//! A revoked certificate is marked as withdrawn across the page.
 //!
-//! The modules: [`text`] makes every line of words, [`metrics`] measures and fits them,
-//! [`canvas`] draws on the page, and [`layout`] places each part of the certificate.
+//! The modules: [`text`] makes every line of words, [`fonts`] shapes them, [`metrics`]
+//! measures and fits them, [`canvas`] draws on the page, and [`layout`] places each part.
 
 mod canvas;
+mod fonts;
 mod layout;
 mod metrics;
 mod text;
 
 use chrono::NaiveDate;
-use printpdf::{BuiltinFont, Mm, PdfDocument};
+use krilla::metadata::Metadata;
+use krilla::page::PageSettings;
+use krilla::Document;
 use qrcode::{EcLevel, QrCode};
 
 use canvas::{Canvas, Colour};
-use layout::{draw_achievement, draw_awarded_by, draw_dates, draw_frame, draw_heading, draw_verification};
+use layout::{
+    draw_achievement, draw_awarded_by, draw_dates, draw_frame, draw_heading, draw_missing_note,
+    draw_verification, draw_withdrawn,
+};
 use text::CertificateText;
 
 /// What a certificate shows.
@@ -46,54 +53,58 @@ pub struct CertificateDocument {
     pub credits: Option<u32>,
     /// SCQF level, e.g. 7.
     pub level: Option<u32>,
+    /// The day it was revoked: the page then says, across it, that it is no longer valid.
+    pub revoked_on: Option<NaiveDate>,
 }
 
 /// Why a certificate could not be drawn.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
-    /// Some text holds characters the certificate's fonts cannot show (for example Cyrillic or
-    /// Chinese script); printing it with letters missing would misspell a person's name.
-    #[error("the {field} contains characters the certificate cannot show yet: {characters}")]
-    UnsupportedCharacters {
-        /// Which field, in words, e.g. "holder name".
-        field: &'static str,
-        /// The characters that cannot be shown, each once.
-        characters: String,
-    },
     /// The verification link could not be made into a QR code (it is far too long).
     #[error("the verification link cannot be made into a QR code: {0}")]
     QrCode(#[from] qrcode::types::QrError),
-    /// printpdf failed to write the document.
+    /// The fonts compiled into the program could not be read.
+    #[error("the certificate's fonts could not be read")]
+    Fonts,
+    /// krilla failed to write the document.
     #[error("the certificate PDF could not be written: {0}")]
-    Pdf(#[from] printpdf::Error),
+    Pdf(String),
 }
 
 /// Draws the certificate as a one-page A4 landscape PDF.
 pub fn certificate_pdf(document: &CertificateDocument) -> Result<Vec<u8>, DocumentError> {
-    let text = CertificateText::from_document(document)?;
+    let text = CertificateText::from_document(document);
     let qr = QrCode::with_error_correction_level(document.verification_url.as_bytes(), EcLevel::M)?;
+    let fonts = fonts::Fonts::load().ok_or(DocumentError::Fonts)?;
 
-    let title: String = format!("Certificate {}", text.number)
-        .chars()
-        .filter(char::is_ascii)
-        .collect();
-    let (pdf, page, layer) = PdfDocument::new(title, Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), "Certificate");
-    let regular = pdf.add_builtin_font(BuiltinFont::Helvetica)?;
-    let bold = pdf.add_builtin_font(BuiltinFont::HelveticaBold)?;
-    let canvas = Canvas {
-        layer: pdf.get_page(page).get_layer(layer),
-        regular,
-        bold,
-    };
-
-    draw_frame(&canvas);
-    draw_heading(&canvas, &text);
-    draw_achievement(&canvas, &text);
-    draw_awarded_by(&canvas, &text);
-    draw_dates(&canvas, &text);
-    draw_verification(&canvas, &text, &qr);
-
-    Ok(pdf.save_to_bytes()?)
+    let mut pdf = Document::new();
+    pdf.set_metadata(
+        Metadata::new()
+            .title(format!("Certificate {}", text.number))
+            .creator("Peertrack".to_string()),
+    );
+    let size = PageSettings::from_wh(PAGE_WIDTH / MM_PER_PT, PAGE_HEIGHT / MM_PER_PT)
+        .ok_or_else(|| DocumentError::Pdf("the page size".into()))?;
+    {
+        let mut page = pdf.start_page_with(size);
+        let mut canvas = Canvas {
+            surface: page.surface(),
+            fonts: &fonts,
+            missing: Default::default(),
+        };
+        draw_withdrawn(&mut canvas, &text);
+        draw_frame(&mut canvas);
+        draw_heading(&mut canvas, &text);
+        draw_achievement(&mut canvas, &text);
+        draw_awarded_by(&mut canvas, &text);
+        draw_dates(&mut canvas, &text);
+        draw_verification(&mut canvas, &text, &qr);
+        draw_missing_note(&mut canvas);
+        canvas.finish();
+        page.finish();
+    }
+    pdf.finish()
+        .map_err(|error| DocumentError::Pdf(format!("{error:?}")))
 }
 
 // The page, in millimetres from the bottom left corner.
@@ -112,8 +123,6 @@ pub(super) const COLUMN_WIDTH: f32 = 72.0;
 pub(super) const QR_SIZE: f32 = 28.0;
 
 pub(super) const MM_PER_PT: f32 = 25.4 / 72.0;
-/// Helvetica's capital height, as a fraction of the font size.
-pub(super) const HELVETICA_CAP_HEIGHT: f32 = 0.718;
 
 pub(super) const TEAL: Colour = (0.10, 0.33, 0.37);
 pub(super) const GOLD: Colour = (0.74, 0.60, 0.33);
@@ -123,9 +132,10 @@ pub(super) const MUTED: Colour = (0.38, 0.42, 0.45);
 #[cfg(test)]
 mod tests {
     use super::canvas::Weight;
+    use super::fonts::Fonts;
     use super::layout::dark_modules;
     use super::metrics::{fit_lines, text_width_mm};
-    use super::text::{date_in_words, is_win_ansi, win_ansi_text};
+    use super::text::date_in_words;
     use super::*;
     use std::io::Write;
     use std::process::Command;
@@ -143,6 +153,7 @@ mod tests {
             verification_url: "https://peertrack.example.org/verify/K7QM-4TXR-9HWD".to_string(),
             credits: Some(16),
             level: Some(7),
+            revoked_on: None,
         }
     }
 
@@ -347,22 +358,24 @@ mod tests {
 
     #[test]
     fn long_lines_are_shrunk_or_broken_to_stay_on_the_page() {
+        let fonts = Fonts::load().unwrap();
+        let fonts = &fonts;
         let name = "Alexandra Margaret Elizabeth Catriona Montgomery-Fitzgerald-MacLeod of Inverness";
-        let (lines, size) = fit_lines(name, Weight::Bold, 36.0, 22.0, TEXT_WIDTH, 2);
+        let (lines, size) = fit_lines(fonts, name, Weight::Bold, 36.0, 22.0, TEXT_WIDTH, 2);
         assert_eq!(lines.len(), 2);
         assert!(size >= 22.0, "two lines should allow a readable size, got {size}");
         assert!(lines
             .iter()
-            .all(|line| text_width_mm(line, Weight::Bold, size) <= TEXT_WIDTH + 0.01));
+            .all(|line| text_width_mm(fonts, line, Weight::Bold, size) <= TEXT_WIDTH + 0.01));
 
-        let (lines, size) = fit_lines("Rowan Learner", Weight::Bold, 36.0, 22.0, TEXT_WIDTH, 2);
+        let (lines, size) = fit_lines(fonts, "Rowan Learner", Weight::Bold, 36.0, 22.0, TEXT_WIDTH, 2);
         assert_eq!((lines.len(), size), (1, 36.0));
 
         // One unbreakable word shrinks for as long as it must.
         let word = "x".repeat(400);
-        let (lines, size) = fit_lines(&word, Weight::Bold, 36.0, 22.0, TEXT_WIDTH, 2);
+        let (lines, size) = fit_lines(fonts, &word, Weight::Bold, 36.0, 22.0, TEXT_WIDTH, 2);
         assert_eq!(lines.len(), 1);
-        assert!(text_width_mm(&lines[0], Weight::Bold, size) <= TEXT_WIDTH + 0.01);
+        assert!(text_width_mm(fonts, &lines[0], Weight::Bold, size) <= TEXT_WIDTH + 0.01);
     }
 
     #[test]
@@ -381,49 +394,72 @@ mod tests {
     }
 
     #[test]
-    fn decomposed_accents_are_composed_and_other_latin_marks_are_dropped() {
+    fn names_in_every_script_print_exactly_and_the_file_stays_small() {
         if skip_without_pdftotext() {
             return;
         }
-        assert_eq!(
-            win_ansi_text("holder name", "Siobha\u{301}n O\u{301} Ceallaigh").unwrap(),
-            "Siobhán Ó Ceallaigh"
-        );
-        assert_eq!(
-            win_ansi_text("holder name", "Łucja Wróbel-Dvořák").unwrap(),
-            "Lucja Wróbel-Dvorák"
-        );
-        assert_eq!(
-            win_ansi_text("holder name", "Ștefan Ţepeş").unwrap(),
-            "Stefan Tepes"
-        );
-        assert_eq!(win_ansi_text("holder name", "Zoë Šimić").unwrap(), "Zoë Šimic");
-        assert_eq!(
-            win_ansi_text("holder name", "  Rowan\u{2003}Learner ").unwrap(),
-            "Rowan Learner"
-        );
-
-        let document = CertificateDocument {
-            holder_name: "Łucja Dvořák".to_string(),
-            ..sample()
-        };
-        let text = extracted_text(&certificate_pdf(&document).unwrap());
-        assert!(text.contains("Lucja Dvorák"), "{text}");
+        for name in [
+            "Łukasz Wójcik-Żółć",
+            "Σοφία Παπαδοπούλου",
+            "Олена Коваленко",
+            "فاطمة الزهراء",
+            "王小明",
+            "Niamh Ní Bhriain",
+            "Nguyễn Thị Minh Khai",
+            "김민준",
+            "さくら 山田",
+        ] {
+            let pdf = certificate_pdf(&CertificateDocument {
+                holder_name: name.to_string(),
+                ..sample()
+            })
+            .unwrap();
+            assert!(pdf.len() < 250 * 1024, "{name}: {} bytes", pdf.len());
+            let text = pdftotext(&pdf, &[]);
+            assert!(text.contains(name), "{name} is missing: {text}");
+            assert!(!text.contains("cannot show"), "{name}: {text}");
+        }
     }
 
     #[test]
-    fn names_in_other_scripts_are_refused_rather_than_misspelled() {
-        let document = CertificateDocument {
-            holder_name: "Ольга Петрова".to_string(),
-            ..sample()
-        };
-        match certificate_pdf(&document) {
-            Err(DocumentError::UnsupportedCharacters { field, characters }) => {
-                assert_eq!(field, "holder name");
-                assert_eq!(characters, "ОльгаПетров");
-            }
-            other => panic!("expected UnsupportedCharacters, got {other:?}"),
+    fn a_character_no_font_has_is_named_plainly_and_the_rest_still_prints() {
+        if skip_without_pdftotext() {
+            return;
         }
+        let pdf = certificate_pdf(&CertificateDocument {
+            holder_name: "Ada 𓀀 Lovelace".to_string(),
+            ..sample()
+        })
+        .unwrap();
+        let text = extracted_text(&pdf);
+        assert!(text.contains("Ada"), "{text}");
+        assert!(text.contains("Lovelace"), "{text}");
+        assert!(
+            text.contains("This PDF cannot show some characters of the text above (U+13000)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_revoked_certificate_says_so_across_the_page() {
+        if skip_without_pdftotext() {
+            return;
+        }
+        let pdf = certificate_pdf(&CertificateDocument {
+            revoked_on: NaiveDate::from_ymd_opt(2027, 3, 3),
+            ..sample()
+        })
+        .unwrap();
+        let text = extracted_text(&pdf);
+        assert!(
+            text.contains("WITHDRAWN: this certificate was revoked on 3 March 2027 and is no longer valid"),
+            "{text}"
+        );
+        let valid = extracted_text(&certificate_pdf(&sample()).unwrap());
+        assert!(
+            !valid.contains("REVOKED") && !valid.contains("WITHDRAWN"),
+            "{valid}"
+        );
     }
 
     #[test]
@@ -457,25 +493,18 @@ mod tests {
     }
 
     #[test]
-    fn every_latin_extended_a_letter_prints_somehow() {
-        for c in '\u{100}'..='\u{17f}' {
-            let printed = win_ansi_text("holder name", &c.to_string()).unwrap();
-            assert!(
-                printed.chars().all(|p| p.is_ascii_alphabetic() || is_win_ansi(p)),
-                "{c}: {printed}"
-            );
-        }
-        assert_eq!(win_ansi_text("holder name", "Ā ő ſ Ŵ ź").unwrap(), "A o s W z");
-        assert_eq!(win_ansi_text("holder name", "Œ Ÿ").unwrap(), "Œ Ÿ");
-    }
-
-    /// Writes a sample certificate for a person to look at:
-    /// `cargo test -p peertrack-core --lib documents -- --ignored`, then open the printed path.
-    #[test]
     #[ignore = "writes a sample file for a person to look at"]
     fn write_sample_certificate() {
         let path = std::env::temp_dir().join("certificate-sample.pdf");
         std::fs::write(&path, certificate_pdf(&sample()).unwrap()).unwrap();
+        println!("wrote {}", path.display());
+        let revoked = CertificateDocument {
+            holder_name: "فاطمة الزهراء".into(),
+            revoked_on: NaiveDate::from_ymd_opt(2027, 3, 3),
+            ..sample()
+        };
+        let path = std::env::temp_dir().join("certificate-sample-revoked.pdf");
+        std::fs::write(&path, certificate_pdf(&revoked).unwrap()).unwrap();
         println!("wrote {}", path.display());
     }
 }

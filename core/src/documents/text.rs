@@ -1,10 +1,10 @@
-//! Every line of words on the certificate, made to fit the fonts' character set.
+//! Every line of words on the certificate, each letter as given.
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{CertificateDocument, DocumentError};
+use super::CertificateDocument;
 
-/// Every line of words on the certificate, already in the fonts' character set.
+/// Every line of words on the certificate.
 pub(super) struct CertificateText {
     pub(super) holder_name: String,
     pub(super) programme_title: String,
@@ -16,10 +16,12 @@ pub(super) struct CertificateText {
     pub(super) verification_code: String,
     pub(super) verification_url: String,
     pub(super) credits: Option<String>,
+    /// Said across the top when the certificate was revoked.
+    pub(super) withdrawn: Option<String>,
 }
 
 impl CertificateText {
-    pub(super) fn from_document(document: &CertificateDocument) -> Result<Self, DocumentError> {
+    pub(super) fn from_document(document: &CertificateDocument) -> Self {
         let credits = match (document.credits, document.level) {
             (Some(credits), Some(level)) => Some(format!(
                 "{credits} SCQF credit {} at SCQF level {level}",
@@ -29,20 +31,26 @@ impl CertificateText {
             (None, Some(level)) => Some(format!("At SCQF level {level}")),
             (None, None) => None,
         };
-        Ok(Self {
-            holder_name: win_ansi_text("holder name", &document.holder_name)?,
-            programme_title: win_ansi_text("programme title", &document.programme_title)?,
-            awarding_body: win_ansi_text("awarding body", &document.awarding_body)?,
-            issuing_organisation: win_ansi_text("issuing organisation", &document.issuing_organisation)?,
+        Self {
+            holder_name: one_line(&document.holder_name),
+            programme_title: one_line(&document.programme_title),
+            awarding_body: one_line(&document.awarding_body),
+            issuing_organisation: one_line(&document.issuing_organisation),
             awarded_on: format!("Awarded on {}", date_in_words(document.issued_on)),
             valid_until: document
                 .expires_on
                 .map(|date| format!("Valid until {}", date_in_words(date))),
-            number: win_ansi_text("certificate number", &document.number)?,
-            verification_code: win_ansi_text("verification code", &document.verification_code)?,
-            verification_url: win_ansi_text("verification link", &document.verification_url)?,
+            number: one_line(&document.number),
+            verification_code: one_line(&document.verification_code),
+            verification_url: one_line(&document.verification_url),
             credits,
-        })
+            withdrawn: document.revoked_on.map(|date| {
+                format!(
+                    "WITHDRAWN: this certificate was revoked on {} and is no longer valid",
+                    date_in_words(date)
+                )
+            }),
+        }
     }
 }
 
@@ -78,100 +86,8 @@ pub(super) fn date_in_words(date: NaiveDate) -> String {
     )
 }
 
-/// Makes `text` printable in WinAnsi, the only encoding printpdf 0.7 gives the built-in fonts.
-///
-/// Latin-1 letters (á, Ó, ñ, ß...) and WinAnsi's extras (Š, Œ, curly quotes, dashes, €) are kept.
-/// Letters outside it that are Latin letters with marks (ł, ř, ő, ș...) lose the mark, the way
-/// people already write such names on forms that cannot take them; decomposed accents (a letter
-/// followed by a combining mark) are composed first. Anything else (other scripts, emoji) is an
-/// error: without it printpdf would silently leave those characters out.
-pub(super) fn win_ansi_text(field: &'static str, text: &str) -> Result<String, DocumentError> {
-    let mut printable = String::with_capacity(text.len());
-    let mut unsupported = String::new();
-    for c in text.trim().chars() {
-        if is_combining_mark(c) {
-            // Without a composed form in WinAnsi the bare letter stays and the mark goes.
-            if let Some(base) = printable.pop() {
-                printable.push(compose(base, c).unwrap_or(base));
-            }
-            continue;
-        }
-        if c.is_whitespace() && c != '\u{a0}' {
-            if !printable.ends_with(' ') {
-                printable.push(' ');
-            }
-        } else if is_win_ansi(c) {
-            printable.push(c);
-        } else if let Some(folded) = fold_to_win_ansi(c) {
-            printable.push_str(folded);
-        } else if !unsupported.contains(c) {
-            unsupported.push(c);
-        }
-    }
-    if unsupported.is_empty() {
-        Ok(printable)
-    } else {
-        Err(DocumentError::UnsupportedCharacters {
-            field,
-            characters: unsupported,
-        })
-    }
-}
-
-pub(super) fn is_win_ansi(c: char) -> bool {
-    matches!(c, ' '..='~' | '\u{a0}'..='\u{ff}') || "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ".contains(c)
-}
-
-pub(super) fn is_combining_mark(c: char) -> bool {
-    ('\u{300}'..='\u{36f}').contains(&c)
-}
-
-/// Composes a letter and a combining mark into one WinAnsi letter, where WinAnsi has one.
-pub(super) fn compose(base: char, mark: char) -> Option<char> {
-    let (bases, composed) = match mark {
-        '\u{300}' => ("AEIOUaeiou", "ÀÈÌÒÙàèìòù"),
-        '\u{301}' => ("AEIOUYaeiouy", "ÁÉÍÓÚÝáéíóúý"),
-        '\u{302}' => ("AEIOUaeiou", "ÂÊÎÔÛâêîôû"),
-        '\u{303}' => ("ANOano", "ÃÑÕãñõ"),
-        '\u{308}' => ("AEIOUYaeiouy", "ÄËÏÖÜŸäëïöüÿ"),
-        '\u{30a}' => ("Aa", "Åå"),
-        '\u{30c}' => ("SZsz", "ŠŽšž"),
-        '\u{327}' => ("Cc", "Çç"),
-        _ => return None,
-    };
-    let index = bases.chars().position(|b| b == base)?;
-    composed.chars().nth(index)
-}
-
-/// The nearest WinAnsi spelling of a character outside it, if there is an obvious one.
-pub(super) fn fold_to_win_ansi(c: char) -> Option<&'static str> {
-    // Latin Extended-A, U+0100 to U+017F, by code point; '?' marks those handled elsewhere.
-    const LATIN_EXTENDED_A: &str = concat!(
-        "AaAaAaCcCcCcCcDd",
-        "DdEeEeEeEeEeGgGg",
-        "GgGgHhHhIiIiIiIi",
-        "Ii??JjKkkLlLlLlL",
-        "lLlNnNnNnnNnOoOo",
-        "Oo??RrRrRrSsSsSs",
-        "??TtTtTtUuUuUuUu",
-        "UuUuWwYy?ZzZz??s",
-    );
-    match c {
-        'Ĳ' => Some("IJ"),
-        'ĳ' => Some("ij"),
-        '\u{100}'..='\u{17f}' => {
-            let index = c as usize - 0x100;
-            LATIN_EXTENDED_A
-                .get(index..index + 1)
-                .filter(|folded| *folded != "?")
-        }
-        'Ș' => Some("S"),
-        'ș' => Some("s"),
-        'Ț' => Some("T"),
-        'ț' => Some("t"),
-        '\u{2010}' | '\u{2011}' | '\u{2212}' => Some("-"),
-        '\u{201b}' | '\u{2032}' => Some("'"),
-        '\u{201f}' | '\u{2033}' => Some("\""),
-        _ => None,
-    }
+/// The text as given, with runs of spaces (and line breaks) made one space: every letter is
+/// kept exactly, whatever its script.
+pub(super) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

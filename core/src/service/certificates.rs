@@ -270,6 +270,7 @@ pub fn document(
         verification_url: verification_url(public_url, &certificate.verification_code),
         credits: version.definition.credits,
         level: version.definition.level,
+        revoked_on: certificate.revoked_at.map(|at| at.date()),
     })
 }
 
