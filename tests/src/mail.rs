@@ -1,5 +1,5 @@
-//! Email in end-to-end tests: a real SMTP server on loopback (mailin-embedded) that keeps what
-//! it receives, a small reader for the MIME messages it keeps, and the delivery worker started
+//! Email in end-to-end tests: a real SMTP server on loopback (the `mailin` protocol engine on
+//! plain TCP) that keeps what it receives, a small reader for the MIME messages it keeps, and the delivery worker started
 //! next to a [`TestServer`].
 
 use std::net::{SocketAddr, TcpListener};
@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mailin_embedded::{response, Handler, Response, Server};
+use std::io::{BufRead as _, BufReader, Write as _};
+
+use mailin::{response, Action, Handler, Response, SessionBuilder};
 use peertrack_core::domain::{Clock, SystemClock};
 use peertrack_core::notify::transport::MailTransport;
 use peertrack_core::notify::worker::{DeliveryWorker, RetryPolicy, StopHandle, WorkerSettings};
@@ -85,6 +87,46 @@ impl Handler for Capture {
     }
 }
 
+/// Speaks SMTP on one connection until the client quits or goes.
+fn serve_connection(stream: std::net::TcpStream, sessions: &SessionBuilder, handler: Capture) {
+    let remote = stream
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    let mut session = sessions.build(remote, handler);
+    let reply = |writer: &mut std::net::TcpStream, response: &Response| {
+        response.write_to(writer).and_then(|()| writer.flush()).is_ok()
+    };
+    if !reply(&mut writer, &session.greeting()) {
+        return;
+    }
+    let mut line = Vec::with_capacity(80);
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let response = session.process(&line);
+        match response.action {
+            Action::Reply => {
+                if !reply(&mut writer, &response) {
+                    return;
+                }
+            }
+            Action::Close | Action::UpgradeTls => {
+                reply(&mut writer, &response);
+                return;
+            }
+            Action::NoReply => {}
+        }
+    }
+}
+
 /// A real SMTP server on a loopback port, for the life of the test process.
 #[derive(Clone)]
 pub struct SmtpServer {
@@ -115,13 +157,12 @@ impl SmtpServer {
             to: Vec::new(),
             data: Vec::new(),
         };
-        let mut server = Server::new(handler);
-        server
-            .with_name("smtp.test.localhost")
-            .with_num_threads(8)
-            .with_tcp_listener(listener);
         std::thread::spawn(move || {
-            let _ = server.serve();
+            let sessions = SessionBuilder::new("smtp.test.localhost");
+            for stream in listener.incoming().flatten() {
+                let (sessions, handler) = (sessions.clone(), handler.clone());
+                std::thread::spawn(move || serve_connection(stream, &sessions, handler));
+            }
         });
         SmtpServer { address, shared }
     }
