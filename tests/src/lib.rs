@@ -9,6 +9,7 @@
 //! - [`bearer_token`]: the one way a test makes a person's bearer token.
 
 pub mod contract;
+pub mod credentials;
 pub mod mail;
 pub mod process;
 pub mod scenario;

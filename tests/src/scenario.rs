@@ -123,6 +123,16 @@ pub async fn organisation(server: &TestServer, name: &str) -> String {
 /// Builds a learner of `programme_code` who meets every requirement: a held session attended,
 /// every module achieved, and six verified supervision sessions during a placement.
 pub async fn eligible_learner(server: &TestServer, programme_code: &str, suffix: &str) -> EligibleLearner {
+    eligible_learner_named(server, programme_code, suffix, &format!("Learner {suffix}")).await
+}
+
+/// [`eligible_learner`], enrolled under `name`.
+pub async fn eligible_learner_named(
+    server: &TestServer,
+    programme_code: &str,
+    suffix: &str,
+    name: &str,
+) -> EligibleLearner {
     let admin = server.admin_token.clone();
     let organisation_id = organisation(server, &format!("Provider {suffix}")).await;
     let today = Utc::now().date_naive();
@@ -151,7 +161,7 @@ pub async fn eligible_learner(server: &TestServer, programme_code: &str, suffix:
             &tutor,
             Method::POST,
             &format!("/v1/cohorts/{cohort_id}/enrolments"),
-            Some(json!({"email": learner_email, "name": format!("Learner {suffix}"), "enrolled_on": today - Duration::days(30)})),
+            Some(json!({"email": learner_email, "name": name, "enrolled_on": today - Duration::days(30)})),
         )
         .await;
     let person_id = enrolment["person_id"].as_str().unwrap().to_string();

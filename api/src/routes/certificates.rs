@@ -1,9 +1,9 @@
 //! Certificates: issue, read, PDF, signed credential, revoke, renew.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use peertrack_core::documents;
 use peertrack_core::domain::{utc, CertificateStatus};
 use peertrack_core::service::certificates::{self as service, CertificateDetails, REASON_MAX};
-use peertrack_core::{credential, documents};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::{Binary, Json, PlainText};
@@ -101,8 +101,8 @@ pub enum PdfResponse {
 /// The signed credential.
 #[derive(Debug, ApiResponse)]
 pub enum CredentialResponse {
-    /// An Open Badges 3.0 `OpenBadgeCredential` as a compact JWS (VC-JWT, EdDSA); verify it
-    /// with the keys at `/.well-known/jwks.json`.
+    /// An Open Badges 3.0 `OpenBadgeCredential` as a compact JWS (EdDSA) whose payload is the
+    /// credential; verify it with the keys at `/.well-known/jwks.json`.
     #[oai(status = 200, content_type = "application/jwt")]
     Ok(PlainText<String>),
 }
@@ -219,8 +219,11 @@ impl CertificatesApi {
 
     /// The signed credential
     ///
-    /// The certificate as an Open Badges 3.0 credential, signed with Ed25519 as a compact JWS,
-    /// to carry to any system that reads Open Badges; for the holder and administrators.
+    /// The certificate as an Open Badges 3.0 credential, signed with Ed25519 as a compact JWS
+    /// whose payload is the credential itself (OB 3.0 §8.2), to carry to any system that reads
+    /// Open Badges; for the holder and administrators. It names the status list where its
+    /// revocation is published (`credentialStatus`) and, when the certificate expires or was
+    /// revoked, `validUntil`.
     #[oai(path = "/v1/certificates/:id/credential", method = "get")]
     async fn credential(
         &self,
@@ -230,12 +233,14 @@ impl CertificatesApi {
     ) -> Result<CredentialResponse, ApiError> {
         let now = state.now();
         let public_url = state.config.public_url.clone();
-        let facts = state
+        let keys = state.keys.clone();
+        // A write: a certificate issued before status lists gets its entry now.
+        let jws = state
             .db
-            .read_async(move |conn| service::badge_facts_for(conn, &auth.0, &id.0, &public_url))
+            .write_async(move |conn| {
+                service::signed_credential_for(conn, &auth.0, &keys, &id.0, &public_url, now)
+            })
             .await?;
-        let jws = credential::credential_jws(&state.keys, &facts, now)
-            .map_err(|e| ApiError::from(peertrack_core::Error::Corrupt(e.to_string())))?;
         Ok(CredentialResponse::Ok(PlainText(jws)))
     }
 

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use peertrack_core::domain::utc;
+use peertrack_core::notify::redaction::{redact_url, redact_urls_in};
 use peertrack_core::service::outbox::{self as service, status};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -90,11 +91,12 @@ fn view(message: service::OutboxMessage) -> OutboxMessage {
     OutboxMessage {
         id: message.id,
         template: message.template,
-        recipient: message.recipient,
+        // A webhook's URL, in old rows and in errors, may hold secrets.
+        recipient: redact_url(&message.recipient),
         person_id: message.person_id,
         status: message.status,
         attempts: message.attempts,
-        last_error: message.last_error,
+        last_error: message.last_error.as_deref().map(redact_urls_in),
         created_at: utc(message.created_at),
         next_attempt_at: utc(message.next_attempt_at),
         give_up_at: utc(message.give_up_at),

@@ -7,7 +7,7 @@ use peertrack_core::service::certificates as service;
 use poem::web::Data;
 use poem::Request;
 use poem_openapi::param::Path;
-use poem_openapi::payload::{Html, Json};
+use poem_openapi::payload::{Html, Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::certificates::status_words;
@@ -35,6 +35,12 @@ pub struct Verification {
     pub issued_on: NaiveDate,
     /// The day it stops being valid; null if it does not expire.
     pub expires_on: Option<NaiveDate>,
+    /// The programme's level (SCQF level, for example), where it has one.
+    pub programme_level: Option<u32>,
+    /// The programme's credit points (SCQF credits, for example), where it has them.
+    pub programme_credits: Option<u32>,
+    /// The day it was revoked, from which it is no longer valid; null unless revoked.
+    pub revoked_on: Option<NaiveDate>,
 }
 
 /// Answers of `GET /v1/verify/{code}`.
@@ -88,6 +94,20 @@ pub enum VerifyPageResponse {
     ),
 }
 
+/// Answers of `GET /v1/credentials/status/{list}`.
+#[derive(Debug, ApiResponse)]
+pub enum StatusListResponse {
+    /// The status list credential (W3C Bitstring Status List, purpose `revocation`), signed
+    /// like the credentials that point into it, as a compact JWS whose payload is the list
+    /// credential: its `credentialSubject.encodedList` is the GZIP-compressed bitstring in
+    /// multibase base64url, and a set bit means that credential's certificate was revoked.
+    #[oai(status = 200, content_type = "application/vc+jwt")]
+    Ok(PlainText<String>),
+    /// No status list has this id.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+}
+
 /// The public keys.
 #[derive(Debug, ApiResponse)]
 pub enum JwksResponse {
@@ -128,6 +148,9 @@ async fn look_up(state: &AppState, request: &Request, code: String) -> Result<Lo
             holder_name: certificate.holder_name,
             issued_on: certificate.issued_on,
             expires_on: certificate.expires_on,
+            programme_level: version.definition.level,
+            programme_credits: version.definition.credits,
+            revoked_on: certificate.revoked_at.map(|at| at.date()),
         });
     Ok(match found {
         Some(verification) => Lookup::Found(verification),
@@ -217,6 +240,34 @@ impl VerifyApi {
         }
     }
 
+    /// A credential status list
+    ///
+    /// Where credentials say whether they were revoked: each credential's `credentialStatus`
+    /// names this list and an index in it. Anyone can fetch it; it is signed with the keys at
+    /// `/.well-known/jwks.json`, and changes in the same transaction as a revocation.
+    #[oai(path = "/v1/credentials/status/:list", method = "get")]
+    async fn status_list(
+        &self,
+        state: Data<&AppState>,
+        /// The list's id, as in a credential's `statusListCredential`.
+        #[oai(validator(max_length = 64))]
+        list: Path<Text>,
+    ) -> Result<StatusListResponse, ApiError> {
+        let (keys, now) = (state.keys.clone(), state.now());
+        let public_url = state.config.public_url.clone();
+        let signed = state
+            .db
+            .read_async(move |conn| service::signed_status_list(conn, &keys, &list.0, &public_url, now))
+            .await?;
+        Ok(match signed {
+            Some(jws) => StatusListResponse::Ok(PlainText(jws)),
+            None => StatusListResponse::NotFound(Json(Problem::new(
+                poem::http::StatusCode::NOT_FOUND,
+                "No status list has this id.",
+            ))),
+        })
+    }
+
     /// Public signing keys
     ///
     /// The Ed25519 public keys (a JSON Web Key Set) that verify signed credentials, including
@@ -288,9 +339,17 @@ fn found_page(v: &Verification) -> String {
         .holder_name
         .clone()
         .unwrap_or_else(|| "Holder details withheld".into());
-    let expiry = match v.expires_on {
-        Some(date) => format!("<dt>Valid until</dt><dd>{}</dd>", long_date(date)),
-        None => "<dt>Valid until</dt><dd>Does not expire</dd>".into(),
+    let expiry = match (v.revoked_on, v.expires_on) {
+        (Some(revoked), _) => format!(
+            "<dt>No longer valid from</dt><dd>{} (withdrawn)</dd>",
+            long_date(revoked)
+        ),
+        (None, Some(date)) => format!("<dt>Valid until</dt><dd>{}</dd>", long_date(date)),
+        (None, None) => "<dt>Valid until</dt><dd>Does not expire</dd>".into(),
+    };
+    let programme = match programme_standing(v.programme_level, v.programme_credits) {
+        Some(standing) => format!("{} ({standing})", v.programme_title),
+        None => v.programme_title.clone(),
     };
     let body = format!(
         r#"<h1>Certificate check</h1>
@@ -305,12 +364,21 @@ fn found_page(v: &Verification) -> String {
 </dl>"#,
         word = status_words(status),
         holder = escape(&holder),
-        programme = escape(&v.programme_title),
+        programme = escape(&programme),
         body_name = escape(&v.awarding_body),
         number = escape(&v.number),
         issued = long_date(v.issued_on),
     );
     page("Certificate check", &body)
+}
+
+/// A programme's level and credits in words, e.g. "SCQF level 7, 16 SCQF credit points".
+fn programme_standing(level: Option<u32>, credits: Option<u32>) -> Option<String> {
+    let credits = credits.map(|c| format!("{c} SCQF credit {}", if c == 1 { "point" } else { "points" }));
+    match (level.map(|l| format!("SCQF level {l}")), credits) {
+        (Some(level), Some(credits)) => Some(format!("{level}, {credits}")),
+        (level, credits) => level.or(credits),
+    }
 }
 
 fn message_page(title: &str, message: &str) -> String {

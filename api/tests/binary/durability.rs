@@ -628,6 +628,8 @@ fn no_secrets_in_logs(backend: Backend, rust_log: Option<&str>, over_smtp: bool)
         return;
     };
     service.set_env("RUST_LOG", rust_log.map(str::to_string));
+    // A webhook on this machine, whose URL holds secrets, that cannot be reached.
+    service.set_env("PEERTRACK_WEBHOOK_ALLOW_PRIVATE", Some("true".into()));
     let smtp_password = "smtpPasswordKeptSecret2027";
     let smtp = over_smtp.then(SmtpServer::start);
     if let Some(smtp) = &smtp {
@@ -724,6 +726,45 @@ fn no_secrets_in_logs(backend: Backend, rust_log: Option<&str>, over_smtp: bool)
     );
     let spent = post_anonymously(address, "/v1/auth/session", json!({"token": wrong_link}));
     assert_eq!(spent.status, 401, "{}", spent.body);
+
+    // A webhook whose URL carries a password and a token, to a port nobody listens on: its
+    // failed deliveries are logged, without either.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (webhook_password, webhook_token) = ("WebhookPassword2027", "WebhookQueryToken2027");
+    let webhook = send(
+        address,
+        "POST",
+        "/v1/webhooks",
+        &[("X-Api-Key", &api_key)],
+        Some(
+            &json!({"url": format!(
+                "http://hr:{webhook_password}@127.0.0.1:{closed_port}/hooks?token={webhook_token}"
+            )})
+            .to_string(),
+        ),
+    )
+    .unwrap();
+    assert_eq!(webhook.status, 201, "{}", webhook.body);
+    let shared = call(
+        address,
+        &access_token,
+        "PUT",
+        &format!("/v1/me/consents/{organisation}"),
+        None,
+    );
+    assert_eq!(shared.status, 201, "{}", shared.body);
+    wait_until("a failed webhook delivery", || {
+        let outbox = call(address, &admin, "GET", "/v1/outbox", None).json();
+        outbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["template"] == "register_change" && m["attempts"].as_i64() >= Some(1))
+    });
     wait_until("both emails sent", || {
         let sent = emails();
         sent.len() >= 2 && sent.iter().any(|raw| raw.contains(learner_name))
@@ -740,6 +781,10 @@ fn no_secrets_in_logs(backend: Backend, rust_log: Option<&str>, over_smtp: bool)
     assert!(
         printed.contains("email sent"),
         "the worker's log is captured: {printed}"
+    );
+    assert!(
+        printed.contains("register_change") && printed.contains("will retry"),
+        "the failed webhook delivery is logged: {printed}"
     );
     if rust_log == Some("trace") {
         assert!(
@@ -758,6 +803,8 @@ fn no_secrets_in_logs(backend: Backend, rust_log: Option<&str>, over_smtp: bool)
         ("the learner's name", learner_name.to_string()),
         ("the learner's email address", "morag@example.org".to_string()),
         ("the SMTP password", smtp_password.to_string()),
+        ("the password in a webhook's URL", webhook_password.to_string()),
+        ("the token in a webhook's URL", webhook_token.to_string()),
     ];
     let sent = emails();
     assert_eq!(sent.len(), 2);

@@ -3,9 +3,11 @@
 //! out; resolving names is the caller's part ([`super::webhook`]).
 //!
 //! By default only `https://` URLs whose every address is public are accepted. Never, whatever
-//! the policy: other schemes, link-local addresses (169.254.0.0/16, with cloud metadata at
-//! 169.254.169.254, and fe80::/10), the unspecified address, multicast, broadcast and other
-//! reserved ranges. With [`DestinationPolicy::AllowPrivate`] (for a partner on the same private
+//! the policy: other schemes, cloud metadata services (by address: 169.254.169.254, AWS's
+//! fd00:ec2::254, Azure's 168.63.129.16, Alibaba's 100.100.100.200, GCP's fd20:ce::254, Oracle's
+//! 192.0.0.192 and fd00:c1::a9fe:a9fe; and by name: `metadata.google.internal` and the like),
+//! link-local addresses (169.254.0.0/16 and fe80::/10), the unspecified address, multicast,
+//! broadcast and other reserved ranges. With [`DestinationPolicy::AllowPrivate`] (for a partner on the same private
 //! network, and for tests), also `http://`, loopback, private ranges (RFC 1918, fc00::/7) and
 //! shared address space (100.64.0.0/10). IPv6 forms that carry an IPv4 address (mapped
 //! `::ffff:a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`) are judged by that address.
@@ -44,11 +46,55 @@ pub enum AddressKind {
     Broadcast,
     /// Reserved, documentation or otherwise not a destination on the internet.
     Reserved,
+    /// A cloud provider's instance metadata service (which hands out credentials).
+    CloudMetadata,
+}
+
+/// Addresses where cloud providers serve instance metadata and credentials. Some sit in ranges
+/// a private deployment may allow (fd00::/8, 100.64.0.0/10) or even in public space (Azure's
+/// 168.63.129.16), so they are refused by name, before their range is looked at.
+const CLOUD_METADATA_ADDRESSES: [&str; 8] = [
+    "169.254.169.254",    // AWS, GCP, Azure, Oracle, OpenStack, DigitalOcean and others
+    "169.254.170.2",      // AWS ECS task metadata and credentials
+    "168.63.129.16",      // Azure's wire server
+    "100.100.100.200",    // Alibaba Cloud
+    "192.0.0.192",        // Oracle Cloud (older instances)
+    "fd00:ec2::254",      // AWS over IPv6
+    "fd20:ce::254",       // GCP over IPv6
+    "fd00:c1::a9fe:a9fe", // Oracle Cloud over IPv6
+];
+
+/// Host names of cloud metadata services, refused whatever they resolve to.
+const CLOUD_METADATA_NAMES: [&str; 5] = [
+    "metadata.google.internal",
+    "metadata.goog",
+    "metadata",
+    "instance-data",
+    "instance-data.ec2.internal",
+];
+
+/// Whether `host` (a name, as written in a URL) names a cloud metadata service.
+pub fn is_cloud_metadata_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    CLOUD_METADATA_NAMES.contains(&host.as_str())
 }
 
 impl AddressKind {
     /// The kind of `address`.
     pub fn of(address: IpAddr) -> AddressKind {
+        let metadata = |a: IpAddr| {
+            CLOUD_METADATA_ADDRESSES
+                .iter()
+                .any(|m| m.parse::<IpAddr>().is_ok_and(|m| m == a))
+        };
+        // IPv6 forms of an IPv4 address are judged by that address, metadata included.
+        let judged = match address {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(address),
+            v4 => v4,
+        };
+        if metadata(judged) {
+            return AddressKind::CloudMetadata;
+        }
         match address {
             IpAddr::V4(v4) => Self::of_v4(v4),
             IpAddr::V6(v6) => Self::of_v6(v6),
@@ -91,10 +137,10 @@ impl AddressKind {
         let embedded_v4 = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
         match segments {
             // NAT64 (RFC 6052): a gateway would carry the request to the IPv4 address inside.
-            [0x64, 0xff9b, 0, 0, 0, 0, high, low] => Self::of_v4(embedded_v4(high, low)),
+            [0x64, 0xff9b, 0, 0, 0, 0, high, low] => Self::of(IpAddr::V4(embedded_v4(high, low))),
             [0x64, 0xff9b, 1, ..] => AddressKind::Private,
             // 6to4: the IPv4 address of the relay follows the prefix.
-            [0x2002, high, low, ..] => match Self::of_v4(embedded_v4(high, low)) {
+            [0x2002, high, low, ..] => match Self::of(IpAddr::V4(embedded_v4(high, low))) {
                 AddressKind::Public => AddressKind::Public,
                 other => other,
             },
@@ -121,7 +167,8 @@ impl AddressKind {
             | AddressKind::Unspecified
             | AddressKind::Multicast
             | AddressKind::Broadcast
-            | AddressKind::Reserved => false,
+            | AddressKind::Reserved
+            | AddressKind::CloudMetadata => false,
         }
     }
 
@@ -132,11 +179,12 @@ impl AddressKind {
             AddressKind::Loopback => "on Peertrack's own machine (loopback)",
             AddressKind::Private => "on a private network",
             AddressKind::Shared => "in shared (carrier-grade NAT) address space",
-            AddressKind::LinkLocal => "that is link-local (where cloud servers keep their metadata)",
+            AddressKind::LinkLocal => "that is link-local",
             AddressKind::Unspecified => "that is unspecified (0.0.0.0 or ::)",
             AddressKind::Multicast => "for multicast",
             AddressKind::Broadcast => "for broadcast",
             AddressKind::Reserved => "reserved for special use",
+            AddressKind::CloudMetadata => "where cloud servers keep their metadata and credentials",
         }
     }
 }
@@ -152,6 +200,8 @@ pub enum Refusal {
     PlainHttp,
     /// No host to post to.
     NoHost,
+    /// The host name is a cloud metadata service's.
+    MetadataName(String),
     /// The host is, or resolves to, an address that is not allowed.
     Address {
         /// The host as written in the URL.
@@ -174,6 +224,10 @@ impl fmt::Display for Refusal {
                 "must be an https:// address: events carry personal data, so they travel encrypted",
             ),
             Refusal::NoHost => f.write_str("must name a host, such as https://hr.example.org/peertrack"),
+            Refusal::MetadataName(host) => write!(
+                f,
+                "{host} is where cloud servers keep their metadata and credentials: webhooks go to public addresses only"
+            ),
             Refusal::Address { host, address, kind } => {
                 let address = address.to_string();
                 if *host == address || host.trim_matches(['[', ']']) == address {
@@ -247,6 +301,7 @@ pub fn check_url(url: &str, policy: DestinationPolicy) -> Result<Destination, Re
             check_address(host, address, policy)?;
             Ok(Destination::Address(address))
         }
+        Err(_) if is_cloud_metadata_name(host) => Err(Refusal::MetadataName(host.to_string())),
         Err(_) => Ok(Destination::Name {
             host: host.to_string(),
             port: parsed.port_or_known_default().unwrap_or(443),
@@ -319,7 +374,8 @@ mod tests {
             ("fd12:3456::1", AddressKind::Private),
             ("100.64.0.1", AddressKind::Shared),
             ("100.127.255.255", AddressKind::Shared),
-            ("169.254.169.254", AddressKind::LinkLocal),
+            ("169.254.169.254", AddressKind::CloudMetadata),
+            ("169.254.1.1", AddressKind::LinkLocal),
             ("fe80::1", AddressKind::LinkLocal),
             ("0.0.0.0", AddressKind::Unspecified),
             ("0.1.2.3", AddressKind::Unspecified),
@@ -342,12 +398,14 @@ mod tests {
         assert_eq!(kind("::ffff:127.0.0.1"), AddressKind::Loopback);
         assert_eq!(kind("::ffff:7f00:1"), AddressKind::Loopback);
         assert_eq!(kind("::ffff:10.0.0.1"), AddressKind::Private);
-        assert_eq!(kind("::ffff:169.254.169.254"), AddressKind::LinkLocal);
+        assert_eq!(kind("::ffff:169.254.169.254"), AddressKind::CloudMetadata);
+        assert_eq!(kind("::ffff:169.254.1.1"), AddressKind::LinkLocal);
         assert_eq!(kind("::ffff:100.64.0.1"), AddressKind::Shared);
         assert_eq!(kind("::ffff:0.0.0.0"), AddressKind::Unspecified);
         assert_eq!(kind("::ffff:93.184.215.14"), AddressKind::Public);
         assert_eq!(kind("64:ff9b::127.0.0.1"), AddressKind::Loopback);
-        assert_eq!(kind("64:ff9b::a9fe:a9fe"), AddressKind::LinkLocal);
+        assert_eq!(kind("64:ff9b::a9fe:a9fe"), AddressKind::CloudMetadata);
+        assert_eq!(kind("64:ff9b::a9fe:101"), AddressKind::LinkLocal);
         assert_eq!(kind("64:ff9b::93.184.215.14"), AddressKind::Public);
         assert_eq!(kind("2002:7f00:1::1"), AddressKind::Loopback);
         assert_eq!(kind("2002:c0a8:101::1"), AddressKind::Private);
@@ -470,6 +528,57 @@ mod tests {
     }
 
     #[test]
+    fn cloud_metadata_stays_refused_whatever_the_policy() {
+        for address in [
+            "169.254.169.254",
+            "169.254.170.2",
+            "168.63.129.16",
+            "100.100.100.200",
+            "192.0.0.192",
+            "fd00:ec2::254",
+            "fd20:ce::254",
+            "fd00:c1::a9fe:a9fe",
+            "::ffff:100.100.100.200",
+            "::ffff:168.63.129.16",
+            "64:ff9b::a83f:8110",
+            "2002:6464:64c8::1",
+        ] {
+            assert_eq!(kind(address), AddressKind::CloudMetadata, "{address}");
+            let address: IpAddr = address.parse().unwrap();
+            assert!(check_address("h", address, PublicOnly).is_err(), "{address}");
+            assert!(check_address("h", address, AllowPrivate).is_err(), "{address}");
+        }
+        // Their neighbours keep their own kind.
+        assert_eq!(kind("100.100.100.201"), AddressKind::Shared);
+        assert_eq!(kind("168.63.129.17"), AddressKind::Public);
+        assert_eq!(kind("fd00:ec2::253"), AddressKind::Private);
+        for url in [
+            "http://100.100.100.200/latest/meta-data/",
+            "http://168.63.129.16/machine?comp=goalstate",
+            "http://[fd00:ec2::254]/latest/meta-data/",
+            "http://[fd20:ce::254]/computeMetadata/v1/",
+            "http://[fd00:c1::a9fe:a9fe]/opc/v2/instance/",
+            "http://192.0.0.192/",
+            "http://metadata.google.internal/computeMetadata/v1/",
+            "http://METADATA.GOOGLE.INTERNAL./computeMetadata/v1/",
+            "http://metadata.goog/",
+            "http://metadata/computeMetadata/v1/",
+            "http://instance-data/latest/meta-data/",
+            "https://instance-data.ec2.internal/latest/",
+        ] {
+            let https = url.replacen("http://", "https://", 1);
+            for (url, policy) in [(&https, PublicOnly), (&url.to_string(), AllowPrivate)] {
+                let refused = check_url(url, policy).unwrap_err();
+                assert!(
+                    refused.to_string().contains("metadata"),
+                    "{url} under {policy:?}: {refused}"
+                );
+            }
+        }
+        assert!(!is_cloud_metadata_name("metadata.example.org"));
+    }
+
+    #[test]
     fn names_are_refused_when_any_address_they_resolve_to_is() {
         let public: IpAddr = "93.184.215.14".parse().unwrap();
         let loopback: IpAddr = "127.0.0.1".parse().unwrap();
@@ -488,8 +597,8 @@ mod tests {
         let refusal = check_url("https://169.254.169.254/", PublicOnly).unwrap_err();
         assert_eq!(
             refusal.to_string(),
-            "169.254.169.254 is an address that is link-local (where cloud servers keep their \
-             metadata): webhooks go to public addresses only"
+            "169.254.169.254 is an address where cloud servers keep their metadata and \
+             credentials: webhooks go to public addresses only"
         );
         let refusal = check_url("https://[::1]/", PublicOnly).unwrap_err();
         assert!(

@@ -2,14 +2,17 @@
 //! causes them, then delivered by the worker: templates ([`templates`]), the way out
 //! ([`transport`]: SMTP or `.eml` files), the delivery loop ([`worker`]) and the scheduler that
 //! finds time-based emails ([`scheduler`]). Webhooks go out through the same worker, to
-//! destinations [`destination`]'s rules allow, by [`webhook`]'s guarded client.
+//! destinations [`destination`]'s rules allow, by [`webhook`]'s guarded client, signed as
+//! [`webhook_signature`] says; their URLs are shown and logged only as [`redaction`] leaves them.
 
 pub mod compose;
 pub mod destination;
+pub mod redaction;
 pub mod scheduler;
 pub mod templates;
 pub mod transport;
 pub mod webhook;
+pub mod webhook_signature;
 pub mod worker;
 
 use chrono::{Duration, NaiveDateTime};

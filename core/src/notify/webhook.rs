@@ -16,7 +16,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::Value;
 
 use super::destination::{self, Destination, DestinationPolicy, Refusal};
-use crate::service::webhooks::{sign, SIGNATURE_HEADER};
+use super::webhook_signature::{sign, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 /// How long one delivery may take, resolving the name included.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -73,11 +73,14 @@ impl WebhookClient {
         self.policy
     }
 
-    /// Posts `event` to `url`, signed with `secret` (see [`crate::service::webhooks`]).
+    /// Posts `event` to `url` as message `message_id`, signed with `secret` (Standard
+    /// Webhooks, see [`super::webhook_signature`]). Errors never quote the URL, which may hold
+    /// a secret.
     pub async fn post(
         &self,
         url: &str,
         secret: &str,
+        message_id: &str,
         event: &Value,
         now: DateTime<Utc>,
     ) -> Result<(), PostError> {
@@ -88,14 +91,20 @@ impl WebhookClient {
             .http
             .post(url.trim())
             .header("Content-Type", "application/json")
-            .header(SIGNATURE_HEADER, sign(secret, now.timestamp(), &body))
+            .header(ID_HEADER, message_id)
+            .header(TIMESTAMP_HEADER, now.timestamp().to_string())
+            .header(SIGNATURE_HEADER, sign(secret, message_id, now.timestamp(), &body))
             .body(body)
             .timeout(DELIVERY_TIMEOUT)
             .send()
             .await
             .map_err(|error| match refusal_in(&error) {
                 Some(refusal) => PostError::RefusedAddress(refusal),
-                None => PostError::Failed(format!("could not reach the webhook: {}", chain(&error))),
+                // reqwest quotes the whole URL, secrets and all: leave it out.
+                None => PostError::Failed(format!(
+                    "could not reach the webhook: {}",
+                    chain(&error.without_url())
+                )),
             })?;
         if response.status().is_success() {
             Ok(())

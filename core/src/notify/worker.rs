@@ -353,7 +353,13 @@ impl DeliveryWorker {
         let now = self.clock.now();
         let posted = self
             .webhooks
-            .post(&webhook.url, &webhook.secret, &payload["event"], now)
+            .post(
+                &webhook.url,
+                &webhook.secret,
+                &message.idempotency_key,
+                &payload["event"],
+                now,
+            )
             .await;
         Ok(match posted {
             Ok(()) => Outcome::Sent,

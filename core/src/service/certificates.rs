@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 use crate::access::{self, Caller, CertificateRole};
-use crate::credential::BadgeFacts;
+use crate::credential::status_list::{encoded_list, StatusEntry};
+use crate::credential::{BadgeFacts, CredentialError, KeyRing};
 use crate::documents::CertificateDocument;
 use crate::domain::certificate::{expiry_after, renewed_expiry};
 use crate::domain::input::Checks;
@@ -18,12 +19,22 @@ use crate::store::certificates::{self, NewCertificate};
 pub use crate::store::certificates::{Certificate, Renewal};
 use crate::store::changes::{self, kind};
 use crate::store::programmes::ProgrammeVersion;
-use crate::store::{cohorts, cpd, organisations, people, programmes, stored, DbConnection};
+use crate::store::{
+    cohorts, cpd, organisations, people, programmes, status_lists, stored, utc, DbConnection,
+};
 use crate::{Error, Result};
 
 /// The public verification address of a certificate.
 pub fn verification_url(public_url: &str, code: &str) -> String {
     format!("{}/verify/{code}", public_url.trim_end_matches('/'))
+}
+
+/// The public address of a status list credential.
+pub fn status_list_url(public_url: &str, list_id: &str) -> String {
+    format!(
+        "{}/v1/credentials/status/{list_id}",
+        public_url.trim_end_matches('/')
+    )
 }
 
 /// Issues a certificate to a learner of a cohort, if they meet the cohort's programme rule.
@@ -262,6 +273,7 @@ pub fn document(
         verification_url: verification_url(public_url, &certificate.verification_code),
         credits: version.definition.credits,
         level: version.definition.level,
+        revoked_on: certificate.revoked_at.map(|at| at.date()),
     })
 }
 
@@ -313,7 +325,59 @@ pub fn badge_facts(
         expires_on: certificate.expires_on,
         activity_start,
         activity_end,
+        status: match (&certificate.status_list_id, certificate.status_list_index) {
+            (Some(list), Some(index)) => Some(StatusEntry {
+                list_url: status_list_url(public_url, list),
+                index: u32::try_from(index).unwrap_or_default(),
+            }),
+            _ => None,
+        },
+        revoked_at: certificate.revoked_at.map(utc),
+        edition: u32::try_from(certificates::renewals(conn, &certificate.id)?.len()).unwrap_or(u32::MAX),
     })
+}
+
+/// The certificate's signed Open Badges credential, made now: with its status list entry
+/// (handed out first to a certificate issued before status lists), valid until it expires or
+/// was revoked. A revoked certificate's credential says so: its bit is set in the list it names.
+pub fn signed_credential(
+    conn: &mut DbConnection,
+    keys: &KeyRing,
+    certificate: &Certificate,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    certificates::status_entry(conn, &certificate.id, stored(now))?;
+    let certificate = certificates::get(conn, &certificate.id)?;
+    let facts = badge_facts(conn, &certificate, public_url)?;
+    crate::credential::credential_jws(keys, &facts, now).map_err(signing_failed)
+}
+
+/// A status list credential, signed now; `None` for a list that does not exist.
+pub fn signed_status_list(
+    conn: &mut DbConnection,
+    keys: &KeyRing,
+    list_id: &str,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>> {
+    let Some(list) = status_lists::get(conn, list_id)? else {
+        return Ok(None);
+    };
+    let set = status_lists::set_indexes(conn, &list.id)?;
+    let encoded = encoded_list(
+        usize::try_from(list.size).unwrap_or_default(),
+        set.into_iter().filter_map(|i| usize::try_from(i).ok()),
+    );
+    let url = status_list_url(public_url, &list.id);
+    let issuer = public_url.trim_end_matches('/');
+    crate::credential::status_list_jws(keys, &url, issuer, &encoded, now)
+        .map(Some)
+        .map_err(signing_failed)
+}
+
+fn signing_failed(error: CredentialError) -> Error {
+    Error::Corrupt(format!("a credential could not be signed: {error}"))
 }
 
 /// The certification rule as a sentence or two.
@@ -487,18 +551,21 @@ pub fn document_for(
     }
 }
 
-/// What the signed credential of a certificate says, for its holder and administrators.
-pub fn badge_facts_for(
+/// The certificate as a signed Open Badges credential, for its holder and administrators (see
+/// [`signed_credential`]); run in a write transaction.
+pub fn signed_credential_for(
     conn: &mut DbConnection,
     caller: &Caller,
+    keys: &KeyRing,
     id: &str,
     public_url: &str,
-) -> Result<BadgeFacts> {
+    now: DateTime<Utc>,
+) -> Result<String> {
     match visible(conn, caller, id)? {
         (_, CertificateRole::Tutor) => Err(Error::NotAllowed(
             "Only the holder or an administrator can download the credential.",
         )),
-        (certificate, _) => badge_facts(conn, &certificate, public_url),
+        (certificate, _) => signed_credential(conn, keys, &certificate, public_url, now),
     }
 }
 

@@ -1,15 +1,11 @@
 //! Webhooks: register changes pushed to partners, through the same outbox as email.
 //!
-//! Each delivery is a `POST` of the event as JSON with the header
-//! `Peertrack-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`.
-//! A receiver recomputes the HMAC over the timestamp and the raw body, compares in constant
-//! time, and refuses timestamps more than a few minutes old. Deliveries are posted by
-//! [`crate::notify::webhook`], only to destinations its rules allow.
+//! Each delivery is a `POST` of the event as JSON, signed as Standard Webhooks 1.0 says
+//! ([`crate::notify::webhook_signature`]), by [`crate::notify::webhook`], only to destinations
+//! its rules allow.
 
 use chrono::NaiveDateTime;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 use crate::store::changes::ChangeEvent;
 use crate::store::outbox::{self, NewMessage};
@@ -17,9 +13,6 @@ use crate::store::webhooks;
 pub use crate::store::webhooks::Webhook;
 use crate::store::DbConnection;
 use crate::Result;
-
-/// The header carrying the signature.
-pub const SIGNATURE_HEADER: &str = "Peertrack-Signature";
 
 /// How long a webhook delivery is retried before it is marked failed.
 pub const DELIVERY_DEADLINE: chrono::Duration = chrono::Duration::days(3);
@@ -50,7 +43,8 @@ pub fn announce(conn: &mut DbConnection, event: &ChangeEvent, now: NaiveDateTime
                 idempotency_key: format!("webhook:{}:{}", webhook.id, event.id),
                 channel: "webhook".into(),
                 template: "register_change".into(),
-                recipient: webhook.url.clone(),
+                // Shown in the outbox: without the secrets a URL may hold.
+                recipient: crate::notify::redaction::redact_url(&webhook.url),
                 person_id: None,
                 payload: json!({ "webhook_id": webhook.id, "event": body }),
                 give_up_at: now + DELIVERY_DEADLINE,
@@ -59,14 +53,6 @@ pub fn announce(conn: &mut DbConnection, event: &ChangeEvent, now: NaiveDateTime
         )?;
     }
     Ok(targets.len())
-}
-
-/// The signature header's value for `body` sent at `timestamp`.
-pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(format!("{timestamp}.{body}").as_bytes());
-    let digest = mac.finalize().into_bytes();
-    format!("t={timestamp},v1={}", crate::credential::hex(&digest))
 }
 
 /// Registers a webhook for the partner's organisation; the URL was checked by
@@ -81,7 +67,7 @@ pub fn create(
         id: crate::store::new_id(),
         organisation_id: partner.organisation_id.clone(),
         url: url.trim().to_string(),
-        secret: crate::store::tokens::new_secret("whsec"),
+        secret: crate::notify::webhook_signature::new_secret(),
         created_at: crate::store::stored(now),
         disabled_at: None,
     };
@@ -107,23 +93,5 @@ pub fn remove(
         }
         Ok(_) | Err(crate::Error::NotFound(_)) => Err(crate::Error::NotFound("webhook")),
         Err(e) => Err(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_signature_is_hmac_sha256_over_timestamp_and_body() {
-        // Reference value computed independently:
-        // printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac secret
-        let signature = sign("secret", 1_700_000_000, r#"{"a":1}"#);
-        assert_eq!(
-            signature,
-            "t=1700000000,v1=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
-        );
-        assert_ne!(signature, sign("other", 1_700_000_000, r#"{"a":1}"#));
-        assert_ne!(signature, sign("secret", 1_700_000_001, r#"{"a":1}"#));
     }
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use rand::Rng;
 
 use super::schema::{certificate_renewals, certificate_sequences, certificates};
+use super::status_lists;
 use super::{new_id, DbConnection, FoundOr};
 use crate::domain::CertificateStatus;
 use crate::{Error, Result};
@@ -41,6 +42,11 @@ pub struct Certificate {
     pub issued_by: String,
     /// When the row was written.
     pub created_at: NaiveDateTime,
+    /// The status list holding its revocation bit; `None` for certificates issued before
+    /// status lists, until they get an entry ([`status_entry`]).
+    pub status_list_id: Option<String>,
+    /// Its index in that list.
+    pub status_list_index: Option<i32>,
 }
 
 impl Certificate {
@@ -144,9 +150,11 @@ pub struct NewCertificate {
     pub issued_by: String,
 }
 
-/// Issues a certificate with the next number and a fresh verification code.
+/// Issues a certificate with the next number, a fresh verification code and an entry in a
+/// status list.
 pub fn issue(conn: &mut DbConnection, new: &NewCertificate, now: NaiveDateTime) -> Result<Certificate> {
     let number = next_number(conn, &new.programme_id, &new.programme_code, new.issued_on.year())?;
+    let (status_list_id, status_list_index) = status_lists::allocate(conn, now)?;
     let certificate = Certificate {
         id: new_id(),
         number,
@@ -162,6 +170,8 @@ pub fn issue(conn: &mut DbConnection, new: &NewCertificate, now: NaiveDateTime) 
         revoked_reason: None,
         issued_by: new.issued_by.clone(),
         created_at: now,
+        status_list_id: Some(status_list_id),
+        status_list_index: Some(status_list_index),
     };
     diesel::insert_into(certificates::table)
         .values(&certificate)
@@ -196,7 +206,25 @@ pub fn of_person(conn: &mut DbConnection, person_id: &str) -> Result<Vec<Certifi
         .load(conn)?)
 }
 
-/// Revokes a certificate with a reason; refused if already revoked.
+/// The certificate's status list entry (list id, index), handing one out first to a
+/// certificate issued before status lists. In the caller's transaction.
+pub fn status_entry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(String, i32)> {
+    let certificate = get(conn, id)?;
+    if let (Some(list), Some(index)) = (certificate.status_list_id, certificate.status_list_index) {
+        return Ok((list, index));
+    }
+    let (list, index) = status_lists::allocate(conn, now)?;
+    diesel::update(certificates::table.find(id))
+        .set((
+            certificates::status_list_id.eq(&list),
+            certificates::status_list_index.eq(index),
+        ))
+        .execute(conn)?;
+    Ok((list, index))
+}
+
+/// Revokes a certificate with a reason; refused if already revoked. Its bit in its status
+/// list is set in the same transaction (the list reads revocations; its `updated_at` moves).
 pub fn revoke(conn: &mut DbConnection, id: &str, reason: &str, now: NaiveDateTime) -> Result<Certificate> {
     let changed = diesel::update(
         certificates::table
@@ -212,6 +240,8 @@ pub fn revoke(conn: &mut DbConnection, id: &str, reason: &str, now: NaiveDateTim
         get(conn, id)?;
         return Err(Error::Conflict("this certificate is already revoked".into()));
     }
+    let (list, _) = status_entry(conn, id, now)?;
+    status_lists::touch(conn, &list, now)?;
     get(conn, id)
 }
 

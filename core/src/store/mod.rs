@@ -22,6 +22,7 @@ pub mod placements;
 pub mod programmes;
 pub mod register;
 pub mod schema;
+pub mod status_lists;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokens;

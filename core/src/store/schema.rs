@@ -191,6 +191,21 @@ diesel::table! {
         revoked_reason -> Nullable<Text>,
         issued_by -> Text,
         created_at -> Timestamp,
+        status_list_id -> Nullable<Text>,
+        status_list_index -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    status_lists (id) {
+        id -> Text,
+        purpose -> Text,
+        size -> Integer,
+        allocated -> Integer,
+        stride -> Integer,
+        start_offset -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -379,4 +394,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     audit_events,
     webhooks,
+    status_lists,
 );

@@ -57,6 +57,7 @@ peertrack_core::on_both_backends!(
     verification_codes_are_readable_and_found_as_typed,
     certificates_are_revoked_once_and_renewed_with_history,
     concurrent_issuing_gives_distinct_sequential_numbers,
+    every_certificate_gets_its_own_status_entry_and_revocation_sets_its_bit,
     consent_is_current_once_and_keeps_its_history,
     granting_twice_at_once_keeps_one_consent,
     tokens_are_stored_hashed_and_refused_once_spent,
@@ -1864,6 +1865,79 @@ fn concurrent_issuing_gives_distinct_sequential_numbers(db: &Database) {
     numbers.sort();
     let expected: Vec<String> = (1..=THREADS).map(|n| format!("P2P-2027-{n:06}")).collect();
     assert_eq!(numbers, expected);
+}
+
+fn every_certificate_gets_its_own_status_entry_and_revocation_sets_its_bit(db: &Database) {
+    use peertrack_core::store::status_lists;
+    const THREADS: usize = 8;
+    let p2p = programme(db, "P2P");
+    let admin = person(db, "admin@example.org", "Ada Admin");
+    let requests: Vec<NewCertificate> = (0..THREADS)
+        .map(|n| {
+            let holder = person(db, &format!("holder{n}@example.org"), &format!("Holder {n}"));
+            new_certificate(&holder, &p2p, date(2027, 3, 20), None, &admin)
+        })
+        .collect();
+    let issued: Vec<certificates::Certificate> = at_once(THREADS, |n| {
+        db.write(|c| certificates::issue(c, &requests[n], now()))
+            .expect("the certificate was issued")
+    });
+    let entries: BTreeSet<(String, i32)> = issued
+        .iter()
+        .map(|c| (c.status_list_id.clone().unwrap(), c.status_list_index.unwrap()))
+        .collect();
+    assert_eq!(entries.len(), THREADS, "each its own entry: {entries:?}");
+    assert!(entries
+        .iter()
+        .all(|(list, index)| list == "1" && (0..status_lists::LIST_SIZE).contains(index)));
+    let list = ok(db, |c| status_lists::get(c, "1")).expect("the first list");
+    assert_eq!(list.allocated, THREADS as i32);
+    assert_eq!(list.size, 131_072);
+    assert!(ok(db, |c| status_lists::set_indexes(c, "1")).is_empty());
+
+    // Revoking sets exactly that certificate's bit, and moves the list's time, in one go.
+    let later = at(2027, 4, 1, 10);
+    let revoked = ok(db, |c| {
+        certificates::revoke(c, &issued[3].id, "Issued in error", later)
+    });
+    assert_eq!(
+        ok(db, |c| status_lists::set_indexes(c, "1")),
+        vec![revoked.status_list_index.unwrap()]
+    );
+    assert_eq!(ok(db, |c| status_lists::get(c, "1")).unwrap().updated_at, later);
+    // A revocation that fails (already revoked) leaves the list as it was.
+    assert!(matches!(
+        refused(db, |c| certificates::revoke(
+            c,
+            &issued[3].id,
+            "again",
+            at(2027, 5, 1, 10)
+        )),
+        Error::Conflict(_)
+    ));
+    assert_eq!(ok(db, |c| status_lists::get(c, "1")).unwrap().updated_at, later);
+
+    // The spread order is a permutation: no index is handed out twice in a whole list.
+    let mut seen = vec![false; list.size as usize];
+    for n in 0..list.size {
+        let index = list.index_of(n) as usize;
+        assert!(!seen[index], "index {index} twice");
+        seen[index] = true;
+    }
+    // A certificate from before status lists gets its entry when first asked, then keeps it.
+    let old = issued[5].id.clone();
+    ok(db, |c| {
+        diesel::update(schema::certificates::table.find(&old))
+            .set((
+                schema::certificates::status_list_id.eq(None::<String>),
+                schema::certificates::status_list_index.eq(None::<i32>),
+            ))
+            .execute(c)?;
+        Ok(())
+    });
+    let first = ok(db, |c| certificates::status_entry(c, &old, now()));
+    assert_eq!(ok(db, |c| certificates::status_entry(c, &old, now())), first);
+    assert!(!entries.contains(&first), "a fresh entry");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1092,6 +1092,16 @@ fn operations() -> Vec<Operation> {
         },
         Operation {
             method: Method::GET,
+            path: "/v1/credentials/status/{list}",
+            credential: Credential::Anyone,
+            allowed: PEOPLE,
+            forbidden: &[],
+            allowed_answer: Class::Allowed,
+            // Every issued certificate has an entry in the first list.
+            call: |_, _| ("/v1/credentials/status/1".into(), None),
+        },
+        Operation {
+            method: Method::GET,
             path: "/v1/me/progress",
             credential: Credential::Person,
             allowed: PEOPLE,

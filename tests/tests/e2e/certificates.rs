@@ -6,7 +6,7 @@
 use chrono::{Duration, Utc};
 use peertrack_core::domain::ProgrammeDefinition;
 use peertrack_core::store::{self, programmes};
-use peertrack_e2e::scenario::{eligible_learner, organisation};
+use peertrack_e2e::scenario::{eligible_learner, eligible_learner_named, organisation};
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -179,7 +179,13 @@ async fn the_credential_verifies_against_the_published_keys(server: &TestServer)
     let claims = jsonwebtoken::decode::<Value>(&jws, &decoding, &validation)
         .expect("the signature verifies")
         .claims;
-    let vc = &claims["vc"];
+    // OB 3.0 §8.2.4.1: the payload is the credential, with the registered claims beside it.
+    assert!(claims.get("vc").is_none(), "{claims}");
+    let vc = &claims;
+    assert_eq!(vc["iss"], vc["issuer"]["id"]);
+    assert_eq!(vc["jti"], vc["id"]);
+    assert_eq!(vc["sub"], vc["credentialSubject"]["id"]);
+    assert!(vc["nbf"].is_i64());
     let types: Vec<&str> = vc["type"]
         .as_array()
         .unwrap()
@@ -190,6 +196,10 @@ async fn the_credential_verifies_against_the_published_keys(server: &TestServer)
     let contexts = vc["@context"].to_string();
     assert!(contexts.contains("https://www.w3.org/ns/credentials/v2"));
     assert!(contexts.contains("purl.imsglobal.org/spec/ob/v3p0"));
+    assert_eq!(
+        vc["credentialSchema"][0]["id"],
+        "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+    );
     let subject = &vc["credentialSubject"];
     assert!(subject["type"].to_string().contains("AchievementSubject"));
     assert!(subject["achievement"]["name"]
@@ -200,6 +210,44 @@ async fn the_credential_verifies_against_the_published_keys(server: &TestServer)
         .as_str()
         .unwrap()
         .contains("80%"));
+    assert!(
+        vc.get("validUntil").is_none() && vc.get("exp").is_none(),
+        "P2P does not expire"
+    );
+
+    // Its status entry points into a list the server publishes, signed with the same keys;
+    // the bit is clear while the certificate is valid.
+    let status = &vc["credentialStatus"];
+    assert_eq!(status["type"], "BitstringStatusListEntry");
+    assert_eq!(status["statusPurpose"], "revocation");
+    let list_url = status["statusListCredential"].as_str().unwrap();
+    assert_eq!(list_url, server.url("/v1/credentials/status/1"));
+    let index: usize = status["statusListIndex"].as_str().unwrap().parse().unwrap();
+    let list = server.http.get(list_url).send().await.unwrap();
+    assert_eq!(list.status(), 200);
+    assert_eq!(list.headers()["content-type"], "application/vc+jwt");
+    let list_jws = list.text().await.unwrap();
+    let list_claims = jsonwebtoken::decode::<Value>(&list_jws, &decoding, &validation)
+        .expect("the status list is signed with the published keys")
+        .claims;
+    assert_eq!(list_claims["issuer"], vc["iss"]);
+    assert_eq!(
+        list_claims["type"],
+        json!(["VerifiableCredential", "BitstringStatusListCredential"])
+    );
+    let bits = peertrack_e2e::credentials::status_bits(&list_claims);
+    assert_eq!(bits.len(), 16_384, "131,072 entries");
+    assert!(!peertrack_e2e::credentials::bit(&bits, index));
+    assert_eq!(
+        server
+            .http
+            .get(server.url("/v1/credentials/status/99"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 
     // A tampered payload does not verify.
     let mut parts: Vec<String> = jws.split('.').map(str::to_string).collect();
@@ -296,6 +344,13 @@ async fn a_24_month_certificate_is_renewed_by_continuing_development(server: &Te
     let expiry = today.checked_add_months(chrono::Months::new(24)).unwrap();
     assert_eq!(certificate["expires_on"], expiry.to_string());
     let id = certificate["id"].as_str().unwrap();
+    // Its credential is valid until the day it expires.
+    let first = server.credential_claims(&learner.learner, id).await;
+    assert_eq!(first["validUntil"], format!("{expiry}T00:00:00Z"));
+    assert_eq!(
+        first["exp"],
+        expiry.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()
+    );
 
     // 16 hours, only 2 of them in ethics: not yet.
     for (hours, category) in [(10.0, "peer recovery"), (4.0, "advocacy"), (2.0, "ethics")] {
@@ -353,12 +408,128 @@ async fn a_24_month_certificate_is_renewed_by_continuing_development(server: &Te
     assert_eq!(renewed["expires_on"], new_expiry.to_string());
     assert_eq!(renewed["renewals"][0]["previous_expires_on"], expiry.to_string());
     assert_eq!(renewed["status"], "valid");
+
+    // Renewal makes a new credential: its own id, valid until the new expiry, the same status
+    // entry (the certificate is the same).
+    let second = server.credential_claims(&learner.learner, id).await;
+    assert_eq!(second["validUntil"], format!("{new_expiry}T00:00:00Z"));
+    assert_ne!(second["id"], first["id"]);
+    assert_eq!(second["jti"], second["id"]);
+    assert_eq!(second["credentialStatus"], first["credentialStatus"]);
+}
+
+const ACCREDITED: &str = r#"
+code = "ACC"
+title = "Award in Peer Support Practice"
+description = "An accredited award in peer support practice."
+awarding_body = "SQA, with the Scottish Recovery Network"
+version = 1
+credits = 16
+level = 7
+
+[rule]
+all_core_modules = true
+
+[[modules]]
+code = "CORE"
+title = "Peer Support Practice"
+core = true
+planned_hours = 40
+assessment_kind = "portfolio"
+"#;
+
+async fn the_verification_page_shows_what_employers_ask_for(server: &TestServer) {
+    server
+        .database
+        .db
+        .write_async(|conn| {
+            let definition = ProgrammeDefinition::from_toml(ACCREDITED).unwrap();
+            programmes::publish(conn, &definition, store::stored(Utc::now()))
+        })
+        .await
+        .unwrap();
+    let learner = eligible_learner(server, "ACC", "v").await;
+    let (status, certificate) = learner.certify(server).await;
+    assert_eq!(status, 201, "{certificate}");
+    let code = certificate["verification_code"].as_str().unwrap();
+    let today = Utc::now().date_naive();
+    let verified: Value = server.get_json(&format!("/v1/verify/{code}")).await;
+    assert_eq!(verified["status"], "valid");
+    assert_eq!(verified["programme_level"], 7);
+    assert_eq!(verified["programme_credits"], 16);
+    assert_eq!(
+        verified["awarding_body"],
+        "SQA, with the Scottish Recovery Network"
+    );
+    assert_eq!(verified["issued_on"], today.to_string());
+    assert_eq!(verified["revoked_on"], Value::Null);
+    let page = |server: &TestServer| {
+        let request = server.http.get(server.url(&format!("/verify/{code}")));
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page(server).await;
+    let in_words = today.format("%-d %B %Y").to_string();
+    for expected in [
+        "Award in Peer Support Practice (SCQF level 7, 16 SCQF credit points)",
+        "<dt>Awarded by</dt><dd>SQA, with the Scottish Recovery Network</dd>",
+        &format!("<dt>Issued on</dt><dd>{in_words}</dd>"),
+        "<dt>Valid until</dt>",
+    ] {
+        assert!(html.contains(expected), "{expected:?} is missing: {html}");
+    }
+
+    // Revoked: the page says from when it stopped being valid.
+    let id = certificate["id"].as_str().unwrap();
+    let (status, _) = server
+        .call(
+            &server.admin_token,
+            Method::POST,
+            &format!("/v1/certificates/{id}/revoke"),
+            Some(json!({"reason": "Issued in error"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let html = page(server).await;
+    assert!(
+        html.contains(&format!(
+            "<dt>No longer valid from</dt><dd>{in_words} (withdrawn)</dd>"
+        )),
+        "{html}"
+    );
+    let verified: Value = server.get_json(&format!("/v1/verify/{code}")).await;
+    assert_eq!(verified["revoked_on"], today.to_string());
+}
+
+async fn every_name_prints_exactly_in_the_pdf(server: &TestServer) {
+    for (suffix, name) in [
+        ("pl", "Łukasz Wójcik-Żółć"),
+        ("el", "Σοφία Παπαδοπούλου"),
+        ("uk", "Олена Коваленко"),
+        ("ar", "فاطمة الزهراء"),
+        ("zh", "王小明"),
+        ("ga", "Niamh Ní Bhriain"),
+    ] {
+        let learner = eligible_learner_named(server, "P2P", suffix, name).await;
+        let (status, certificate) = learner.certify(server).await;
+        assert_eq!(status, 201, "{name}: {certificate}");
+        assert_eq!(certificate["holder_name"], name);
+        let id = certificate["id"].as_str().unwrap();
+        let Some((bytes, text)) = server.pdf_text(&learner.learner, id).await else {
+            return;
+        };
+        assert!(text.contains(name), "{name} is not read back exactly: {text}");
+        assert!(!text.contains("cannot show"), "{name}: {text}");
+        assert!(bytes.len() < 250 * 1024, "{name}: {} bytes", bytes.len());
+        println!("PDF for {name}: {} bytes", bytes.len());
+    }
 }
 
 e2e_on_both_backends!(
+    every_name_prints_exactly_in_the_pdf,
     an_eligible_learner_is_certified_and_anyone_can_verify_it,
     an_ineligible_learner_gets_422_naming_each_unmet_requirement,
     the_credential_verifies_against_the_published_keys,
     the_pdf_opens_in_a_standard_reader,
     a_24_month_certificate_is_renewed_by_continuing_development,
+    the_verification_page_shows_what_employers_ask_for,
 );

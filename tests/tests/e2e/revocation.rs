@@ -1,10 +1,13 @@
 //! Revoked and expired credentials, over real HTTP on both databases: a bearer token that was
 //! revoked, signed out or has expired, and a partner API key that was revoked, are refused
 //! with a 401 problem from the very next request, and nothing else stops working with them.
+//! A revoked certificate is revoked everywhere: its bit in the published status list is set,
+//! a credential made after revocation says so, and its PDF is marked for anyone who asks.
 
 use chrono::{Duration, Utc};
 use peertrack_core::store::{self, people, tokens};
-use peertrack_e2e::scenario::organisation;
+use peertrack_e2e::credentials::bit;
+use peertrack_e2e::scenario::{eligible_learner, organisation};
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -312,7 +315,73 @@ async fn only_administrators_manage_api_keys(server: &TestServer) {
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
 }
 
+async fn a_revoked_certificate_is_revoked_in_its_status_list_and_its_credential(server: &TestServer) {
+    let learner = eligible_learner(server, "P2P", "rv").await;
+    let (_, certificate) = learner.certify(server).await;
+    let id = certificate["id"].as_str().unwrap().to_string();
+    let before = server.credential_claims(&learner.learner, &id).await;
+    let (bits, index) = server.status_bits_of(&before).await;
+    assert!(!bit(&bits, index), "valid: the bit is clear");
+
+    let revoked_at = Utc::now();
+    let (status, revoked) = as_admin(
+        server,
+        Method::POST,
+        &format!("/v1/certificates/{id}/revoke"),
+        Some(json!({"reason": "Issued in error"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+
+    // The list anyone fetches now has the bit set, so the credential issued before is
+    // revoked for any verifier that checks its status.
+    let (bits, same_index) = server.status_bits_of(&before).await;
+    assert_eq!(same_index, index);
+    assert!(bit(&bits, index), "revoked: the bit is set");
+    assert_eq!(
+        bits.iter().map(|b| b.count_ones()).sum::<u32>(),
+        1,
+        "no other certificate is touched"
+    );
+
+    // A credential made now carries the same entry, and is valid only until the revocation.
+    for token in [&learner.learner, &server.admin_token] {
+        let after = server.credential_claims(token, &id).await;
+        assert_eq!(after["credentialStatus"], before["credentialStatus"]);
+        let until: chrono::DateTime<Utc> = after["validUntil"].as_str().unwrap().parse().unwrap();
+        assert!(
+            (until - revoked_at).num_seconds().abs() < 60,
+            "{until} vs {revoked_at}"
+        );
+        assert_eq!(after["exp"], until.timestamp());
+        assert!(after["exp"].as_i64().unwrap() <= Utc::now().timestamp());
+    }
+    let verified: Value = server
+        .get_json(&format!(
+            "/v1/verify/{}",
+            certificate["verification_code"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(verified["status"], "revoked");
+    assert_eq!(verified["revoked_on"], revoked_at.date_naive().to_string());
+
+    // The PDF says so across the page, for the holder and for an administrator alike.
+    let on = revoked_at.date_naive().format("%-d %B %Y").to_string();
+    for token in [&learner.learner, &server.admin_token] {
+        let Some((_, text)) = server.pdf_text(token, &id).await else {
+            return;
+        };
+        assert!(
+            text.contains(&format!(
+                "WITHDRAWN: this certificate was revoked on {on} and is no longer valid"
+            )),
+            "{text}"
+        );
+    }
+}
+
 e2e_on_both_backends!(
+    a_revoked_certificate_is_revoked_in_its_status_list_and_its_credential,
     a_revoked_bearer_token_is_refused_on_the_next_request,
     an_expired_bearer_token_is_refused,
     signing_out_ends_only_the_token_used,

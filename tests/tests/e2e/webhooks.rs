@@ -1,6 +1,7 @@
 //! Webhooks over real HTTP on both databases: a partner's receiver on loopback gets exactly the
-//! change events its organisation may see, each signed with HMAC-SHA256 (checked here
-//! independently), in order, once, also when the receiver was down for a while.
+//! change events its organisation may see, each signed as Standard Webhooks 1.0 says (checked
+//! here independently; `.ci/credential-check` checks them with the reference `standardwebhooks`
+//! library), in order, once, also when the receiver was down for a while.
 //!
 //! Loopback is allowed there only because the harness allows private destinations. With the
 //! default rules, webhooks to this machine, private networks or cloud metadata are refused when
@@ -11,6 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use chrono::Utc;
 use hmac::{Hmac, Mac};
 use peertrack_core::domain::SystemClock;
@@ -26,10 +29,14 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// One delivery as received: its headers (names in lower case) and body.
+type Delivery = (Vec<(String, String)>, String);
+
 /// A webhook receiver on loopback that keeps what it is sent, or answers 503 while "down".
 #[derive(Clone, Default)]
 struct Receiver {
-    received: Arc<Mutex<Vec<(String, String)>>>,
+    /// Each delivery's headers (names in lower case) and body.
+    received: Arc<Mutex<Vec<Delivery>>>,
     down: Arc<AtomicBool>,
     refused: Arc<Mutex<usize>>,
 }
@@ -74,15 +81,13 @@ impl Receiver {
                         *me.refused.lock().unwrap() += 1;
                         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                     } else {
-                        let signature = head
+                        let headers = head
                             .lines()
-                            .find_map(|l| {
-                                l.strip_prefix("peertrack-signature: ")
-                                    .or_else(|| l.strip_prefix("Peertrack-Signature: "))
-                            })
-                            .unwrap_or_default()
-                            .to_string();
-                        me.received.lock().unwrap().push((signature, body));
+                            .skip(1)
+                            .filter_map(|l| l.split_once(':'))
+                            .map(|(name, value)| (name.trim().to_lowercase(), value.trim().to_string()))
+                            .collect();
+                        me.received.lock().unwrap().push((headers, body));
                         "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
                     };
                     let _ = socket.write_all(answer.as_bytes()).await;
@@ -93,33 +98,32 @@ impl Receiver {
     }
 }
 
-/// The receiver's own check: HMAC-SHA256 over "<t>.<body>" with the secret, as documented.
-fn signature_is_valid(secret: &str, header: &str, body: &str) -> bool {
-    let mut timestamp = None;
-    let mut v1 = None;
-    for part in header.split(',') {
-        match part.split_once('=') {
-            Some(("t", value)) => timestamp = Some(value.to_string()),
-            Some(("v1", value)) => v1 = Some(value.to_string()),
-            _ => {}
-        }
+/// The receiver's own check, as Standard Webhooks 1.0 says: HMAC-SHA256 keyed with the
+/// secret's base64 part decoded, over "<webhook-id>.<webhook-timestamp>.<body>", in
+/// `webhook-signature` as `v1,<base64>`; timestamps more than five minutes away are refused.
+fn signature_is_valid(secret: &str, headers: &[(String, String)], body: &str) -> bool {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let (id, timestamp) = (header("webhook-id"), header("webhook-timestamp"));
+    if id.is_empty() {
+        return false;
     }
-    let (Some(timestamp), Some(v1)) = (timestamp, v1) else {
+    let age = Utc::now().timestamp() - timestamp.parse::<i64>().unwrap_or(0);
+    if !(-300..300).contains(&age) {
+        return false;
+    }
+    let Ok(key) = STANDARD.decode(secret.strip_prefix("whsec_").unwrap_or(secret)) else {
         return false;
     };
-    let age = Utc::now().timestamp() - timestamp.parse::<i64>().unwrap_or(0);
-    if !(0..300).contains(&age) {
-        return false;
-    }
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{timestamp}.{body}").as_bytes());
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    expected == v1
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    header("webhook-signature").split(' ').any(|s| s == expected)
 }
 
 async fn webhooks_deliver_signed_events_once_and_survive_receiver_downtime(server: &TestServer) {
@@ -222,13 +226,20 @@ async fn webhooks_deliver_signed_events_once_and_survive_receiver_downtime(serve
     assert_eq!(events[0]["kind"], "consent.granted");
     assert_eq!(events[1]["kind"], "certificate.revoked");
     assert!(events[0]["position"].as_i64() < events[1]["position"].as_i64());
-    for (signature, body) in &received {
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let wrong = format!("whsec_{}", STANDARD.encode([7u8; 32]));
+    for (headers, body) in &received {
         assert!(
-            signature_is_valid(&secret, signature, body),
-            "signature {signature} for {body}"
+            signature_is_valid(&secret, headers, body),
+            "headers {headers:?} for {body}"
         );
-        assert!(!signature_is_valid("whsec_wrong", signature, body));
+        assert!(!signature_is_valid(&wrong, headers, body));
     }
+    // Each event has its own id, the same on every retry of it.
+    assert_ne!(
+        received[0].0.iter().find(|(n, _)| n == "webhook-id"),
+        received[1].0.iter().find(|(n, _)| n == "webhook-id")
+    );
     assert!(
         events.iter().all(|e| e["person_id"] == sharer.person_id.as_str()),
         "nothing about the stranger"
@@ -391,7 +402,7 @@ async fn webhooks_to_this_machine_or_private_networks_are_refused_when_registere
         ("https://100.64.0.1/hooks", "carrier-grade NAT"),
         (
             "https://169.254.169.254/latest/meta-data/",
-            "169.254.169.254 is an address that is link-local",
+            "169.254.169.254 is an address where cloud servers keep their metadata",
         ),
         (
             "https://[::1]/hooks",
@@ -544,9 +555,146 @@ async fn redirects_are_not_followed(server: &TestServer) {
     );
 }
 
+async fn cloud_metadata_is_refused_even_where_private_networks_are_allowed(server: &TestServer) {
+    let (_, key) = partner(server, "Penumbra HR").await;
+    let register = |url: String| {
+        let request = server
+            .http
+            .post(server.url("/v1/webhooks"))
+            .header("X-Api-Key", &key)
+            .json(&json!({ "url": url }));
+        async move { request.send().await.unwrap() }
+    };
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/latest/meta-data/",
+        "http://168.63.129.16/machine?comp=goalstate",
+        "http://100.100.100.200/latest/meta-data/",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://metadata.goog/computeMetadata/v1/",
+        "http://[fd20:ce::254]/computeMetadata/v1/",
+        "http://192.0.0.192/opc/v1/instance/",
+        "http://[fd00:c1::a9fe:a9fe]/opc/v2/instance/",
+        "http://[::ffff:100.100.100.200]/",
+    ] {
+        let response = register(url.to_string()).await;
+        assert_eq!(response.status(), 422, "{url}");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "url", "{url}: {problem}");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("metadata"), "{url}: {message}");
+    }
+    // The setting still allows what it is for: a partner on the same private network.
+    assert_eq!(register("http://10.1.2.3/hooks".into()).await.status(), 201);
+}
+
+async fn secrets_in_a_webhook_url_are_never_shown(server: &TestServer) {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (partner_id, key) = partner(server, "Penumbra HR").await;
+    let url = format!("http://hr:Pa55word@127.0.0.1:{closed_port}/hooks?token=s3cretToken&v=2");
+    let shown = format!("http://REDACTED@127.0.0.1:{closed_port}/hooks?token=REDACTED&v=REDACTED");
+    let registered: Value = server
+        .http
+        .post(server.url("/v1/webhooks"))
+        .header("X-Api-Key", &key)
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(registered["url"], shown.as_str(), "{registered}");
+    let listed: Value = server
+        .http
+        .get(server.url("/v1/webhooks"))
+        .header("X-Api-Key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["url"], shown.as_str(), "{listed}");
+
+    // A row written before redaction, with the URL in it and in its error, shows redacted too.
+    let old_url = url.clone();
+    server
+        .database
+        .db
+        .write_async(move |conn| {
+            let now = store::stored(Utc::now());
+            store::outbox::enqueue(
+                conn,
+                &store::outbox::NewMessage {
+                    idempotency_key: "webhook:old:1".into(),
+                    channel: "webhook".into(),
+                    template: "register_change".into(),
+                    recipient: old_url.clone(),
+                    person_id: None,
+                    payload: json!({ "webhook_id": "gone", "event": {} }),
+                    give_up_at: now + chrono::Duration::days(3),
+                },
+                now,
+            )?;
+            let id = store::delivery::by_key(conn, "webhook:old:1")?.unwrap().id;
+            let error = format!("could not reach the webhook: error sending request for url ({old_url})");
+            store::delivery::schedule_retry(conn, id, &error, now + chrono::Duration::days(1))
+        })
+        .await
+        .unwrap();
+
+    share_with(server, &partner_id, "rowan@example.org").await;
+    let mail = tempfile::tempdir().unwrap();
+    let mut settings = quick_settings(server);
+    settings.webhook_destinations = DestinationPolicy::AllowPrivate;
+    let worker = server.start_worker(MailTransport::new(None, mail.path()).unwrap(), settings);
+    wait_for_deliveries(server, |deliveries| {
+        deliveries.iter().any(|m| {
+            m.template == "register_change"
+                && m.attempts >= 1
+                && m.last_error.is_some()
+                && m.idempotency_key != "webhook:old:1"
+        })
+    })
+    .await;
+    worker.stop().await;
+
+    let (status, outbox) = server
+        .call(&server.admin_token, Method::GET, "/v1/outbox", None)
+        .await;
+    assert_eq!(status, 200, "{outbox}");
+    let deliveries: Vec<&Value> = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["template"] == "register_change")
+        .collect();
+    assert_eq!(deliveries.len(), 2, "{outbox}");
+    for delivery in deliveries {
+        assert_eq!(delivery["recipient"], shown.as_str(), "{delivery}");
+        let error = delivery["last_error"].as_str().unwrap();
+        assert!(error.starts_with("could not reach the webhook"), "{error}");
+        for secret in ["Pa55word", "s3cretToken", "hr:"] {
+            assert!(!error.contains(secret), "{error}");
+        }
+    }
+    let text = outbox.to_string();
+    assert!(
+        !text.contains("Pa55word") && !text.contains("s3cretToken"),
+        "{text}"
+    );
+}
+
 e2e_on_both_backends!(
     webhooks_deliver_signed_events_once_and_survive_receiver_downtime,
     redirects_are_not_followed,
+    cloud_metadata_is_refused_even_where_private_networks_are_allowed,
+    secrets_in_a_webhook_url_are_never_shown,
 );
 
 /// A server with the default webhook rules, as production runs, rather than the harness's.

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use peertrack_core::domain::utc;
+use peertrack_core::notify::redaction::redact_url;
 use peertrack_core::notify::webhook;
 use peertrack_core::service::webhooks::{self as service, Webhook};
 use poem::web::Data;
@@ -31,9 +32,10 @@ pub struct NewWebhook {
 pub struct WebhookView {
     /// Its id.
     pub id: String,
-    /// Where events are posted.
+    /// Where events are posted; any user information and query values show as `REDACTED`.
     pub url: String,
-    /// The key for checking `Peertrack-Signature`; shown once, keep it safe.
+    /// The Standard Webhooks secret (`whsec_...`) for checking `webhook-signature`; shown once,
+    /// keep it safe.
     pub secret: Option<String>,
     /// When registered.
     pub created_at: DateTime<Utc>,
@@ -67,7 +69,7 @@ pub enum WebhookDeleted {
 fn webhook_view(webhook: Webhook, show_secret: bool) -> WebhookView {
     WebhookView {
         id: webhook.id,
-        url: webhook.url,
+        url: redact_url(&webhook.url),
         secret: show_secret.then_some(webhook.secret),
         created_at: utc(webhook.created_at),
     }
@@ -81,9 +83,9 @@ impl WebhooksApi {
     /// Register a webhook
     ///
     /// For partner systems that prefer push: every change-feed event your organisation may
-    /// see is also posted to this URL as JSON, signed in the header
-    /// `Peertrack-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the
-    /// secret returned here (shown once). Failed deliveries are retried with backoff for three
+    /// see is also posted to this URL as JSON, signed as Standard Webhooks 1.0 says (headers
+    /// `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) with the
+    /// `whsec_` secret returned here (shown once). Failed deliveries are retried with backoff for three
     /// days; the change feed remains the record to reconcile from. The URL must be `https://`
     /// and lead to public addresses only (422 naming `url` otherwise); redirects are not
     /// followed.
