@@ -17,7 +17,6 @@ use serde_json::{json, Map, Value};
 /// 403 for an access rule, 409 for a clash with what is stored (including two requests that
 /// create the same person at once), 422 for a rule the request breaks, 429 for a rate limit.
 pub const RULE_ANSWERS: &[(&str, &str, &[u16])] = &[
-    ("POST", "/sign-in", &[401, 429]),
     ("POST", "/v1/auth/magic-link", &[422, 429]),
     ("POST", "/v1/auth/session", &[401, 429]),
     ("GET", "/v1/audit-events", &[403, 422]),
@@ -60,7 +59,6 @@ pub const RULE_ANSWERS: &[(&str, &str, &[u16])] = &[
 /// Operations that never wait on the database, so never answer 500 or 503 for it.
 pub const WITHOUT_DATABASE: &[(&str, &str)] = &[
     ("GET", "/.well-known/jwks.json"),
-    ("GET", "/sign-in"),
     // The link is queued after the answer, so that its timing tells nobody who has an account.
     ("POST", "/v1/auth/magic-link"),
 ];

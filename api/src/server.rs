@@ -61,6 +61,16 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Counts a request for a sign-in link for `email` from `client`; whether it is within both
+    /// allowances (per client address and per email address).
+    pub fn allow_sign_in_link(&self, client: &str, email: &str) -> bool {
+        let client_ok = self.sign_in_links_per_client.hit(client);
+        let address_ok = self.sign_in_links_per_address.hit(email);
+        client_ok && address_ok
+    }
+}
+
 impl AppState {
     /// Now, by the state's clock.
     pub fn now(&self) -> DateTime<Utc> {
@@ -86,21 +96,36 @@ pub fn openapi_json() -> &'static str {
     DOCUMENT.get_or_init(|| crate::openapi::document(&api_service().spec()))
 }
 
+/// Where the API's operations are (every path in the OpenAPI document starts with one of these;
+/// a test checks it).
+pub const API_PREFIXES: &[&str] = &["/v1", "/health", "/.well-known", "/verify"];
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> impl Endpoint {
     let service = api_service();
-    let docs = service.swagger_ui();
+    let docs = poem::endpoint::make_sync(|_| {
+        poem::Response::builder()
+            .content_type("text/html; charset=utf-8")
+            .body(crate::headers::docs_html())
+    });
     let spec = poem::endpoint::make_sync(|_| {
         poem::Response::builder()
             .content_type("application/json; charset=utf-8")
             .body(openapi_json())
     });
-    Route::new()
-        .nest("/docs", docs)
-        .at("/openapi.json", spec)
-        .nest("/", service)
+    // The API's operations live under these prefixes; the pages have the rest, `/` included.
+    let service = Arc::new(poem::IntoEndpoint::into_endpoint(service));
+    let mut route = crate::pages::add_routes(Route::new())
+        .at("/docs", docs)
+        .at("/openapi.json", spec);
+    for prefix in API_PREFIXES {
+        route = route.nest_no_strip(*prefix, service.clone());
+    }
+    route
+        .with(poem::middleware::CookieJarManager::new())
         .around(limit_body)
         .catch_all_error(|error: poem::Error| async move { problem_response(error) })
+        .around(crate::headers::security_headers)
         .around(log_request)
         .data(state)
 }
@@ -219,14 +244,23 @@ fn problem_into_response(problem: &Problem) -> Response {
         .into_response()
 }
 
-/// Turns any error into problem details; errors that already carry a problem keep it.
+/// Turns any error into problem details; errors that already carry a problem keep it, and so
+/// do the pages' own answers (HTML, or a redirect to the welcome page).
 fn problem_response(error: poem::Error) -> Response {
     let problem = problem_for_poem_error(&error);
     let response = error.into_response();
-    if is_problem(&response) {
+    if is_problem(&response) || is_page(&response) {
         return response;
     }
     problem_into_response(&problem)
+}
+
+fn is_page(response: &Response) -> bool {
+    response.status() == StatusCode::SEE_OTHER
+        || response
+            .headers()
+            .get(poem::http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
 }
 
 /// A server listening on `listen`, for `peertrack serve` and for tests (port 0 picks one).

@@ -20,7 +20,6 @@ pub mod preferences;
 pub mod programmes;
 pub mod register;
 pub mod sign_in;
-pub mod sign_in_page;
 pub mod verify;
 
 use poem_openapi::Tags;
@@ -87,7 +86,6 @@ pub type PeopleApis = (
     personal_data::PersonalDataApi,
     consents::ConsentsApi,
     sign_in::SignInApi,
-    sign_in_page::SignInPageApi,
     outbox::OutboxApi,
     register::RegisterApi,
     register::webhooks::WebhooksApi,
@@ -121,7 +119,6 @@ pub fn apis() -> Apis {
             personal_data::PersonalDataApi,
             consents::ConsentsApi,
             sign_in::SignInApi,
-            sign_in_page::SignInPageApi,
             outbox::OutboxApi,
             register::RegisterApi,
             register::webhooks::WebhooksApi,

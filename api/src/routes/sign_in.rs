@@ -93,6 +93,22 @@ fn too_many(detail: &str) -> Json<Problem> {
     Json(Problem::new(poem::http::StatusCode::TOO_MANY_REQUESTS, detail))
 }
 
+/// Queues a sign-in link for `email`, if the address is known, after the answer has gone: the
+/// answer's timing must not depend on whether the address is known.
+pub fn queue_link_after_answering(state: &AppState, email: String) {
+    let db = state.db.clone();
+    let now = state.now();
+    let public_url = state.config.public_url.clone();
+    tokio::spawn(async move {
+        let queued = db
+            .write_async(move |conn| sign_in::request_link(conn, &email, now, &public_url))
+            .await;
+        if let Err(error) = queued {
+            tracing::error!(%error, "a sign-in link could not be queued");
+        }
+    });
+}
+
 /// Sign-in operations.
 pub struct SignInApi;
 
@@ -114,29 +130,16 @@ impl SignInApi {
         if !sign_in::is_email_address(&email) {
             return Err(ApiError::invalid("email", "is not an email address"));
         }
-        let client_ok = state
+        if !state
             .limits
-            .sign_in_links_per_client
-            .hit(&crate::rate_limit::client_address(request));
-        let address_ok = state.limits.sign_in_links_per_address.hit(&email);
-        if !(client_ok && address_ok) {
+            .allow_sign_in_link(&crate::rate_limit::client_address(request), &email)
+        {
             return Ok(MagicLinkResponse::TooManyRequests(too_many(
                 "Too many sign-in links were asked for. Please wait 15 minutes and try again; \
                  a link sent earlier still works until it expires.",
             )));
         }
-        let db = state.db.clone();
-        let now = state.now();
-        let public_url = state.config.public_url.clone();
-        // After answering: the answer's timing must not depend on whether the address is known.
-        tokio::spawn(async move {
-            let queued = db
-                .write_async(move |conn| sign_in::request_link(conn, &email, now, &public_url))
-                .await;
-            if let Err(error) = queued {
-                tracing::error!(%error, "a sign-in link could not be queued");
-            }
-        });
+        queue_link_after_answering(&state, email);
         Ok(MagicLinkResponse::Accepted(Json(MagicLinkAccepted {
             status: "accepted".into(),
             detail: "If this address belongs to someone in Peertrack, a sign-in link is on its way. \

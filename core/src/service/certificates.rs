@@ -439,6 +439,8 @@ pub struct CertificateDetails {
     pub programme_code: String,
     /// Its programme's title.
     pub programme_title: String,
+    /// Who awards it.
+    pub awarding_body: String,
     /// Its status on the day it was read.
     pub status: CertificateStatus,
     /// The public verification page.
@@ -459,6 +461,7 @@ pub fn details(
     Ok(CertificateDetails {
         programme_code: version.definition.code,
         programme_title: version.definition.title,
+        awarding_body: version.definition.awarding_body,
         status: certificate.status_on(today),
         verification_url: verification_url(public_url, &certificate.verification_code),
         renewals,
@@ -534,6 +537,27 @@ pub fn mine(
         .into_iter()
         .map(|c| details(conn, c, public_url, now.date_naive()))
         .collect()
+}
+
+/// The caller's own certificates, newest first, each with where its renewal stands when it
+/// expires and its programme renews by continuing development.
+pub fn mine_with_renewal(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<(CertificateDetails, Option<RenewalCheck>)>> {
+    let today = now.date_naive();
+    let mut found = Vec::new();
+    for details in mine(conn, caller, public_url, now)? {
+        let renewal = match renewal_check(conn, &details.certificate, today) {
+            Ok(check) if details.status != CertificateStatus::Revoked => Some(check),
+            Ok(_) | Err(Error::Conflict(_)) => None,
+            Err(other) => return Err(other),
+        };
+        found.push((details, renewal));
+    }
+    Ok(found)
 }
 
 /// What the PDF of a certificate shows, for its holder and administrators.

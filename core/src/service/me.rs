@@ -11,6 +11,7 @@ use crate::store::cohorts::{self, Cohort};
 use crate::store::cpd;
 pub use crate::store::cpd::CpdRecord;
 use crate::store::people::{self, Person};
+use crate::store::placements::{self, Placement, SupervisionSession};
 use crate::store::programmes::{self, ProgrammeVersion};
 use crate::store::{audit, new_id, stored, DbConnection};
 use crate::Result;
@@ -36,6 +37,69 @@ pub fn progress(
         let version = programmes::version(conn, &cohort.programme_version_id)?;
         let learner = progress::learner_progress(conn, &enrolment, &version, now)?;
         found.push((cohort, version, learner));
+    }
+    Ok(found)
+}
+
+/// What the caller is in Peertrack (a person can be several at once): what their home page offers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Roles {
+    /// Enrolled in a cohort: a learner (peer worker in training).
+    pub learner: bool,
+    /// Tutors a cohort.
+    pub tutor: bool,
+    /// Supervises a placement.
+    pub supervisor: bool,
+    /// Administers Peertrack.
+    pub admin: bool,
+    /// Holds a certificate.
+    pub certified: bool,
+}
+
+/// What the caller is, with their own record.
+pub fn roles(conn: &mut DbConnection, caller: &Caller) -> Result<(Person, Roles)> {
+    let me = caller.require_person()?;
+    let person = people::get(conn, me)?;
+    let roles = Roles {
+        learner: !cohorts::enrolments_of_person(conn, me)?.is_empty(),
+        tutor: cohorts::tutored_by(conn, me)?,
+        supervisor: !placements::supervised_by(conn, me)?.is_empty(),
+        admin: person.is_admin,
+        certified: !crate::store::certificates::of_person(conn, me)?.is_empty(),
+    };
+    Ok((person, roles))
+}
+
+/// One of the caller's placements as they see it: where, who supervises, and every
+/// supervision session logged in it (with the notes, which are theirs to read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MyPlacement {
+    /// The placement.
+    pub placement: Placement,
+    /// The host organisation's name.
+    pub host: String,
+    /// The supervisor's name.
+    pub supervisor: String,
+    /// Supervision logged in it, by date.
+    pub supervision: Vec<SupervisionSession>,
+}
+
+/// The caller's placements, newest first, with their supervision.
+pub fn placements(conn: &mut DbConnection, caller: &Caller) -> Result<Vec<MyPlacement>> {
+    let me = caller.require_person()?;
+    let mut found = Vec::new();
+    for placement in placements::placements_of(conn, me)?.into_iter().rev() {
+        let host = crate::store::organisations::get(conn, &placement.organisation_id)?.name;
+        let supervisor = people::get(conn, &placement.supervisor_id)?
+            .display_name()
+            .to_string();
+        let supervision = placements::supervision_of_placement(conn, &placement.id)?;
+        found.push(MyPlacement {
+            placement,
+            host,
+            supervisor,
+            supervision,
+        });
     }
     Ok(found)
 }

@@ -60,7 +60,8 @@ pub fn request_link(
     )
 }
 
-/// A signed-in session: the bearer token and when it stops working.
+/// A signed-in session: its secret (a bearer token, or a browser's session cookie), shown
+/// once, and when it stops working.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
     /// Who signed in.
@@ -71,9 +72,30 @@ pub struct SignedIn {
     pub expires_at: DateTime<Utc>,
 }
 
+/// What a sign-in link is exchanged for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A bearer token for apps (`POST /v1/auth/session`).
+    Bearer,
+    /// A browser's session, kept in a cookie.
+    Browser,
+}
+
 /// Exchanges a sign-in link token for a bearer token, once; `None` when the token is unknown,
 /// used or expired, or its person's details were erased.
 pub fn exchange(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Result<Option<SignedIn>> {
+    start_session(conn, token, SessionKind::Bearer, now)
+}
+
+/// Exchanges a sign-in link token for a session of `kind`, once (see [`exchange`]). Sessions
+/// are stored hashed, so signing out or `peertrack admin revoke-token` ends them on every
+/// instance at once.
+pub fn start_session(
+    conn: &mut DbConnection,
+    token: &str,
+    kind: SessionKind,
+    now: DateTime<Utc>,
+) -> Result<Option<SignedIn>> {
     let Some(person_id) = tokens::consume_token(conn, token, TokenPurpose::SignIn, stored(now))? else {
         return Ok(None);
     };
@@ -82,14 +104,17 @@ pub fn exchange(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Res
         return Ok(None);
     }
     let expires_at = stored(now + SESSION_LIFETIME);
-    let (access_token, _) =
-        tokens::create_token(conn, &person.id, TokenPurpose::Access, expires_at, stored(now))?;
+    let purpose = match kind {
+        SessionKind::Bearer => TokenPurpose::Access,
+        SessionKind::Browser => TokenPurpose::Web,
+    };
+    let (access_token, _) = tokens::create_token(conn, &person.id, purpose, expires_at, stored(now))?;
     audit::record(
         conn,
         &Actor::Person(person.id.clone()),
         "person.signed_in",
         ("person", &person.id),
-        json!({ "by": "email_link" }),
+        json!({ "by": "email_link", "session": match kind { SessionKind::Bearer => "bearer", SessionKind::Browser => "browser" } }),
         stored(now),
     )?;
     Ok(Some(SignedIn {
@@ -99,10 +124,28 @@ pub fn exchange(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Res
     }))
 }
 
+/// The signed-in person a browser's session belongs to, if it is usable.
+pub fn caller_for_browser(
+    conn: &mut DbConnection,
+    session: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Caller>> {
+    caller_for(conn, session, TokenPurpose::Web, now)
+}
+
 /// The signed-in person a bearer token belongs to, if it is usable: not expired, not revoked,
 /// and its person's details not erased.
 pub fn caller_for_token(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Result<Option<Caller>> {
-    let Some(token) = tokens::person_for_token(conn, token, TokenPurpose::Access, stored(now))? else {
+    caller_for(conn, token, TokenPurpose::Access, now)
+}
+
+fn caller_for(
+    conn: &mut DbConnection,
+    secret: &str,
+    purpose: TokenPurpose,
+    now: DateTime<Utc>,
+) -> Result<Option<Caller>> {
+    let Some(token) = tokens::person_for_token(conn, secret, purpose, stored(now))? else {
         return Ok(None);
     };
     let person = people::get(conn, &token.person_id)?;

@@ -73,6 +73,15 @@ pub fn supervises(conn: &mut DbConnection, supervisor_id: &str, person_id: &str)
     Ok(found > 0)
 }
 
+/// The placements a person supervises, newest first.
+pub fn supervised_by(conn: &mut DbConnection, supervisor_id: &str) -> Result<Vec<Placement>> {
+    Ok(placements::table
+        .filter(placements::supervisor_id.eq(supervisor_id))
+        .order((placements::starts_on.desc(), placements::id))
+        .select(Placement::as_select())
+        .load(conn)?)
+}
+
 /// A supervision session logged during a placement.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = supervision_sessions)]

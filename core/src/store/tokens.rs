@@ -32,8 +32,10 @@ pub fn hash_secret(secret: &str) -> String {
 pub enum TokenPurpose {
     /// A bearer token for the API.
     Access,
-    /// A one-time sign-in link token, exchanged for an access token.
+    /// A one-time sign-in link token, exchanged for an access token or a web session.
     SignIn,
+    /// A browser's session, carried in a cookie.
+    Web,
 }
 
 impl TokenPurpose {
@@ -41,6 +43,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::Access => "access",
             TokenPurpose::SignIn => "sign_in",
+            TokenPurpose::Web => "web",
         }
     }
 }
@@ -78,6 +81,7 @@ pub fn create_token(
     let secret = new_secret(match purpose {
         TokenPurpose::Access => "pt",
         TokenPurpose::SignIn => "ptl",
+        TokenPurpose::Web => "pts",
     });
     let token = AccessToken {
         id: new_id(),

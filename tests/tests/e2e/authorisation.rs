@@ -1258,30 +1258,6 @@ fn operations() -> Vec<Operation> {
             },
         },
         Operation {
-            method: Method::GET,
-            path: "/sign-in",
-            credential: Credential::Anyone,
-            allowed: PEOPLE,
-            forbidden: &[],
-            allowed_answer: Class::Allowed,
-            call: |_, _| ("/sign-in?token=pts_shown-not-spent".into(), None),
-        },
-        Operation {
-            method: Method::POST,
-            path: "/sign-in",
-            credential: Credential::Anyone,
-            allowed: PEOPLE,
-            forbidden: &[],
-            // The page is open to anyone; what decides is the link's token (a made-up one here).
-            allowed_answer: Class::Unauthenticated,
-            call: |_, _| {
-                (
-                    "/sign-in".into(),
-                    Some(json!({"$form": {"token": "ptl_made-up"}})),
-                )
-            },
-        },
-        Operation {
             method: Method::POST,
             path: "/v1/auth/session",
             credential: Credential::Anyone,
@@ -1460,12 +1436,9 @@ async fn every_role_gets_what_the_contract_gives_it(server: &TestServer) {
             )
             .await;
             let status = response.status();
-            // Pages for people (the sign-in page) refuse in HTML, as the spec documents.
-            let expected_type: &[u8] = if operation.path == "/sign-in" {
-                b"text/html"
-            } else {
-                b"application/problem+json"
-            };
+            // The pages for people are tested in `pages.rs`; every operation here refuses in
+            // problem details.
+            let expected_type: &[u8] = b"application/problem+json";
             let is_problem = response
                 .headers()
                 .get("content-type")

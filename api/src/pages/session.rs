@@ -1,0 +1,147 @@
+//! A browser's session and the forms it sends: the session cookie, and the token every form
+//! that changes something must carry (CSRF).
+//!
+//! The session cookie holds a random secret; the server keeps only its hash (core's
+//! `sign_in::start_session`), so signing out or `peertrack admin revoke-token` ends it on every
+//! instance at once. The cookie is `HttpOnly` and `SameSite=Lax`, and `Secure` when the public
+//! address is `https`.
+//!
+//! Form tokens, written here rather than with poem's `Csrf` middleware because that one needs
+//! an encryption key shared by every instance behind a load balancer, which this needs none of:
+//! a signed-in person's forms carry a token derived from their session secret (only their
+//! browser and the server can compute it); the two forms shown before signing in (the email
+//! form, the Sign in button) use a random cookie repeated in the form (double submit), which a
+//! page on another site can neither read nor set.
+
+use peertrack_core::access::Caller;
+use peertrack_core::service::sign_in;
+use poem::web::cookie::{Cookie, CookieJar, SameSite};
+use sha2::{Digest, Sha256};
+
+use super::PageError;
+use crate::server::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "peertrack_session";
+/// The cookie that backs the forms shown before signing in.
+pub const FORM_COOKIE: &str = "peertrack_form";
+
+/// A signed-in browser.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    /// Who is signed in.
+    pub caller: Caller,
+    /// The token this person's forms carry.
+    pub csrf: String,
+}
+
+impl Visit {
+    /// Refuses a form whose token is not this session's.
+    pub fn check(&self, sent: &str) -> Result<(), PageError> {
+        if same(sent, &self.csrf) {
+            Ok(())
+        } else {
+            Err(PageError::StaleForm)
+        }
+    }
+}
+
+/// Compares two tokens in time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The form token of a session: a hash of its secret under a label of its own.
+fn csrf_for(secret: &str) -> String {
+    let digest = Sha256::digest(format!("peertrack form token\0{secret}").as_bytes());
+    digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The signed-in person of this browser, if any (an expired or ended session is no session).
+pub async fn visit(state: &AppState, jar: &CookieJar) -> Option<Visit> {
+    let secret = jar.get(SESSION_COOKIE)?.value_str().to_string();
+    if secret.is_empty() || secret.len() > 200 {
+        return None;
+    }
+    let now = state.now();
+    let lookup = secret.clone();
+    let caller = state
+        .db
+        .read_async(move |conn| sign_in::caller_for_browser(conn, &lookup, now))
+        .await
+        .ok()
+        .flatten()?;
+    Some(Visit {
+        caller,
+        csrf: csrf_for(&secret),
+    })
+}
+
+/// The signed-in person, or [`PageError::NotSignedIn`].
+pub async fn require(state: &AppState, jar: &CookieJar) -> Result<Visit, PageError> {
+    visit(state, jar).await.ok_or(PageError::NotSignedIn)
+}
+
+/// Whether cookies must be `Secure`: the service is reached over `https`.
+fn secure(state: &AppState) -> bool {
+    state.config.public_url.starts_with("https://")
+}
+
+/// Starts a browser session: sets the cookie, valid until `expires_at`.
+pub fn start(state: &AppState, jar: &CookieJar, secret: &str, expires_at: chrono::DateTime<chrono::Utc>) {
+    let mut cookie = Cookie::new_with_str(SESSION_COOKIE, secret);
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Lax);
+    cookie.set_secure(secure(state));
+    cookie.set_path("/");
+    let left = (expires_at - state.now()).num_seconds().max(0);
+    cookie.set_max_age(std::time::Duration::from_secs(left as u64));
+    jar.add(cookie);
+}
+
+/// Forgets the session cookie in this browser.
+pub fn end(jar: &CookieJar) {
+    jar.remove(SESSION_COOKIE);
+}
+
+/// The token for the forms shown before signing in, setting its cookie if the browser has none.
+pub fn anonymous_token(state: &AppState, jar: &CookieJar) -> String {
+    if let Some(existing) = jar.get(FORM_COOKIE) {
+        let value = existing.value_str().to_string();
+        if value.len() == 43 {
+            return value;
+        }
+    }
+    let token = peertrack_core::store::tokens::new_secret("f")[2..].to_string();
+    let mut cookie = Cookie::new_with_str(FORM_COOKIE, &token);
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Strict);
+    cookie.set_secure(secure(state));
+    cookie.set_path("/");
+    jar.add(cookie);
+    token
+}
+
+/// Refuses a form shown before signing in whose token does not match this browser's cookie.
+pub fn check_anonymous(jar: &CookieJar, sent: &str) -> Result<(), PageError> {
+    match jar.get(FORM_COOKIE) {
+        Some(cookie) if same(cookie.value_str(), sent) => Ok(()),
+        _ => Err(PageError::StaleForm),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_tokens_belong_to_their_session() {
+        let a = csrf_for("pts_one");
+        assert_eq!(a, csrf_for("pts_one"));
+        assert_ne!(a, csrf_for("pts_two"));
+        assert_eq!(a.len(), 40);
+        assert!(same(&a, &a.clone()));
+        assert!(!same(&a, &csrf_for("pts_two")));
+        assert!(!same(&a, ""));
+    }
+}
