@@ -9,11 +9,11 @@ use clap::{Parser, Subcommand};
 use peertrack_core::access::Caller;
 use peertrack_core::credential::KeyRing;
 use peertrack_core::domain::{Clock, SystemClock};
-use peertrack_core::notify::transport::MailTransport;
-use peertrack_core::notify::worker::{DeliveryWorker, WorkerSettings};
 use peertrack_core::seed;
 use peertrack_core::service::{organisations, people, sign_in};
 use peertrack_core::store::{self, Database, PoolOptions};
+use peertrack_core::worker::transport::MailTransport;
+use peertrack_core::worker::{DeliveryWorker, WorkerSettings};
 
 use crate::config::{self, Config};
 use crate::server::{self, AppState};
@@ -235,7 +235,7 @@ async fn worker(config: Config) -> Result<(), CliError> {
 /// Waits for the worker to finish the email it is sending (at most the SMTP timeout and a
 /// little more); its other claims were handed back.
 async fn finish_worker(task: tokio::task::JoinHandle<()>) {
-    let grace = peertrack_core::notify::transport::SMTP_TIMEOUT + std::time::Duration::from_secs(5);
+    let grace = peertrack_core::worker::transport::SMTP_TIMEOUT + std::time::Duration::from_secs(5);
     if tokio::time::timeout(grace, task).await.is_err() {
         tracing::warn!("the email worker did not stop in time; its claims run out and are retried");
     }

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use peertrack_core::notify::destination::DestinationPolicy;
-use peertrack_core::notify::transport::SmtpSettings;
 use peertrack_core::store::DatabaseUrl;
+use peertrack_core::worker::transport::SmtpSettings;
 
 use crate::connection_deadlines::Timeouts;
 

@@ -11,5 +11,6 @@ pub mod notify;
 pub mod seed;
 pub mod service;
 pub mod store;
+pub mod worker;
 
 pub use error::{Error, Result};

@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use peertrack_core::domain::{Clock, SystemClock};
-use peertrack_core::notify::transport::MailTransport;
-use peertrack_core::notify::worker::{DeliveryWorker, RetryPolicy, StopHandle, WorkerSettings};
 use peertrack_core::store::outbox::{self, OutboxMessage};
+use peertrack_core::worker::transport::MailTransport;
+use peertrack_core::worker::{DeliveryWorker, RetryPolicy, StopHandle, WorkerSettings};
 
 use crate::TestServer;
 

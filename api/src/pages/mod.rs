@@ -201,25 +201,31 @@ pub fn add_routes(route: Route) -> Route {
         )
         .at("/sign-out", post(welcome::sign_out))
         .at("/home", get(welcome::home))
-        .at("/me/progress", get(learner::progress))
-        .at("/me/certificates", get(learner::certificates))
-        .at("/me/certificates/:id/pdf", get(learner::certificate_pdf))
+        .at("/me/progress", get(learner::progress::progress))
+        .at("/me/certificates", get(learner::certificates::certificates))
+        .at(
+            "/me/certificates/:id/pdf",
+            get(learner::certificates::certificate_pdf),
+        )
         .at(
             "/me/certificates/:id/credential",
-            get(learner::certificate_credential),
+            get(learner::certificates::certificate_credential),
         )
-        .at("/me/sharing", get(learner::sharing).post(learner::change_sharing))
-        .at("/me/access-log", get(learner::access_log))
+        .at(
+            "/me/sharing",
+            get(learner::sharing::sharing).post(learner::sharing::change_sharing),
+        )
+        .at("/me/access-log", get(learner::access_log::access_log))
         .at(
             "/me/supervision",
-            get(learner::supervision).post(learner::log_supervision),
+            get(learner::supervision::supervision).post(learner::supervision::log_supervision),
         )
         .at(
             "/me/data",
-            get(learner::data_page).post(learner::change_reminders),
+            get(learner::data::data_page).post(learner::data::change_reminders),
         )
-        .at("/me/data/export.json", get(learner::export))
-        .at("/me/cpd", get(learner::cpd).post(learner::log_cpd))
+        .at("/me/data/export.json", get(learner::data::export))
+        .at("/me/cpd", get(learner::cpd::cpd).post(learner::cpd::log_cpd))
         .at("/assets/:name", get(assets::serve))
 }
 

@@ -148,3 +148,8 @@ impl RenewalRule {
         requirements
     }
 }
+
+/// The public verification address of a certificate: the page its QR code opens.
+pub fn verification_url(public_url: &str, code: &str) -> String {
+    format!("{}/verify/{code}", public_url.trim_end_matches('/'))
+}

@@ -1,19 +1,16 @@
-//! Notifications: what to tell people, queued in the outbox inside the transaction that
-//! causes them, then delivered by the worker: templates ([`templates`]), the way out
-//! ([`transport`]: SMTP or `.eml` files), the delivery loop ([`worker`]) and the scheduler that
-//! finds time-based emails ([`scheduler`]). Webhooks go out through the same worker, to
-//! destinations [`destination`]'s rules allow, by [`webhook`]'s guarded client, signed as
-//! [`webhook_signature`] says; their URLs are shown and logged only as [`redaction`] leaves them.
+//! Notifications: what to tell people, queued in the outbox inside the transaction that causes
+//! them (every email Peertrack sends is an [`Email`], with its [`templates`]), and the
+//! time-based ones the [`scheduler`] finds. Services queue them; `crate::worker` delivers them.
+//! Webhooks go out through the same outbox, to destinations [`destination`]'s rules allow, by
+//! [`webhook`]'s guarded client, signed as [`webhook_signature`] says; their URLs are shown and
+//! logged only as [`redaction`] leaves them.
 
-pub mod compose;
 pub mod destination;
 pub mod redaction;
 pub mod scheduler;
 pub mod templates;
-pub mod transport;
 pub mod webhook;
 pub mod webhook_signature;
-pub mod worker;
 
 use chrono::{Duration, NaiveDateTime};
 

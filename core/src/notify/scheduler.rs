@@ -12,8 +12,8 @@ use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 use serde_json::json;
 
 use super::{queue_email, queue_email_until, Email};
+use crate::domain::certificate::verification_url;
 use crate::domain::EnrolmentStatus;
-use crate::service::certificates::verification_url;
 use crate::store::delivery::{self, Mark};
 use crate::store::people::Person;
 use crate::store::{cohorts, organisations, people, programmes, stored, DbConnection};

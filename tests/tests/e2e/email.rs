@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use peertrack_core::domain::{Clock, SystemClock};
-use peertrack_core::notify::compose::message_id;
-use peertrack_core::notify::transport::MailTransport;
 use peertrack_core::store::{self, delivery};
+use peertrack_core::worker::compose::message_id;
+use peertrack_core::worker::transport::MailTransport;
 use peertrack_e2e::free_address;
 use peertrack_e2e::mail::{quick_settings, Email, SmtpServer};
 use peertrack_e2e::scenario::{eligible_learner, organisation};
@@ -592,7 +592,7 @@ async fn the_scheduler_queues_each_time_based_email_once(server: &TestServer) {
     let smtp = SmtpServer::start();
     let transport = MailTransport::new(Some(&smtp.url()), std::path::Path::new("unused")).unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let worker = peertrack_core::notify::worker::DeliveryWorker::new(
+    let worker = peertrack_core::worker::DeliveryWorker::new(
         server.database.db.clone(),
         transport,
         clock,

@@ -8,9 +8,9 @@ use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use serde_json::Value;
 
-use super::templates::Templates;
-use super::Email;
 use crate::documents;
+use crate::notify::templates::Templates;
+use crate::notify::Email;
 use crate::service::certificates as certificate_service;
 use crate::store::outbox::OutboxMessage;
 use crate::store::{certificates, cohorts, people, programmes, DbConnection};

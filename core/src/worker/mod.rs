@@ -7,6 +7,9 @@
 //! another worker (or the same one, restarted) takes the messages again. Several workers may
 //! run on PostgreSQL at once; each message goes to one of them.
 
+pub mod compose;
+pub mod transport;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,14 +18,14 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use lettre::message::Mailbox;
 use tokio::sync::Notify;
 
-use super::compose::{self, Composition};
-use super::destination::DestinationPolicy;
-use super::scheduler;
-use super::templates::Templates;
-use super::transport::{MailTransport, SMTP_TIMEOUT};
-use super::webhook::{PostError, WebhookClient};
-use super::Email;
+use self::compose::Composition;
+use self::transport::{MailTransport, SMTP_TIMEOUT};
 use crate::domain::Clock;
+use crate::notify::destination::DestinationPolicy;
+use crate::notify::scheduler;
+use crate::notify::templates::Templates;
+use crate::notify::webhook::{PostError, WebhookClient};
+use crate::notify::Email;
 use crate::store::outbox::OutboxMessage;
 use crate::store::{delivery, stored, utc, Database};
 use crate::Result;

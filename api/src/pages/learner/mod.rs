@@ -1,0 +1,51 @@
+//! A peer worker's own pages under `/me/`: progress, certificates, sharing, who looked them
+//! up, supervision, continuing development, and their data; one module each.
+
+pub mod access_log;
+pub mod certificates;
+pub mod cpd;
+pub mod data;
+pub mod progress;
+pub mod sharing;
+pub mod supervision;
+
+use chrono::NaiveDate;
+use peertrack_core::Error;
+
+use super::PageError;
+
+/// Field errors from core, by field, for showing beside each field.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    fn from_error(error: Error) -> Result<Self, PageError> {
+        match error {
+            Error::Invalid(errors) => Ok(Problems(
+                errors.into_iter().map(|e| (e.field, e.message)).collect(),
+            )),
+            other => Err(other.into()),
+        }
+    }
+
+    /// The message for a field, if it is at fault.
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
+
+    /// Whether anything is at fault.
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+/// "3 March 2027".
+pub fn long_date(date: NaiveDate) -> String {
+    date.format("%-d %B %Y").to_string()
+}
+
+/// What a page may say just happened (`?done=...` after a form).
+#[derive(Debug, serde::Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
