@@ -94,7 +94,7 @@ pub enum VerifyPageResponse {
     ),
 }
 
-/// Answers of `GET /v1/credentials/status/{list}`.
+/// Answers of `GET /v1/credentials/status/{id}`.
 #[derive(Debug, ApiResponse)]
 pub enum StatusListResponse {
     /// The status list credential (W3C Bitstring Status List, purpose `revocation`), signed
@@ -245,19 +245,19 @@ impl VerifyApi {
     /// Where credentials say whether they were revoked: each credential's `credentialStatus`
     /// names this list and an index in it. Anyone can fetch it; it is signed with the keys at
     /// `/.well-known/jwks.json`, and changes in the same transaction as a revocation.
-    #[oai(path = "/v1/credentials/status/:list", method = "get")]
+    #[oai(path = "/v1/credentials/status/:id", method = "get")]
     async fn status_list(
         &self,
         state: Data<&AppState>,
         /// The list's id, as in a credential's `statusListCredential`.
         #[oai(validator(max_length = 64))]
-        list: Path<Text>,
+        id: Path<Text>,
     ) -> Result<StatusListResponse, ApiError> {
         let (keys, now) = (state.keys.clone(), state.now());
         let public_url = state.config.public_url.clone();
         let signed = state
             .db
-            .read_async(move |conn| service::signed_status_list(conn, &keys, &list.0, &public_url, now))
+            .read_async(move |conn| service::signed_status_list(conn, &keys, &id.0, &public_url, now))
             .await?;
         Ok(match signed {
             Some(jws) => StatusListResponse::Ok(PlainText(jws)),

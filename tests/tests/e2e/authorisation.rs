@@ -1092,7 +1092,7 @@ fn operations() -> Vec<Operation> {
         },
         Operation {
             method: Method::GET,
-            path: "/v1/credentials/status/{list}",
+            path: "/v1/credentials/status/{id}",
             credential: Credential::Anyone,
             allowed: PEOPLE,
             forbidden: &[],
