@@ -267,6 +267,27 @@ fn capitalise(text: &str) -> String {
     }
 }
 
+/// A parameter's fault without poem-openapi's wrapping: its `ParseError` keeps only a
+/// formatted string, `failed to parse "integer(limit)": <our words> (occurred while parsing
+/// "optional_integer(limit)")`, whose type names mean nothing to a caller. Our parameter types
+/// give the words in between; this keeps those.
+fn plain_reason(reason: &str) -> String {
+    let mut words = reason.trim();
+    while let Some(rest) = words.strip_prefix("failed to parse \"") {
+        match rest.split_once("\": ") {
+            Some((_, inner)) => words = inner,
+            None => break,
+        }
+    }
+    while let Some(start) = words.rfind(" (occurred while parsing \"") {
+        if !words.ends_with("\")") {
+            break;
+        }
+        words = &words[..start];
+    }
+    words.to_string()
+}
+
 /// Turns poem's request errors (unreadable body, missing credentials, ...) into problems.
 pub fn from_request_error(error: poem::Error) -> ApiError {
     ApiError::from_problem(problem_for_poem_error(&error))
@@ -283,7 +304,7 @@ pub fn problem_for_poem_error(error: &poem::Error) -> Problem {
             StatusCode::BAD_REQUEST,
             vec![FieldError {
                 field: parameter.name.to_string(),
-                message: parameter.reason.clone(),
+                message: plain_reason(&parameter.reason),
             }],
         );
     }
@@ -308,5 +329,24 @@ pub fn problem_for_poem_error(error: &poem::Error) -> Problem {
             Problem::new(status, "Something went wrong on our side. It has been logged; please try again.")
         }
         _ => Problem::new(status, status.canonical_reason().unwrap_or("The request was refused.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_reason;
+
+    #[test]
+    fn parameter_faults_lose_the_frameworks_wrapping() {
+        assert_eq!(
+            plain_reason(
+                "failed to parse \"integer(limit)\": must be a whole number from 1 to 500 (occurred while parsing \"optional_integer(limit)\")"
+            ),
+            "must be a whole number from 1 to 500"
+        );
+        assert_eq!(
+            plain_reason("must be a date like 2026-09-01"),
+            "must be a date like 2026-09-01"
+        );
     }
 }

@@ -35,6 +35,10 @@ enum Role {
     T1,
     /// The tutor of cohort 2.
     T2,
+    /// The tutor of cohort 3, who enrolled L1's email there after L1 finished cohort 1: they
+    /// see L1 only as cohort 3's learner, nothing of cohort 1 (placement, supervision,
+    /// certificate).
+    T3,
     /// L1's placement supervisor.
     S1,
     /// An administrator.
@@ -43,11 +47,12 @@ enum Role {
 
 use Role::*;
 
-const ROLES: [Role; 10] = [
-    Anonymous, BadToken, PartnerKey, Unrelated, L1, L2, T1, T2, S1, Admin,
+// T3 last: the issuing row relies on T1's call and the administrator's being an odd number apart.
+const ROLES: [Role; 11] = [
+    Anonymous, BadToken, PartnerKey, Unrelated, L1, L2, T1, T2, S1, Admin, T3,
 ];
-const NON_ADMINS: &[Role] = &[Unrelated, L1, L2, T1, T2, S1];
-const PEOPLE: &[Role] = &[Unrelated, L1, L2, T1, T2, S1, Admin];
+const NON_ADMINS: &[Role] = &[Unrelated, L1, L2, T1, T2, T3, S1];
+const PEOPLE: &[Role] = &[Unrelated, L1, L2, T1, T2, T3, S1, Admin];
 const PARTNER: &[Role] = &[PartnerKey];
 
 impl Role {
@@ -61,6 +66,7 @@ impl Role {
             L2 => "L2",
             T1 => "T1",
             T2 => "T2",
+            T3 => "T3",
             S1 => "S1",
             Admin => "admin",
         }
@@ -304,6 +310,7 @@ async fn supervise_six_times(server: &TestServer, supervisor: &str, placement_id
 /// (tutor T2, learner L2), an unrelated person U and a partner API key. L1 meets every
 /// requirement of Peer2Peer and holds a certificate for cohort 1; two more learners of cohort 1
 /// meet them too and hold none yet.
+/// Then cohort 3's tutor T3 enrols L1 by email.
 async fn scenario(server: &TestServer) -> Scenario {
     let admin = server.admin_token.clone();
     let today = Utc::now().date_naive();
@@ -400,6 +407,7 @@ async fn scenario(server: &TestServer) -> Scenario {
         (L2, "l2@example.org"),
         (T1, "t1@example.org"),
         (T2, "t2@example.org"),
+        (T3, "t3@example.org"),
         (S1, "s1@example.org"),
     ] {
         tokens.push((role, server.person_with_token(email, "Someone").await.1));
@@ -442,6 +450,38 @@ async fn scenario(server: &TestServer) -> Scenario {
     .await;
     let certificate1 = certificate["id"].as_str().unwrap().to_string();
     let verification_code1 = certificate["verification_code"].as_str().unwrap().to_string();
+
+    // Cohort 3's tutor enrols L1's email: it makes them L1's tutor in cohort 3 alone.
+    let cohort3 = as_person(
+        server,
+        &admin,
+        Method::POST,
+        "/v1/cohorts",
+        json!({
+            "programme_code": "P2P",
+            "organisation_id": organisation_id,
+            "name": "Cohort 3",
+            "starts_on": today - Duration::days(10),
+            "ends_on": today + Duration::days(90),
+            "tutor_emails": ["t3@example.org"],
+        }),
+        StatusCode::CREATED,
+    )
+    .await;
+    let t3_token = tokens.iter().find(|(r, _)| *r == T3).unwrap().1.clone();
+    let enrolment = as_person(
+        server,
+        &t3_token,
+        Method::POST,
+        &format!("/v1/cohorts/{}/enrolments", cohort3["id"].as_str().unwrap()),
+        json!({"email": "l1@example.org", "name": "Whoever"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        enrolment["name"], "Whoever",
+        "enrolling tells the tutor nothing they did not type"
+    );
 
     // Two more learners of cohort 1 complete it too. They enrolled after its one session was
     // held, so attendance asks nothing of them (and the register the matrix rewrites is not
@@ -917,7 +957,8 @@ fn operations() -> Vec<Operation> {
             method: Method::POST,
             path: "/v1/placements",
             credential: Credential::Person,
-            allowed: &[Admin, T1],
+            // T3 adds it within cohort 3, the one they teach L1 in.
+            allowed: &[Admin, T1, T3],
             // Anyone may know placements can be added; only the learner's tutors may add one,
             // and the refusal is the same whether or not the person exists.
             forbidden: &[Unrelated, L1, L2, T2, S1],
@@ -979,7 +1020,8 @@ fn operations() -> Vec<Operation> {
             method: Method::GET,
             path: "/v1/people/{id}/eligibility",
             credential: Credential::Person,
-            allowed: &[Admin, T1, L1],
+            // T3 gets cohort 3's view of L1 (see `probe_findings`), not cohort 1's.
+            allowed: &[Admin, T1, T3, L1],
             // The supervisor knows L1 (their placement names them) but is not one who may
             // read L1's eligibility; they hear what anyone else hears (404), so that asking
             // tells nobody which ids are people.
@@ -1003,7 +1045,7 @@ fn operations() -> Vec<Operation> {
             allowed: &[Admin, T1],
             // Anyone may know certificates are issued; only the cohort's tutors may issue its
             // certificates, and the refusal is the same whether or not the cohort exists.
-            forbidden: &[Unrelated, L1, L2, T2, S1],
+            forbidden: &[Unrelated, L1, L2, T2, T3, S1],
             allowed_answer: Class::Allowed,
             call: |s, n| {
                 // T1's call and the administrator's are three apart in a row, so they certify
@@ -1543,7 +1585,7 @@ async fn hidden_things_read_exactly_like_missing_ones(server: &TestServer) {
 
     // Issuing is refused to those who do not tutor the cohort in the same words whether or not
     // the cohort exists, so that the refusal does not tell cohort ids apart either.
-    for role in [Unrelated, L1, T2, S1] {
+    for role in [Unrelated, L1, T2, T3, S1] {
         let mut answers = Vec::new();
         for cohort_id in [s.cohort1.as_str(), missing] {
             let body = json!({"person_id": s.issuable[0], "cohort_id": cohort_id});
