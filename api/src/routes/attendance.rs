@@ -90,6 +90,18 @@ pub struct Register {
     pub version: i32,
     /// Marks in learner id order.
     pub records: Vec<MarkRecord>,
+    /// The learners on this register, by name: enrolled in the cohort, and not withdrawn
+    /// before the session started.
+    pub learners: Vec<RegisterLearner>,
+}
+
+/// A learner on a register.
+#[derive(Debug, Object)]
+pub struct RegisterLearner {
+    /// Their id, as marks name them.
+    pub person_id: String,
+    /// Their name.
+    pub name: String,
 }
 
 /// Answers with a register.
@@ -117,6 +129,14 @@ fn register_view(session_id: String, sheet: Sheet) -> RegisterResponse {
                     recorded_at: utc(r.recorded_at),
                 })
                 .collect(),
+            learners: sheet
+                .learners
+                .into_iter()
+                .map(|p| RegisterLearner {
+                    name: p.display_name().to_string(),
+                    person_id: p.id,
+                })
+                .collect(),
         }),
         tag,
     )
@@ -128,7 +148,7 @@ fn at_its_place(error: Error, marks: &[NewMark]) -> ApiError {
     match error {
         Error::NotEnrolled { person_id } => ApiError::invalid(
             format!("records[{}].person_id", place(&person_id)),
-            "this person is not enrolled in the session's cohort",
+            "this person is not on this session's register: not enrolled in its cohort, or left it before the session",
         ),
         Error::MarkedTwice { person_id } => ApiError::invalid(
             format!(
@@ -151,7 +171,9 @@ impl AttendanceApi {
     /// Replaces the whole register in one transaction. Send the `ETag` of the register you
     /// read as `If-Match`: if someone changed it since, you get 412 and nothing changes.
     /// Without `If-Match` the last write wins (both are in the audit trail). Every learner must
-    /// be enrolled in the session's cohort. A learner newly marked absent gets a kind note.
+    /// be on the register: enrolled in the session's cohort, and not withdrawn before the
+    /// session. A cancelled session's register cannot be written (409). A learner newly marked
+    /// absent gets a kind note.
     #[oai(path = "/v1/sessions/:id/attendance", method = "put")]
     async fn put(
         &self,
@@ -189,7 +211,8 @@ impl AttendanceApi {
 
     /// Read a session's register
     ///
-    /// The marks with the register's `ETag`, for the cohort's tutors and administrators.
+    /// The marks with the register's `ETag`, and the learners on the register, for the
+    /// cohort's tutors and administrators.
     #[oai(path = "/v1/sessions/:id/attendance", method = "get")]
     async fn get(
         &self,

@@ -67,10 +67,11 @@ fn listing_cohorts_declares_only_what_it_can_answer() {
 #[test]
 fn each_operation_declares_the_answers_of_its_shape_and_rules() {
     let document = document();
-    // A body, a path parameter and If-Match each bring their answers; the rules add 403 and 422.
+    // A body, a path parameter and If-Match each bring their answers; the rules add 403, 409
+    // (a cancelled session's register is closed) and 422.
     assert_eq!(
         statuses(&document, "PUT", "/v1/sessions/{id}/attendance"),
-        vec![200, 400, 401, 403, 404, 408, 412, 413, 415, 422, 500, 503]
+        vec![200, 400, 401, 403, 404, 408, 409, 412, 413, 415, 422, 500, 503]
     );
     // No credentials, no database.
     assert_eq!(statuses(&document, "GET", "/.well-known/jwks.json"), vec![200]);

@@ -122,3 +122,37 @@ impl AttendanceRate {
         u32::try_from(k).unwrap_or(u32::MAX)
     }
 }
+
+/// One session on a cohort's timetable as seen from one learner's register, whether it was
+/// held or called off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlannedSession {
+    /// When the session starts (UTC).
+    pub starts_at: DateTime<Utc>,
+    /// The learner's mark, or `None` when the register has no entry for them.
+    pub status: Option<AttendanceStatus>,
+    /// Whether the session was cancelled.
+    pub cancelled: bool,
+}
+
+impl AttendanceRate {
+    /// The rate over the sessions held for a learner: cancelled sessions count for nobody (as
+    /// if they had never been planned), and sessions that start after the learner left the
+    /// cohort (`left_at`) are not theirs. Otherwise as [`AttendanceRate::compute`].
+    pub fn over_planned(
+        planned: &[PlannedSession],
+        enrolled_on: NaiveDate,
+        left_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let held: Vec<HeldSession> = planned
+            .iter()
+            .filter(|s| !s.cancelled && left_at.is_none_or(|left| s.starts_at < left))
+            .map(|s| HeldSession {
+                starts_at: s.starts_at,
+                status: s.status,
+            })
+            .collect();
+        AttendanceRate::compute(&held, enrolled_on, now)
+    }
+}

@@ -149,6 +149,26 @@ impl Eligibility {
     pub fn unmet(&self) -> impl Iterator<Item = &Requirement> {
         self.requirements.iter().filter(|r| !r.met)
     }
+
+    /// A learner who left the cohort on `left_on` gets no certificate from it, whatever else
+    /// they did there; the answer says so first, and that what they achieved is not lost.
+    pub fn refuse_after_withdrawal(&mut self, left_on: chrono::NaiveDate, programme_title: &str) {
+        self.eligible = false;
+        self.requirements.insert(
+            0,
+            Requirement {
+                kind: RequirementKind::Enrolment,
+                required: 1.0,
+                actual: 0.0,
+                met: false,
+                explanation: format!(
+                    "You left this cohort on {}, so no certificate is issued from it. The modules \
+                     you achieved still count if you join a later {programme_title} cohort.",
+                    left_on.format("%-d %B %Y")
+                ),
+            },
+        );
+    }
 }
 
 /// Everything about one learner that a certification rule looks at.

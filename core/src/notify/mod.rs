@@ -70,6 +70,10 @@ emails! {
     Enrolment => "enrolment", true;
     /// The day before each session.
     SessionReminder => "session_reminder", false;
+    /// A session moved to another time, to its learners.
+    SessionMoved => "session_moved", true;
+    /// A session was called off, to its learners.
+    SessionCancelled => "session_cancelled", true;
     /// To a learner marked absent.
     MissedSession => "missed_session", false;
     /// To the cohort's tutors after a learner's second absence in a row.

@@ -243,6 +243,8 @@ mod tests {
             "session_title": "Module 2: The Peer Support Relationship",
             "starts_at": "2027-03-15T10:00:00",
             "ends_at": "2027-03-15T13:00:00",
+            "was_starts_at": "2027-03-14T10:00:00",
+            "was_ends_at": "2027-03-14T13:00:00",
             "learner_name": "Rowan Learner",
             "sessions": [
                 {"title": "Week 3", "starts_at": "2027-03-15T10:00:00"},

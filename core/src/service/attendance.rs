@@ -33,8 +33,9 @@ fn require_session_staff(conn: &mut DbConnection, caller: &Caller, session_id: &
 ///
 /// With `expected_version` (the `ETag` the tutor read) the save happens only if nobody saved
 /// since ([`Error::Stale`] otherwise, and nothing changes); without it the last save wins,
-/// and both are in the audit trail. Every learner must be enrolled in the session's cohort
-/// ([`Error::NotEnrolled`]) and appear once ([`Error::MarkedTwice`]). A learner newly marked
+/// and both are in the audit trail. A cancelled session's register cannot be written
+/// ([`Error::Conflict`]). Every learner must be on the register: enrolled in the session's
+/// cohort and not withdrawn before it ([`Error::NotEnrolled`]) and appear once ([`Error::MarkedTwice`]). A learner newly marked
 /// absent hears from us, once per session.
 pub fn take(
     conn: &mut DbConnection,
@@ -58,6 +59,11 @@ pub fn take(
     let recorded_by = caller.person_id().unwrap_or("cli");
     let now = stored(now);
     attendance::lock(conn, session_id)?;
+    if cohorts::session(conn, session_id)?.is_cancelled() {
+        return Err(Error::Conflict(
+            "This session was cancelled, so its register can no longer be changed.".into(),
+        ));
+    }
     let before = attendance::sheet(conn, session_id)?;
     let sheet = attendance::replace(conn, session_id, marks, expected_version, recorded_by, now)?;
     let recorded: Vec<_> = marks

@@ -21,5 +21,6 @@ pub mod placements;
 pub mod programmes;
 pub mod progress;
 pub mod register;
+pub mod sessions;
 pub mod sign_in;
 pub mod webhooks;

@@ -66,7 +66,26 @@ pub fn learners_progress(
         let cohort_ids = distinct(round.iter().map(|(e, _)| &e.cohort_id));
         let person_ids = distinct(round.iter().map(|(e, _)| &e.person_id));
         let registers = attendance::of_cohorts(conn, &cohort_ids)?;
-        let achievements = assessments::achievements_of(conn, &cohort_ids)?;
+        let mut achievements = assessments::achievements_of(conn, &cohort_ids)?;
+        // Modules achieved in an earlier cohort of the same programme count: a learner who
+        // leaves and comes back does not start again.
+        let all_enrolments = cohorts::enrolments_with_programme_of(conn, &person_ids)?;
+        let earlier_cohorts: Vec<String> = distinct(
+            all_enrolments
+                .iter()
+                .map(|(e, _)| &e.cohort_id)
+                .filter(|c| !cohort_ids.contains(c)),
+        );
+        if !earlier_cohorts.is_empty() {
+            achievements.extend(assessments::achievements_of(conn, &earlier_cohorts)?);
+        }
+        let mut enrolments_of: HashMap<&str, Vec<(&Enrolment, &str)>> = HashMap::new();
+        for (enrolment, programme_id) in &all_enrolments {
+            enrolments_of
+                .entry(enrolment.person_id.as_str())
+                .or_default()
+                .push((enrolment, programme_id.as_str()));
+        }
         let supervision = placements::verified_supervision_of_people(conn, &person_ids)?;
         let practice = placements::verified_practice_minutes_of_people(conn, &person_ids)?;
         let mut needs_verification: HashMap<&str, BTreeSet<String>> = HashMap::new();
@@ -74,10 +93,29 @@ pub fn learners_progress(
             let needs_verification = needs_verification
                 .entry(version.version_id.as_str())
                 .or_insert_with(|| modules_needing_verification(version));
-            let sessions = registers.held_sessions_for(&enrolment.cohort_id, &enrolment.person_id);
-            let attendance = AttendanceRate::compute(&sessions, enrolment.enrolled_on, now);
-            let achieved_modules =
+            // Attendance is judged in this cohort alone, over the sessions held while the
+            // learner was in it.
+            let sessions = registers.planned_sessions_for(&enrolment.cohort_id, &enrolment.person_id);
+            let left_at = enrolment.withdrawn_at.map(|at| at.and_utc());
+            let attendance = AttendanceRate::over_planned(&sessions, enrolment.enrolled_on, left_at, now);
+            let mut achieved_modules =
                 achievements.achieved_modules(&enrolment.cohort_id, &enrolment.person_id, needs_verification);
+            let earlier = enrolments_of
+                .get(enrolment.person_id.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|(other, programme_id)| {
+                    *programme_id == version.programme_id
+                        && other.cohort_id != enrolment.cohort_id
+                        && other.enrolled_on <= enrolment.enrolled_on
+                });
+            for (other, _) in earlier {
+                achieved_modules.extend(achievements.achieved_modules(
+                    &other.cohort_id,
+                    &other.person_id,
+                    needs_verification,
+                ));
+            }
             let supervision = supervision.get(&enrolment.person_id).cloned().unwrap_or_default();
             let verified_practice_minutes = practice.get(&enrolment.person_id).copied().unwrap_or(0);
             let record = LearnerRecord {
@@ -86,10 +124,13 @@ pub fn learners_progress(
                 supervision,
                 verified_practice_minutes,
             };
-            let eligibility = version
+            let mut eligibility = version
                 .definition
                 .rule
                 .evaluate(&version.definition.modules, &record);
+            if let Some(left_at) = enrolment.withdrawn_at {
+                eligibility.refuse_after_withdrawal(left_at.date(), &version.definition.title);
+            }
             all.push(LearnerProgress {
                 enrolment: (*enrolment).clone(),
                 attendance,

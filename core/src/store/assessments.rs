@@ -237,6 +237,18 @@ impl Achievements {
     }
 }
 
+impl Achievements {
+    /// Adds what another read found (for other cohorts).
+    pub fn extend(&mut self, other: Achievements) {
+        for (cohort_id, learners) in other.modules {
+            let mine = self.modules.entry(cohort_id).or_default();
+            for (person_id, modules) in learners {
+                mine.entry(person_id).or_insert(modules);
+            }
+        }
+    }
+}
+
 /// The achieved assessments in `cohort_ids` (filtered by cohort alone, as [`registers_of`]).
 pub fn achievements_of(conn: &mut DbConnection, cohort_ids: &[String]) -> Result<Achievements> {
     let rows: Vec<(String, String, String, bool)> = assessments::table

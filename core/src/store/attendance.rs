@@ -5,9 +5,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::people::Person;
 use super::schema::{attendance, enrolments, sessions};
 use super::{utc, DbConnection, FoundOr};
-use crate::domain::{AttendanceStatus, HeldSession};
+use crate::domain::{AttendanceStatus, HeldSession, PlannedSession};
 use crate::{Error, Result};
 
 /// One learner's mark on one session's register.
@@ -41,28 +42,35 @@ pub struct NewMark {
     pub note: Option<String>,
 }
 
-/// A session's register: its version (the ETag) and its marks.
+/// A session's register: its version (the ETag), its marks, and who is on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sheet {
     /// Bumped on every change.
     pub version: i32,
     /// Marks in learner id order.
     pub records: Vec<AttendanceRecord>,
+    /// The learners on it, by name: enrolled in the cohort and not withdrawn before the
+    /// session started.
+    pub learners: Vec<Person>,
 }
 
 /// Reads a session's register.
 pub fn sheet(conn: &mut DbConnection, session_id: &str) -> Result<Sheet> {
-    let version: i32 = sessions::table
-        .find(session_id)
-        .select(sessions::register_version)
-        .first(conn)
-        .found_or("session")?;
+    let session = super::cohorts::session(conn, session_id)?;
     let records = attendance::table
         .filter(attendance::session_id.eq(session_id))
         .order(attendance::person_id)
         .select(AttendanceRecord::as_select())
         .load(conn)?;
-    Ok(Sheet { version, records })
+    let learners = super::cohorts::on_register(conn, &session)?
+        .into_iter()
+        .map(|(_, person)| person)
+        .collect();
+    Ok(Sheet {
+        version: session.register_version,
+        records,
+        learners,
+    })
 }
 
 /// Holds a session's register until the transaction ends, so that saves without `If-Match`
@@ -83,7 +91,7 @@ pub fn lock(conn: &mut DbConnection, session_id: &str) -> Result<()> {
 ///
 /// With `expected_version`, the write happens only if the register is still at that version
 /// (otherwise [`Error::Stale`] and nothing changes). Every learner must be enrolled in the
-/// session's cohort. Marks that do not change keep their version and who recorded them.
+/// session's cohort and not have withdrawn before it started. Marks that do not change keep their version and who recorded them.
 /// Without `expected_version`, take [`lock`] first in the same transaction, or a
 /// concurrent save can make this one [`Error::Stale`] on PostgreSQL.
 pub fn replace(
@@ -94,17 +102,27 @@ pub fn replace(
     recorded_by: &str,
     now: NaiveDateTime,
 ) -> Result<Sheet> {
-    let (cohort_id, current_version): (String, i32) = sessions::table
+    let (cohort_id, current_version, starts_at): (String, i32, NaiveDateTime) = sessions::table
         .find(session_id)
-        .select((sessions::cohort_id, sessions::register_version))
+        .select((
+            sessions::cohort_id,
+            sessions::register_version,
+            sessions::starts_at,
+        ))
         .first(conn)
         .found_or("session")?;
     if expected_version.is_some_and(|v| v != current_version) {
         return Err(Error::Stale);
     }
 
+    // A learner who withdrew keeps their marks on earlier registers and is on none after.
     let enrolled: HashSet<String> = enrolments::table
         .filter(enrolments::cohort_id.eq(&cohort_id))
+        .filter(
+            enrolments::withdrawn_at
+                .is_null()
+                .or(enrolments::withdrawn_at.gt(starts_at)),
+        )
         .select(enrolments::person_id)
         .load::<String>(conn)?
         .into_iter()
@@ -200,7 +218,7 @@ fn insert_attendance(conn: &mut DbConnection, rows: &[AttendanceRecord]) -> Resu
     Ok(())
 }
 
-/// A learner's view of their cohort's sessions, for the attendance rate.
+/// A learner's view of their cohort's sessions held (not cancelled), for the attendance rate.
 pub fn held_sessions_for(
     conn: &mut DbConnection,
     cohort_id: &str,
@@ -210,31 +228,54 @@ pub fn held_sessions_for(
     Ok(registers.held_sessions_for(cohort_id, person_id))
 }
 
+/// One session of a cohort as attendance rates see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TimetabledSession {
+    id: String,
+    starts_at: NaiveDateTime,
+    cancelled: bool,
+}
+
 /// The sessions of some cohorts with some learners' marks on them: what attendance rates are
 /// computed from, read in two queries however many learners.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CohortAttendance {
-    /// Each cohort's sessions: id and start.
-    sessions: HashMap<String, Vec<(String, NaiveDateTime)>>,
+    /// Each cohort's sessions.
+    sessions: HashMap<String, Vec<TimetabledSession>>,
     /// Each session's marks: learner and status.
     marks: HashMap<String, Vec<(String, AttendanceStatus)>>,
 }
 
 impl CohortAttendance {
-    /// A learner's view of their cohort's sessions: every session, with their mark if any.
-    pub fn held_sessions_for(&self, cohort_id: &str, person_id: &str) -> Vec<HeldSession> {
+    /// A learner's view of their cohort's timetable: every session, cancelled or not, with
+    /// their mark if any.
+    pub fn planned_sessions_for(&self, cohort_id: &str, person_id: &str) -> Vec<PlannedSession> {
         let Some(sessions) = self.sessions.get(cohort_id) else {
             return Vec::new();
         };
         sessions
             .iter()
-            .map(|(session_id, starts_at)| HeldSession {
-                starts_at: utc(*starts_at),
+            .map(|session| PlannedSession {
+                starts_at: utc(session.starts_at),
                 status: self
                     .marks
-                    .get(session_id)
+                    .get(&session.id)
                     .and_then(|marks| marks.iter().find(|(person, _)| person == person_id))
                     .map(|(_, status)| *status),
+                cancelled: session.cancelled,
+            })
+            .collect()
+    }
+
+    /// A learner's view of their cohort's sessions that were not cancelled, with their mark
+    /// if any.
+    pub fn held_sessions_for(&self, cohort_id: &str, person_id: &str) -> Vec<HeldSession> {
+        self.planned_sessions_for(cohort_id, person_id)
+            .into_iter()
+            .filter(|s| !s.cancelled)
+            .map(|s| HeldSession {
+                starts_at: s.starts_at,
+                status: s.status,
             })
             .collect()
     }
@@ -246,16 +287,25 @@ impl CohortAttendance {
 /// query probe the index once per (session, learner) pair.
 pub fn of_cohorts(conn: &mut DbConnection, cohort_ids: &[String]) -> Result<CohortAttendance> {
     let mut registers = CohortAttendance::default();
-    let sessions: Vec<(String, String, NaiveDateTime)> = sessions::table
+    let sessions: Vec<(String, String, NaiveDateTime, bool)> = sessions::table
         .filter(sessions::cohort_id.eq_any(cohort_ids))
-        .select((sessions::cohort_id, sessions::id, sessions::starts_at))
+        .select((
+            sessions::cohort_id,
+            sessions::id,
+            sessions::starts_at,
+            sessions::cancelled_at.is_not_null(),
+        ))
         .load(conn)?;
-    for (cohort_id, id, starts_at) in sessions {
+    for (cohort_id, id, starts_at, cancelled) in sessions {
         registers
             .sessions
             .entry(cohort_id)
             .or_default()
-            .push((id, starts_at));
+            .push(TimetabledSession {
+                id,
+                starts_at,
+                cancelled,
+            });
     }
     let marks: Vec<(String, String, String)> = attendance::table
         .inner_join(sessions::table)

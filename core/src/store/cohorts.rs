@@ -64,6 +64,32 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Cohort> {
         .found_or("cohort")
 }
 
+/// Changes a cohort's name and dates, in the caller's transaction.
+pub fn update(conn: &mut DbConnection, cohort: &Cohort) -> Result<()> {
+    if cohort.ends_on < cohort.starts_on {
+        return Err(Error::invalid("ends_on", "must be on or after starts_on"));
+    }
+    diesel::update(cohorts::table.find(&cohort.id))
+        .set((
+            cohorts::name.eq(&cohort.name),
+            cohorts::starts_on.eq(cohort.starts_on),
+            cohorts::ends_on.eq(cohort.ends_on),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Takes a person off a cohort's tutors (no change if they were not one).
+pub fn remove_tutor(conn: &mut DbConnection, cohort_id: &str, person_id: &str) -> Result<()> {
+    diesel::delete(
+        cohort_tutors::table
+            .filter(cohort_tutors::cohort_id.eq(cohort_id))
+            .filter(cohort_tutors::person_id.eq(person_id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Whether the person tutors the cohort.
 pub fn is_tutor(conn: &mut DbConnection, cohort_id: &str, person_id: &str) -> Result<bool> {
     let found: i64 = cohort_tutors::table
@@ -184,6 +210,17 @@ pub struct Session {
     pub register_version: i32,
     /// When it was added.
     pub created_at: NaiveDateTime,
+    /// When it was called off, if it was.
+    pub cancelled_at: Option<NaiveDateTime>,
+    /// Why it was called off, in the words of whoever did.
+    pub cancel_reason: Option<String>,
+}
+
+impl Session {
+    /// Whether it was called off.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled_at.is_some()
+    }
 }
 
 /// Adds a session to a cohort.
@@ -195,6 +232,70 @@ pub fn add_session(conn: &mut DbConnection, session: &Session) -> Result<()> {
         .values(session)
         .execute(conn)?;
     Ok(())
+}
+
+/// Changes a session's title, module and times, in the caller's transaction.
+pub fn update_session(conn: &mut DbConnection, session: &Session) -> Result<()> {
+    if session.ends_at <= session.starts_at {
+        return Err(Error::invalid("ends_at", "must be after starts_at"));
+    }
+    diesel::update(sessions::table.find(&session.id))
+        .set((
+            sessions::title.eq(&session.title),
+            sessions::module_code.eq(&session.module_code),
+            sessions::starts_at.eq(session.starts_at),
+            sessions::ends_at.eq(session.ends_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks a session cancelled unless it already is; whether this call cancelled it.
+pub fn cancel_session(conn: &mut DbConnection, id: &str, reason: &str, at: NaiveDateTime) -> Result<bool> {
+    let changed = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::cancelled_at.is_null()),
+    )
+    .set((sessions::cancelled_at.eq(at), sessions::cancel_reason.eq(reason)))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Holds a session's row until the transaction ends (PostgreSQL; SQLite has one writer), so
+/// that a change to it and a register save run one after the other.
+pub fn lock_session(conn: &mut DbConnection, id: &str) -> Result<()> {
+    if let DbConnection::Postgres(c) = conn {
+        sessions::table
+            .find(id)
+            .select(sessions::id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?;
+    }
+    Ok(())
+}
+
+/// The starts of a cohort's sessions that were not cancelled and start on days in
+/// `[from, to]`, in time order.
+pub fn held_sessions_between(
+    conn: &mut DbConnection,
+    cohort_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<NaiveDateTime>> {
+    let from = from.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let until = (to + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists");
+    Ok(sessions::table
+        .filter(sessions::cohort_id.eq(cohort_id))
+        .filter(sessions::cancelled_at.is_null())
+        .filter(sessions::starts_at.ge(from))
+        .filter(sessions::starts_at.lt(until))
+        .order(sessions::starts_at)
+        .select(sessions::starts_at)
+        .load(conn)?)
 }
 
 /// One session by id.
@@ -245,6 +346,10 @@ pub struct Enrolment {
     pub status: String,
     /// When it was recorded.
     pub created_at: NaiveDateTime,
+    /// When the learner left the cohort, if they did; sessions from then on are not theirs.
+    pub withdrawn_at: Option<NaiveDateTime>,
+    /// Why they left, as the tutor or administrator recorded it.
+    pub withdrawal_reason: Option<String>,
 }
 
 impl Enrolment {
@@ -270,6 +375,8 @@ pub fn enrol(
         enrolled_on,
         status: EnrolmentStatus::Active.as_str().to_string(),
         created_at: now,
+        withdrawn_at: None,
+        withdrawal_reason: None,
     };
     if enrolment_of(conn, cohort_id, person_id)?.is_some() {
         return Err(Error::Conflict(
@@ -296,6 +403,56 @@ pub fn enrolment_of(conn: &mut DbConnection, cohort_id: &str, person_id: &str) -
         .select(Enrolment::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Records that a learner left a cohort, unless they already had; whether this call did.
+pub fn withdraw(
+    conn: &mut DbConnection,
+    enrolment_id: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> Result<bool> {
+    let changed = diesel::update(
+        enrolments::table
+            .filter(enrolments::id.eq(enrolment_id))
+            .filter(enrolments::withdrawn_at.is_null()),
+    )
+    .set((
+        enrolments::status.eq(EnrolmentStatus::Withdrawn.as_str()),
+        enrolments::withdrawn_at.eq(at),
+        enrolments::withdrawal_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// The latest day anyone's enrolment in the cohort counts from, if it has learners.
+pub fn latest_enrolled_on(conn: &mut DbConnection, cohort_id: &str) -> Result<Option<NaiveDate>> {
+    Ok(enrolments::table
+        .filter(enrolments::cohort_id.eq(cohort_id))
+        .select(diesel::dsl::max(enrolments::enrolled_on))
+        .first(conn)?)
+}
+
+/// The learners on a session's register: enrolled in its cohort, and not withdrawn before it
+/// started (a learner who left keeps their marks on earlier registers, and is on none after).
+pub fn on_register(conn: &mut DbConnection, session: &Session) -> Result<Vec<(Enrolment, Person)>> {
+    Ok(learners(conn, &session.cohort_id)?
+        .into_iter()
+        .filter(|(e, _)| e.withdrawn_at.is_none_or(|left| left > session.starts_at))
+        .collect())
+}
+
+/// Every enrolment of these people with the programme of its cohort, in no particular order.
+pub fn enrolments_with_programme_of(
+    conn: &mut DbConnection,
+    person_ids: &[String],
+) -> Result<Vec<(Enrolment, String)>> {
+    Ok(enrolments::table
+        .inner_join(cohorts::table.inner_join(programme_versions::table))
+        .filter(enrolments::person_id.eq_any(person_ids))
+        .select((Enrolment::as_select(), programme_versions::programme_id))
+        .load(conn)?)
 }
 
 /// A cohort's learners with their enrolments, by name.

@@ -237,7 +237,7 @@ pub fn counts(conn: &mut DbConnection) -> Result<Vec<(String, i64)>> {
         .load(conn)?)
 }
 
-/// Sessions starting in `[from, to)`, with their cohorts, in time order.
+/// Sessions starting in `[from, to)` that were not cancelled, with their cohorts, in time order.
 pub fn sessions_starting(
     conn: &mut DbConnection,
     from: NaiveDateTime,
@@ -247,6 +247,7 @@ pub fn sessions_starting(
         .inner_join(cohorts::table)
         .filter(sessions::starts_at.ge(from))
         .filter(sessions::starts_at.lt(to))
+        .filter(sessions::cancelled_at.is_null())
         .order((sessions::starts_at, sessions::id))
         .select((Session::as_select(), Cohort::as_select()))
         .load(conn)?)
@@ -269,13 +270,14 @@ pub struct Mark {
     pub status: String,
 }
 
-/// Every mark on registers of sessions that started in `[from, to)`, by cohort, learner and
-/// session time.
+/// Every mark on registers of sessions (not cancelled) that started in `[from, to)`, by
+/// cohort, learner and session time.
 pub fn marks_between(conn: &mut DbConnection, from: NaiveDateTime, to: NaiveDateTime) -> Result<Vec<Mark>> {
     Ok(attendance::table
         .inner_join(sessions::table)
         .filter(sessions::starts_at.ge(from))
         .filter(sessions::starts_at.lt(to))
+        .filter(sessions::cancelled_at.is_null())
         .order((
             sessions::cohort_id,
             attendance::person_id,

@@ -69,6 +69,8 @@ diesel::table! {
         ends_at -> Timestamp,
         register_version -> Integer,
         created_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
     }
 }
 
@@ -80,6 +82,8 @@ diesel::table! {
         enrolled_on -> Date,
         status -> Text,
         created_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawal_reason -> Nullable<Text>,
     }
 }
 

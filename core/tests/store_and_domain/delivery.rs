@@ -377,6 +377,8 @@ fn session(db: &Database, cohort: &Cohort, title: &str, starts_at: DateTime<Utc>
         ends_at: stored(starts_at + Duration::hours(3)),
         register_version: 0,
         created_at: stored(now()),
+        cancelled_at: None,
+        cancel_reason: None,
     };
     ok(db, |c| cohorts::add_session(c, &session));
     session

@@ -8,7 +8,8 @@ use peertrack_core::domain::certificate::{expiry_after, renewed_expiry, Category
 use peertrack_core::domain::eligibility::FormatMinimum;
 use peertrack_core::domain::{
     AttendanceRate, AttendanceStatus, CertificateStatus, CertificationRule, CpdEntry, HeldSession,
-    LearnerRecord, ProgrammeDefinition, RenewalRule, Requirement, SupervisionFormat, VerifiedSupervision,
+    LearnerRecord, PlannedSession, ProgrammeDefinition, RenewalRule, Requirement, SupervisionFormat,
+    VerifiedSupervision,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -489,5 +490,83 @@ proptest! {
         prop_assert_eq!(CertificateStatus::on(today, Some(renewed), false), CertificateStatus::Valid);
         let from = current.max(today);
         prop_assert_eq!(Some(renewed), expiry_after(from, Some(validity)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cancelled sessions
+
+/// A timetable around the enrolment and now, with any of its sessions cancelled.
+fn timetable() -> impl Strategy<Value = Vec<PlannedSession>> {
+    prop::collection::vec(
+        (
+            prop_oneof![3 => counted_session(any_mark()), 1 => uncounted_session()],
+            prop::bool::weighted(0.3),
+        )
+            .prop_map(|(held, cancelled)| PlannedSession {
+                starts_at: held.starts_at,
+                status: held.status,
+                cancelled,
+            }),
+        0..40,
+    )
+}
+
+/// The timetable as if its cancelled sessions had never been planned.
+fn never_planned_cancelled(timetable: &[PlannedSession]) -> Vec<HeldSession> {
+    timetable
+        .iter()
+        .filter(|s| !s.cancelled)
+        .map(|s| HeldSession {
+            starts_at: s.starts_at,
+            status: s.status,
+        })
+        .collect()
+}
+
+proptest! {
+    /// With any sessions cancelled, every learner's rate equals the rate computed as if those
+    /// sessions had never been planned: a cancelled session, marked or not, attended or
+    /// missed, moves nothing.
+    #[test]
+    fn cancelled_sessions_count_as_never_planned(timetable in timetable()) {
+        let rate = AttendanceRate::over_planned(&timetable, enrolled_on(), None, now());
+        prop_assert_eq!(rate, rate_of(&never_planned_cancelled(&timetable)));
+    }
+
+    /// Cancelling one more session never changes what the others say: the rate over the
+    /// timetable equals the rate over it with that session taken out altogether.
+    #[test]
+    fn cancelling_a_session_is_taking_it_off_the_timetable(
+        timetable in timetable(),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        prop_assume!(!timetable.is_empty());
+        let at = pick.index(timetable.len());
+        let mut cancelled = timetable.clone();
+        cancelled[at].cancelled = true;
+        let mut removed = timetable.clone();
+        removed.remove(at);
+        prop_assert_eq!(
+            AttendanceRate::over_planned(&cancelled, enrolled_on(), None, now()),
+            AttendanceRate::over_planned(&removed, enrolled_on(), None, now())
+        );
+    }
+
+    /// A learner who left is judged on the sessions held before they left, as if the later
+    /// ones were never theirs.
+    #[test]
+    fn sessions_after_leaving_are_not_the_learners(
+        timetable in timetable(),
+        left_after_minutes in 0i64..=60 * 24 * 100,
+    ) {
+        let left_at = enrolled_on().and_hms_opt(0, 0, 0).unwrap().and_utc()
+            + Duration::minutes(left_after_minutes);
+        let before: Vec<PlannedSession> =
+            timetable.iter().copied().filter(|s| s.starts_at < left_at).collect();
+        prop_assert_eq!(
+            AttendanceRate::over_planned(&timetable, enrolled_on(), Some(left_at), now()),
+            AttendanceRate::over_planned(&before, enrolled_on(), None, now())
+        );
     }
 }

@@ -177,6 +177,8 @@ fn new_session(db: &Database, cohort: &Cohort, title: &str, starts_at: NaiveDate
         ends_at: starts_at + Duration::hours(3),
         register_version: 0,
         created_at: now(),
+        cancelled_at: None,
+        cancel_reason: None,
     };
     ok(db, |c| cohorts::add_session(c, &session));
     session

@@ -143,6 +143,10 @@ struct Scenario {
     erasable: Vec<String>,
     /// Unused sign-in link tokens (U's), one for each call of a row in the same way.
     sign_in_tokens: Vec<String>,
+    /// Sessions of cohort 1 still to come, to be cancelled: one for each call of a row.
+    cancellable: Vec<String>,
+    /// Learners of cohort 1 with nothing else to them, to withdraw: one for each call of a row.
+    withdrawable: Vec<String>,
     tokens: Vec<(Role, String)>,
 }
 
@@ -619,6 +623,33 @@ async fn scenario(server: &TestServer) -> Scenario {
         .await
         .unwrap();
 
+    // Sessions still to come to cancel, and learners to withdraw, one for each call of a row.
+    let mut cancellable = Vec::new();
+    let mut withdrawable = Vec::new();
+    for n in 0..ROLES.len() {
+        let starts_at = Utc::now() + Duration::days(30 + n as i64);
+        let session = as_person(
+            server,
+            &admin,
+            Method::POST,
+            &format!("/v1/cohorts/{cohort1}/sessions"),
+            json!({"title": format!("Spare {n}"), "starts_at": starts_at, "ends_at": starts_at + Duration::hours(2)}),
+            StatusCode::CREATED,
+        )
+        .await;
+        cancellable.push(session["id"].as_str().unwrap().to_string());
+        let enrolment = as_person(
+            server,
+            &admin,
+            Method::POST,
+            &format!("/v1/cohorts/{cohort1}/enrolments"),
+            json!({"email": format!("leaving{n}@example.org"), "name": format!("Leaving {n}")}),
+            StatusCode::CREATED,
+        )
+        .await;
+        withdrawable.push(enrolment["person_id"].as_str().unwrap().to_string());
+    }
+
     Scenario {
         today,
         organisation_id,
@@ -639,6 +670,8 @@ async fn scenario(server: &TestServer) -> Scenario {
         failed_message,
         erasable,
         sign_in_tokens,
+        cancellable,
+        withdrawable,
         tokens,
     }
 }
@@ -847,6 +880,68 @@ fn operations() -> Vec<Operation> {
             forbidden: &[],
             allowed_answer: Class::Allowed,
             call: |s, _| (format!("/v1/cohorts/{}", s.cohort1), None),
+        },
+        Operation {
+            method: Method::PATCH,
+            path: "/v1/cohorts/{id}",
+            credential: Credential::Person,
+            allowed: &[Admin, T1],
+            forbidden: &[L1],
+            allowed_answer: Class::Allowed,
+            call: |s, n| {
+                let body = json!({"name": format!("Cohort 1 ({n})")});
+                (format!("/v1/cohorts/{}", s.cohort1), Some(body))
+            },
+        },
+        Operation {
+            method: Method::GET,
+            path: "/v1/sessions/{id}",
+            credential: Credential::Person,
+            allowed: &[Admin, T1, L1],
+            forbidden: &[],
+            allowed_answer: Class::Allowed,
+            call: |s, _| (format!("/v1/sessions/{}", s.session1), None),
+        },
+        Operation {
+            method: Method::PATCH,
+            path: "/v1/sessions/{id}",
+            credential: Credential::Person,
+            allowed: &[Admin, T1],
+            forbidden: &[L1],
+            allowed_answer: Class::Allowed,
+            call: |s, n| {
+                let body = json!({"title": format!("Week 1 ({n})")});
+                (format!("/v1/sessions/{}", s.session1), Some(body))
+            },
+        },
+        Operation {
+            method: Method::POST,
+            path: "/v1/sessions/{id}/cancel",
+            credential: Credential::Person,
+            allowed: &[Admin, T1],
+            forbidden: &[L1],
+            allowed_answer: Class::Allowed,
+            call: |s, n| {
+                let body = json!({"reason": "Snow: the venue is closed"});
+                let session = &s.cancellable[n % ROLES.len()];
+                (format!("/v1/sessions/{session}/cancel"), Some(body))
+            },
+        },
+        Operation {
+            method: Method::POST,
+            path: "/v1/cohorts/{id}/enrolments/{person_id}/withdraw",
+            credential: Credential::Person,
+            allowed: &[Admin, T1],
+            forbidden: &[L1],
+            allowed_answer: Class::Allowed,
+            call: |s, n| {
+                let body = json!({"reason": "Moved away"});
+                let learner = &s.withdrawable[n % ROLES.len()];
+                (
+                    format!("/v1/cohorts/{}/enrolments/{learner}/withdraw", s.cohort1),
+                    Some(body),
+                )
+            },
         },
         Operation {
             method: Method::POST,
@@ -1517,12 +1612,25 @@ async fn hidden_things_read_exactly_like_missing_ones(server: &TestServer) {
     let revocation = json!({"reason": "Issued in error"});
     // `{}` in each path stands for the id: the real one, then one that does not exist.
     let assessment = format!("/v1/cohorts/{{}}/assessments/{}/PRE", s.l1);
+    let withdrawal = format!("/v1/cohorts/{{}}/enrolments/{}/withdraw", s.l1);
+    let retitle = json!({"title": "Renamed"});
+    let rename = json!({"name": "Renamed"});
     let probes = [
         (Method::GET, "/v1/cohorts/{}", &s.cohort1, None),
         (Method::GET, "/v1/cohorts/{}/sessions", &s.cohort1, None),
         (Method::GET, "/v1/cohorts/{}/progress", &s.cohort1, None),
         (Method::GET, "/v1/cohorts/{}/enrolments", &s.cohort1, None),
         (Method::GET, assessment.as_str(), &s.cohort1, None),
+        (Method::GET, "/v1/sessions/{}", &s.session1, None),
+        (Method::PATCH, "/v1/sessions/{}", &s.session1, Some(&retitle)),
+        (
+            Method::POST,
+            "/v1/sessions/{}/cancel",
+            &s.session1,
+            Some(&revocation),
+        ),
+        (Method::PATCH, "/v1/cohorts/{}", &s.cohort1, Some(&rename)),
+        (Method::POST, withdrawal.as_str(), &s.cohort1, Some(&revocation)),
         (Method::GET, "/v1/sessions/{}/attendance", &s.session1, None),
         (
             Method::PUT,

@@ -459,6 +459,8 @@ fn cases(s: &Scenario) -> Vec<Case> {
     let certificates = "POST /v1/certificates";
     let revoke = "POST /v1/certificates/{id}/revoke";
     let renew = "POST /v1/certificates/{id}/renew";
+    let cancel = "POST /v1/sessions/{id}/cancel";
+    let withdraw = "POST /v1/cohorts/{id}/enrolments/{person_id}/withdraw";
     let cpd = "POST /v1/me/cpd";
     let webhooks = "POST /v1/webhooks";
     let magic_link = "POST /v1/auth/magic-link";
@@ -511,6 +513,8 @@ fn cases(s: &Scenario) -> Vec<Case> {
     let assessment_path = format!("/v1/cohorts/{}/assessments/{}/PRE", s.cohort_id, s.learner_id);
     let supervision_path = format!("/v1/placements/{}/supervision", s.placement_id);
     let revoke_path = format!("/v1/certificates/{}/revoke", s.certificate_id);
+    let cancel_path = format!("/v1/sessions/{}/cancel", s.session_id);
+    let withdraw_path = format!("/v1/cohorts/{}/enrolments/{}/withdraw", s.cohort_id, s.learner_id);
     let api_keys_path = format!("/v1/organisations/{}/api-keys", s.organisation_id);
     let missing = "00000000-0000-0000-0000-000000000000";
 
@@ -1083,6 +1087,40 @@ fn cases(s: &Scenario) -> Vec<Case> {
             issue_with(json!({"expires_on": today})),
             400,
             "expires_on",
+        ),
+        // Calling a session off, and a learner leaving: a reason people will read.
+        case(cancel, "no reason", cancel_path.clone(), json!({}), 400, "reason"),
+        case(
+            cancel,
+            "blank reason",
+            cancel_path.clone(),
+            json!({"reason": "     "}),
+            422,
+            "reason",
+        ),
+        case(
+            cancel,
+            "unknown field",
+            cancel_path.clone(),
+            json!({"reason": "Snow", "notify": false}),
+            400,
+            "notify",
+        ),
+        case(
+            withdraw,
+            "reason too short",
+            withdraw_path.clone(),
+            json!({"reason": "no"}),
+            400,
+            "reason",
+        ),
+        case(
+            withdraw,
+            "reason too short once trimmed",
+            withdraw_path.clone(),
+            json!({"reason": "  x  "}),
+            422,
+            "reason",
         ),
         // Revocation.
         case(

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use peertrack_core::domain::input::{EMAIL_MAX, NAME_MAX};
 use peertrack_core::service::cohorts as service;
+use peertrack_core::service::sessions::REASON_MAX;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -41,6 +42,32 @@ pub struct Enrolment {
     pub enrolled_on: NaiveDate,
     /// `active`, `completed` or `withdrawn`.
     pub status: String,
+    /// When they left the cohort; null unless they did.
+    pub withdrawn_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why they left; null unless they did.
+    pub withdrawal_reason: Option<String>,
+}
+
+impl Enrolment {
+    fn of(enrolment: service::Enrolment, name: String, person_id: String) -> Self {
+        Enrolment {
+            name,
+            person_id,
+            enrolled_on: enrolment.enrolled_on,
+            status: enrolment.status,
+            withdrawn_at: enrolment.withdrawn_at.map(|at| at.and_utc()),
+            withdrawal_reason: enrolment.withdrawal_reason,
+        }
+    }
+}
+
+/// Why a learner leaves a cohort.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalInput {
+    /// In plain words, e.g. "Moved to Glasgow; may join a later cohort".
+    pub reason: Text<3, REASON_MAX>,
 }
 
 /// A page of enrolments.
@@ -91,12 +118,9 @@ impl EnrolmentsApi {
             .db
             .write_async(move |conn| service::enrol(conn, &auth.0, &id.0, &input, now))
             .await?;
-        Ok(EnrolmentCreated::Created(Json(Enrolment {
-            name,
-            person_id: person.id,
-            enrolled_on: enrolment.enrolled_on,
-            status: enrolment.status,
-        })))
+        Ok(EnrolmentCreated::Created(Json(Enrolment::of(
+            enrolment, name, person.id,
+        ))))
     }
 
     /// List a cohort's learners
@@ -123,14 +147,38 @@ impl EnrolmentsApi {
         Ok(Json(EnrolmentList {
             items: rows
                 .into_iter()
-                .map(|(e, p)| Enrolment {
-                    name: p.display_name().to_string(),
-                    person_id: p.id,
-                    enrolled_on: e.enrolled_on,
-                    status: e.status,
-                })
+                .map(|(e, p)| Enrolment::of(e, p.display_name().to_string(), p.id))
                 .collect(),
             next_cursor,
         }))
+    }
+
+    /// Withdraw a learner
+    ///
+    /// The cohort's tutors or an administrator record that a learner left, with the reason.
+    /// Their history stays; they are on no register of a later session, get no more reminders
+    /// for the cohort, and no certificate is issued from it (their eligibility says so). The
+    /// modules they achieved count in a later cohort of the same programme. A learner who
+    /// already left gets 409.
+    #[oai(path = "/v1/cohorts/:id/enrolments/:person_id/withdraw", method = "post")]
+    async fn withdraw(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<Text>,
+        person_id: Path<Text>,
+        body: JsonBody<WithdrawalInput>,
+    ) -> Result<Json<Enrolment>, ApiError> {
+        let reason = body.0.reason.0;
+        let now = state.now();
+        let (enrolment, person) = state
+            .db
+            .write_async(move |conn| service::withdraw(conn, &auth.0, &id.0, &person_id.0, &reason, now))
+            .await?;
+        Ok(Json(Enrolment::of(
+            enrolment,
+            person.display_name().to_string(),
+            person.id,
+        )))
     }
 }

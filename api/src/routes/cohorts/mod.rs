@@ -39,6 +39,23 @@ pub struct NewCohort {
     pub tutor_emails: Items<Text<3, EMAIL_MAX>, 20>,
 }
 
+/// What to change about a cohort; fields left out stay as they are. Its tutors may change
+/// `name` only.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct CohortChangeInput {
+    /// A new name.
+    pub name: Option<Text<1, NAME_MAX>>,
+    /// A new first day (administrators); it must keep every session held within the dates.
+    pub starts_on: Option<Date>,
+    /// A new last day (administrators), on or after `starts_on`.
+    pub ends_on: Option<Date>,
+    /// All of its tutors, by email (administrators): new addresses get accounts, tutors left
+    /// out stop being its tutors from their next request.
+    pub tutor_emails: Option<Items<Text<3, EMAIL_MAX>, 20>>,
+}
+
 /// A tutor of a cohort.
 #[derive(Debug, Object)]
 pub struct Tutor {
@@ -181,6 +198,36 @@ impl CohortsApi {
         let cohort = state
             .db
             .read_async(move |conn| service::get(conn, &auth.0, &id.0))
+            .await?;
+        Ok(Json(cohort.into()))
+    }
+
+    /// Change a cohort
+    ///
+    /// Administrators may rename a cohort, change its dates (which must keep every session
+    /// held within them), and change its tutors; its tutors may rename it and get 403 for any
+    /// other change. A tutor taken off loses access from their next request.
+    #[oai(path = "/v1/cohorts/:id", method = "patch")]
+    async fn change(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<Text>,
+        body: JsonBody<CohortChangeInput>,
+    ) -> Result<Json<Cohort>, ApiError> {
+        let body = body.0;
+        let change = service::CohortChange {
+            name: body.name.map(|n| n.0),
+            starts_on: body.starts_on.map(|d| d.0),
+            ends_on: body.ends_on.map(|d| d.0),
+            tutor_emails: body
+                .tutor_emails
+                .map(|emails| emails.into_iter().map(|e| e.into_trimmed()).collect()),
+        };
+        let now = state.now();
+        let cohort = state
+            .db
+            .write_async(move |conn| service::update(conn, &auth.0, &id.0, &change, now))
             .await?;
         Ok(Json(cohort.into()))
     }

@@ -1,14 +1,16 @@
-//! A cohort's sessions: `POST` and `GET /v1/cohorts/{id}/sessions`.
+//! A cohort's sessions: `POST` and `GET /v1/cohorts/{id}/sessions`; one session:
+//! `GET` and `PATCH /v1/sessions/{id}`, `POST /v1/sessions/{id}/cancel`.
 
 use chrono::{DateTime, Utc};
 use peertrack_core::domain::input::NAME_MAX;
 use peertrack_core::domain::utc;
 use peertrack_core::service::cohorts as service;
 use peertrack_core::service::cohorts::Session as StoredSession;
+use peertrack_core::service::sessions::{self as session_service, SessionChange, REASON_MAX};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use crate::auth::PersonToken;
 use crate::body::JsonBody;
@@ -48,19 +50,67 @@ pub struct Session {
     pub starts_at: DateTime<Utc>,
     /// End.
     pub ends_at: DateTime<Utc>,
+    /// `scheduled`, or `cancelled`: a cancelled session counts in nobody's attendance.
+    pub status: SessionStatus,
+    /// Why it was cancelled; null unless it was.
+    pub cancel_reason: Option<String>,
+    /// When it was cancelled; null unless it was.
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// Whether a session goes ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// On the timetable.
+    Scheduled,
+    /// Called off.
+    Cancelled,
 }
 
 impl From<StoredSession> for Session {
     fn from(session: StoredSession) -> Self {
         Session {
+            status: if session.is_cancelled() {
+                SessionStatus::Cancelled
+            } else {
+                SessionStatus::Scheduled
+            },
             id: session.id,
             cohort_id: session.cohort_id,
             title: session.title,
             module_code: session.module_code,
             starts_at: utc(session.starts_at),
             ends_at: utc(session.ends_at),
+            cancel_reason: session.cancel_reason,
+            cancelled_at: session.cancelled_at.map(utc),
         }
     }
+}
+
+/// What to change about a session; fields left out stay as they are.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct SessionChangeInput {
+    /// A new title.
+    pub title: Option<Text<1, NAME_MAX>>,
+    /// A new module (a module code of the cohort's programme); an empty string says the
+    /// session teaches no module.
+    pub module_code: Option<Text<0, 50>>,
+    /// A new start, RFC 3339; learners are emailed when the time changes.
+    pub starts_at: Option<Instant>,
+    /// A new end, after the start and at most 24 hours later.
+    pub ends_at: Option<Instant>,
+}
+
+/// Why a session is called off.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// In words the learners will read, e.g. "Snow: the venue is closed".
+    pub reason: Text<3, REASON_MAX>,
 }
 
 /// A page of sessions.
@@ -141,6 +191,78 @@ impl SessionsApi {
             items: rows.into_iter().map(Session::from).collect(),
             next_cursor,
         }))
+    }
+
+    /// Get a session
+    ///
+    /// One session with its `status` (`scheduled` or `cancelled`, with the reason), for
+    /// administrators and the cohort's tutors and learners.
+    #[oai(path = "/v1/sessions/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<Text>,
+    ) -> Result<Json<Session>, ApiError> {
+        let session = state
+            .db
+            .read_async(move |conn| session_service::get(conn, &auth.0, &id.0))
+            .await?;
+        Ok(Json(session.into()))
+    }
+
+    /// Change a session
+    ///
+    /// The cohort's tutors or an administrator change a session's title, module or times, by
+    /// the rules a new session meets. When the time changes, each learner is emailed the new
+    /// time. A cancelled session cannot change (409).
+    #[oai(path = "/v1/sessions/:id", method = "patch")]
+    async fn change(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<Text>,
+        body: JsonBody<SessionChangeInput>,
+    ) -> Result<Json<Session>, ApiError> {
+        let body = body.0;
+        let change = SessionChange {
+            title: body.title.map(|t| t.0),
+            module_code: body.module_code.map(|c| {
+                let code = c.into_trimmed();
+                (!code.is_empty()).then_some(code)
+            }),
+            starts_at: body.starts_at.map(|t| t.0),
+            ends_at: body.ends_at.map(|t| t.0),
+        };
+        let now = state.now();
+        let session = state
+            .db
+            .write_async(move |conn| session_service::change(conn, &auth.0, &id.0, &change, now))
+            .await?;
+        Ok(Json(session.into()))
+    }
+
+    /// Cancel a session
+    ///
+    /// The cohort's tutors or an administrator call a session off, with a reason its learners
+    /// read in the email they get. It then counts in nobody's attendance, its register can no
+    /// longer be written (409), and no reminder goes out for it. Cancelling it again is
+    /// refused (409) and changes nothing.
+    #[oai(path = "/v1/sessions/:id/cancel", method = "post")]
+    async fn cancel(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<Text>,
+        body: JsonBody<CancelInput>,
+    ) -> Result<Json<Session>, ApiError> {
+        let reason = body.0.reason.0;
+        let now = state.now();
+        let session = state
+            .db
+            .write_async(move |conn| session_service::cancel(conn, &auth.0, &id.0, &reason, now))
+            .await?;
+        Ok(Json(session.into()))
     }
 }
 
