@@ -173,6 +173,7 @@ pub async fn open_database(config: &Config) -> Result<Database, CliError> {
 }
 
 async fn serve(config: Config) -> Result<(), CliError> {
+    crate::metrics::install();
     let db = open_database(&config).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let now = store::stored(clock.now());
@@ -198,11 +199,12 @@ async fn serve(config: Config) -> Result<(), CliError> {
     let stop_worker = email_worker.stop_handle();
     let worker_task = tokio::spawn(email_worker.run());
     let db_at_exit = db.clone();
+    let limits = Arc::new(server::Limits::for_database(&db));
     let state = AppState {
         db,
         clock,
         keys: Arc::new(keys),
-        limits: Arc::new(Default::default()),
+        limits,
         config: Arc::new(config),
     };
     let shutdown = {

@@ -11,6 +11,7 @@ mod certificates;
 mod email;
 mod field_errors;
 mod pages;
+mod proxies;
 mod register;
 mod revocation;
 mod service;
