@@ -67,7 +67,11 @@ pub fn install() {
 /// Times every request into the histogram, labelled by its route template.
 pub async fn record_request<E: Endpoint>(next: Arc<E>, request: Request) -> poem::Result<Response> {
     let started = Instant::now();
-    let method = request.method().to_string();
+    // A client may send any method name; only the known ones get series of their own.
+    let method = match request.method().as_str() {
+        known @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => known.to_string(),
+        _ => "other".to_string(),
+    };
     let result = next.call(request).await.map(IntoResponse::into_response);
     let (status, pattern) = match &result {
         Ok(response) => (response.status(), response.data::<poem::PathPattern>().cloned()),

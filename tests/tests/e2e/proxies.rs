@@ -130,12 +130,12 @@ mod trusted {
         );
         let verify_bucket = text
             .lines()
-            .find(|l| l.starts_with("peertrack_http_request_duration_seconds_bucket") && l.contains("verify"))
-            .unwrap_or_else(|| panic!("no bucket for the verify route:\n{text}"));
-        assert!(
-            verify_bucket.contains("route=\"/v1/verify/{code}\""),
-            "{verify_bucket}"
-        );
+            .find(|l| {
+                l.starts_with("peertrack_http_request_duration_seconds_bucket")
+                    && l.contains("route=\"/v1/verify/{code}\"")
+            })
+            .unwrap_or_else(|| panic!("no bucket labelled with the verify route's template:\n{text}"));
+        assert!(verify_bucket.contains("le=\""), "{verify_bucket}");
         assert!(!text.contains("ABCD-EFGH-JKLM"), "no code in a label");
         for series in [
             "peertrack_outbox_messages{channel=\"email\",status=\"pending\"}",
