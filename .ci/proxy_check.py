@@ -459,6 +459,27 @@ def outbox_pending(families):
     return sum(s.value for s in family.samples if s.labels.get("status") == "pending" and s.labels.get("channel") == "email")
 
 
+def private_metrics():
+    """PEERTRACK_METRICS_LISTEN: /metrics without a token on a private address, nothing else."""
+    d = Instance("d")
+    port = free_port()
+    env = environment(f"127.0.0.1:{d.port}")
+    env["PEERTRACK_METRICS_LISTEN"] = f"127.0.0.1:{port}"
+    d.process = subprocess.Popen([BINARY, "serve"], env=env, stdout=open(d.log_path, "a"), stderr=subprocess.STDOUT)
+    try:
+        d.wait_ready()
+        response = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        families = {f.name for f in text_string_to_metric_families(response.text)} if response.ok else set()
+        check(
+            response.status_code == 200 and "peertrack_outbox_messages" in families,
+            f"PEERTRACK_METRICS_LISTEN serves /metrics without a token ({response.status_code})",
+        )
+        other = requests.get(f"http://127.0.0.1:{port}/health", timeout=10)
+        check(other.status_code == 404, f"and nothing else ({other.status_code})")
+    finally:
+        d.stop()
+
+
 def metrics_and_ready(people_emails):
     check(requests.get(A.url + "/metrics", timeout=10).status_code == 404, "/metrics without the token is 404")
     check(
@@ -629,6 +650,7 @@ def main():
         limits(people_emails)
         untrusted_peer()
         metrics_and_ready(people_emails)
+        private_metrics()
         keys_rotated()
         measure(api_key)
     finally:

@@ -207,6 +207,22 @@ async fn serve(config: Config) -> Result<(), CliError> {
         limits,
         config: Arc::new(config),
     };
+    let private_metrics = match state.config.metrics_listen {
+        Some(listen) => {
+            let (metrics_acceptor, address) = server::bind(listen).await.map_err(|e| {
+                CliError(format!(
+                    "{}: cannot listen on {listen}: {e}",
+                    config::METRICS_LISTEN
+                ))
+            })?;
+            tracing::info!("metrics at http://{address}/metrics");
+            let app = crate::metrics::private_app(state.clone());
+            Some(tokio::spawn(async move {
+                poem::Server::new_with_acceptor(metrics_acceptor).run(app).await
+            }))
+        }
+        None => None,
+    };
     let shutdown = {
         let stop_worker = stop_worker.clone();
         async move {
@@ -215,6 +231,9 @@ async fn serve(config: Config) -> Result<(), CliError> {
         }
     };
     let served = server::run(acceptor, state, shutdown).await;
+    if let Some(task) = private_metrics {
+        task.abort();
+    }
     stop_worker.stop();
     finish_worker(worker_task).await;
     // Let the access log's thread finish its statement, so none runs while the process exits.

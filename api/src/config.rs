@@ -41,6 +41,10 @@ pub const TRUSTED_PROXIES: &str = "PEERTRACK_TRUSTED_PROXIES";
 /// The bearer token `GET /metrics` asks for. Unset: there is no `/metrics`.
 pub const METRICS_TOKEN: &str = "PEERTRACK_METRICS_TOKEN";
 
+/// A second address to listen on that serves only `GET /metrics`, without a token (keep it
+/// private: loopback or a monitoring network). Unset: none.
+pub const METRICS_LISTEN: &str = "PEERTRACK_METRICS_LISTEN";
+
 /// The service's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -66,6 +70,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// The bearer token for `GET /metrics`; `None`: no metrics are served.
     pub metrics_token: Option<String>,
+    /// A private listener for `GET /metrics` alone, if any.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -192,7 +198,15 @@ impl Config {
                 reason: "is shorter than 16 characters; use a long random value".into(),
             });
         }
+        let metrics_listen = match set(METRICS_LISTEN) {
+            None => None,
+            Some(text) => Some(text.trim().parse::<SocketAddr>().map_err(|_| ConfigError {
+                variable: METRICS_LISTEN,
+                reason: format!("{text:?} is not an address and port such as 127.0.0.1:9100"),
+            })?),
+        };
         Ok(Config {
+            metrics_listen,
             trusted_proxies,
             metrics_token,
             timeouts,

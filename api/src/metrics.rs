@@ -2,7 +2,9 @@
 //! `GET /ready`.
 //!
 //! `/metrics` exists only when `PEERTRACK_METRICS_TOKEN` is set, and answers only
-//! `Authorization: Bearer <that token>`; anyone else gets 404 as for any unknown path. It has:
+//! `Authorization: Bearer <that token>`; anyone else gets 404 as for any unknown path. With
+//! `PEERTRACK_METRICS_LISTEN` it is also served, without a token, on that (private) address
+//! alone. It has:
 //!
 //! - `peertrack_http_request_duration_seconds` (histogram, with `_bucket` series): every
 //!   request by method, route template (`/v1/people/:id`, never an id or a code) and status;
@@ -27,7 +29,7 @@ use std::time::Instant;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use peertrack_core::store::{self, operations};
 use poem::http::StatusCode;
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
 
 use crate::problem::Problem;
 use crate::server::AppState;
@@ -137,6 +139,25 @@ pub async fn metrics_endpoint(state: poem::web::Data<&AppState>, request: &Reque
         // The same answer as for any unknown path: nothing says there are metrics here.
         return problem(StatusCode::NOT_FOUND, "There is nothing at this address.");
     }
+    render(&state).await
+}
+
+/// `GET /metrics` on the private listener (`PEERTRACK_METRICS_LISTEN`): no token asked.
+#[poem::handler]
+pub async fn private_metrics_endpoint(state: poem::web::Data<&AppState>) -> Response {
+    render(&state).await
+}
+
+/// The private listener's application: `GET /metrics` and nothing else.
+pub fn private_app(state: AppState) -> impl Endpoint {
+    install();
+    poem::Route::new()
+        .at("/metrics", poem::get(private_metrics_endpoint))
+        .data(state)
+}
+
+/// The figures in the Prometheus text format.
+async fn render(state: &AppState) -> Response {
     let db = state.db.clone();
     let now = store::stored(chrono::Utc::now());
     match db.read_async(move |conn| operations::figures(conn, now)).await {
