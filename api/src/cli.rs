@@ -173,6 +173,7 @@ pub async fn open_database(config: &Config) -> Result<Database, CliError> {
 }
 
 async fn serve(config: Config) -> Result<(), CliError> {
+    crate::metrics::install();
     let db = open_database(&config).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let now = store::stored(clock.now());
@@ -198,12 +199,29 @@ async fn serve(config: Config) -> Result<(), CliError> {
     let stop_worker = email_worker.stop_handle();
     let worker_task = tokio::spawn(email_worker.run());
     let db_at_exit = db.clone();
+    let limits = Arc::new(server::Limits::for_database(&db));
     let state = AppState {
         db,
         clock,
         keys: Arc::new(keys),
-        limits: Arc::new(Default::default()),
+        limits,
         config: Arc::new(config),
+    };
+    let private_metrics = match state.config.metrics_listen {
+        Some(listen) => {
+            let (metrics_acceptor, address) = server::bind(listen).await.map_err(|e| {
+                CliError(format!(
+                    "{}: cannot listen on {listen}: {e}",
+                    config::METRICS_LISTEN
+                ))
+            })?;
+            tracing::info!("metrics at http://{address}/metrics");
+            let app = crate::metrics::private_app(state.clone());
+            Some(tokio::spawn(async move {
+                poem::Server::new_with_acceptor(metrics_acceptor).run(app).await
+            }))
+        }
+        None => None,
     };
     let shutdown = {
         let stop_worker = stop_worker.clone();
@@ -213,6 +231,9 @@ async fn serve(config: Config) -> Result<(), CliError> {
         }
     };
     let served = server::run(acceptor, state, shutdown).await;
+    if let Some(task) = private_metrics {
+        task.abort();
+    }
     stop_worker.stop();
     finish_worker(worker_task).await;
     // Let the access log's thread finish its statement, so none runs while the process exits.

@@ -7,6 +7,7 @@ use peertrack_core::store::DatabaseUrl;
 use peertrack_core::worker::transport::SmtpSettings;
 
 use crate::connection_deadlines::Timeouts;
+use crate::forwarded::TrustedProxies;
 
 /// Where the database lives. Default: `peertrack.db` in the working directory.
 pub const DATABASE_URL: &str = "PEERTRACK_DATABASE_URL";
@@ -33,6 +34,17 @@ pub const REQUEST_READ_TIMEOUT: &str = "PEERTRACK_REQUEST_READ_TIMEOUT";
 /// the 60 s that reverse proxies commonly keep idle connections to a backend, so they close first.
 pub const IDLE_TIMEOUT: &str = "PEERTRACK_IDLE_TIMEOUT";
 
+/// The reverse proxies whose `Forwarded`, `X-Forwarded-For` and `X-Forwarded-Proto` headers are
+/// believed: addresses and CIDR ranges, separated by commas (`127.0.0.1, 10.0.0.0/8`). Unset:
+/// none; every client is its TCP peer.
+pub const TRUSTED_PROXIES: &str = "PEERTRACK_TRUSTED_PROXIES";
+/// The bearer token `GET /metrics` asks for. Unset: there is no `/metrics`.
+pub const METRICS_TOKEN: &str = "PEERTRACK_METRICS_TOKEN";
+
+/// A second address to listen on that serves only `GET /metrics`, without a token (keep it
+/// private: loopback or a monitoring network). Unset: none.
+pub const METRICS_LISTEN: &str = "PEERTRACK_METRICS_LISTEN";
+
 /// The service's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -54,6 +66,27 @@ pub struct Config {
     pub webhook_destinations: DestinationPolicy,
     /// How long requests may take to arrive, and connections may wait for one.
     pub timeouts: Timeouts,
+    /// The reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: TrustedProxies,
+    /// The bearer token for `GET /metrics`; `None`: no metrics are served.
+    pub metrics_token: Option<String>,
+    /// A private listener for `GET /metrics` alone, if any.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+impl Config {
+    /// Whether the token sent is the metrics token (compared in constant time).
+    pub fn is_metrics_token(&self, sent: &str) -> bool {
+        let Some(token) = &self.metrics_token else {
+            return false;
+        };
+        token.len() == sent.len()
+            && token
+                .bytes()
+                .zip(sent.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
 }
 
 /// A configuration value that cannot be used, naming its variable.
@@ -151,7 +184,31 @@ impl Config {
             request_read: seconds(REQUEST_READ_TIMEOUT, 30)?,
             idle: seconds(IDLE_TIMEOUT, 75)?,
         };
+        let trusted_proxies = match set(TRUSTED_PROXIES) {
+            None => TrustedProxies::default(),
+            Some(text) => TrustedProxies::parse(&text).map_err(|reason| ConfigError {
+                variable: TRUSTED_PROXIES,
+                reason,
+            })?,
+        };
+        let metrics_token = set(METRICS_TOKEN).map(|t| t.trim().to_string());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError {
+                variable: METRICS_TOKEN,
+                reason: "is shorter than 16 characters; use a long random value".into(),
+            });
+        }
+        let metrics_listen = match set(METRICS_LISTEN) {
+            None => None,
+            Some(text) => Some(text.trim().parse::<SocketAddr>().map_err(|_| ConfigError {
+                variable: METRICS_LISTEN,
+                reason: format!("{text:?} is not an address and port such as 127.0.0.1:9100"),
+            })?),
+        };
         Ok(Config {
+            metrics_listen,
+            trusted_proxies,
+            metrics_token,
             timeouts,
             key_dir,
             database,
@@ -270,6 +327,28 @@ mod tests {
         assert_eq!(error.variable, SMTP_URL);
         assert!(!error.to_string().contains("hunter2"), "{error}");
         assert_eq!(config(&[(MAIL_FROM, "nobody")]).unwrap_err().variable, MAIL_FROM);
+    }
+
+    #[test]
+    fn trusted_proxies_and_the_metrics_token_are_read_and_checked() {
+        let none = config(&[]).unwrap();
+        assert!(none.trusted_proxies.is_empty());
+        assert!(none.metrics_token.is_none());
+        assert!(!none.is_metrics_token(""));
+        let set = config(&[
+            (TRUSTED_PROXIES, "127.0.0.1, 10.0.0.0/8"),
+            (METRICS_TOKEN, "a-long-metrics-token"),
+        ])
+        .unwrap();
+        assert!(set.trusted_proxies.trusts("10.1.2.3".parse().unwrap()));
+        assert!(set.is_metrics_token("a-long-metrics-token"));
+        assert!(!set.is_metrics_token("a-long-metrics-tokeN"));
+        let error = config(&[(TRUSTED_PROXIES, "10.0.0.0/8 nginx")]).unwrap_err();
+        assert_eq!(error.variable, TRUSTED_PROXIES);
+        assert_eq!(
+            config(&[(METRICS_TOKEN, "short")]).unwrap_err().variable,
+            METRICS_TOKEN
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::connection_deadlines::{DeadlineAcceptor, Timeouts};
 use crate::problem::{problem_for_poem_error, Problem};
-use crate::rate_limit::RateLimiter;
+pub use crate::rate_limit::Limits;
 use crate::routes;
 use peertrack_core::credential::KeyRing;
 
@@ -35,40 +35,6 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// Per-client limits.
     pub limits: Arc<Limits>,
-}
-
-/// Per-client limits on guessable look-ups.
-#[derive(Debug)]
-pub struct Limits {
-    /// Unknown verification codes per client address.
-    pub verification_failures: RateLimiter,
-    /// Sign-in links asked for, per email address (so nobody's inbox can be flooded).
-    pub sign_in_links_per_address: RateLimiter,
-    /// Sign-in links asked for, per client address.
-    pub sign_in_links_per_client: RateLimiter,
-    /// Sign-in tokens that did not work, per client address.
-    pub sign_in_failures: RateLimiter,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            verification_failures: RateLimiter::new(30, Duration::from_secs(600)),
-            sign_in_links_per_address: RateLimiter::new(5, Duration::from_secs(900)),
-            sign_in_links_per_client: RateLimiter::new(30, Duration::from_secs(900)),
-            sign_in_failures: RateLimiter::new(30, Duration::from_secs(900)),
-        }
-    }
-}
-
-impl Limits {
-    /// Counts a request for a sign-in link for `email` from `client`; whether it is within both
-    /// allowances (per client address and per email address).
-    pub fn allow_sign_in_link(&self, client: &str, email: &str) -> bool {
-        let client_ok = self.sign_in_links_per_client.hit(client);
-        let address_ok = self.sign_in_links_per_address.hit(email);
-        client_ok && address_ok
-    }
 }
 
 impl AppState {
@@ -102,6 +68,7 @@ pub const API_PREFIXES: &[&str] = &["/v1", "/health", "/.well-known", "/verify"]
 
 /// The whole HTTP application.
 pub fn app(state: AppState) -> impl Endpoint {
+    crate::metrics::install();
     let service = api_service();
     let docs = poem::endpoint::make_sync(|_| {
         poem::Response::builder()
@@ -117,16 +84,24 @@ pub fn app(state: AppState) -> impl Endpoint {
     let service = Arc::new(poem::IntoEndpoint::into_endpoint(service));
     let mut route = crate::pages::add_routes(Route::new())
         .at("/docs", docs)
-        .at("/openapi.json", spec);
+        .at("/openapi.json", spec)
+        .at("/ready", crate::metrics::ready_endpoint)
+        .at("/metrics", crate::metrics::metrics_endpoint);
     for prefix in API_PREFIXES {
         route = route.nest_no_strip(*prefix, service.clone());
     }
-    route
+    // Boxed once midway: each layer names the one inside it twice, and the whole type would
+    // otherwise outgrow the compiler's limits in the tests' wrapper.
+    let inner = route
         .with(poem::middleware::CookieJarManager::new())
         .around(limit_body)
+        .around(crate::metrics::record_request)
         .catch_all_error(|error: poem::Error| async move { problem_response(error) })
+        .boxed();
+    inner
         .around(crate::headers::security_headers)
         .around(log_request)
+        .around(crate::forwarded::identify_client)
         .data(state)
 }
 

@@ -115,7 +115,7 @@ impl TestServer {
             db: database.db.clone(),
             clock,
             keys: Arc::new(keys),
-            limits: Arc::new(Default::default()),
+            limits: Arc::new(server::Limits::for_database(&database.db)),
             config: Arc::new(config),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

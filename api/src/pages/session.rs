@@ -3,8 +3,8 @@
 //!
 //! The session cookie holds a random secret; the server keeps only its hash (core's
 //! `sign_in::start_session`), so signing out or `peertrack admin revoke-token` ends it on every
-//! instance at once. The cookie is `HttpOnly` and `SameSite=Lax`, and `Secure` when the public
-//! address is `https`.
+//! instance at once. The cookie is `HttpOnly` and `SameSite=Lax`, and `Secure` when the browser
+//! uses `https` (see [`secure`]).
 //!
 //! Form tokens, written here rather than with poem's `Csrf` middleware because that one needs
 //! an encryption key shared by every instance behind a load balancer, which this needs none of:
@@ -82,9 +82,11 @@ pub async fn require(state: &AppState, jar: &CookieJar) -> Result<Visit, PageErr
     visit(state, jar).await.ok_or(PageError::NotSignedIn)
 }
 
-/// Whether cookies must be `Secure`: the service is reached over `https`.
+/// Whether cookies must be `Secure`: the browser reached the service over `https`, as a trusted
+/// proxy's `X-Forwarded-Proto` (or `Forwarded: proto=`) says; when no trusted proxy says, as the
+/// public address says.
 fn secure(state: &AppState) -> bool {
-    state.config.public_url.starts_with("https://")
+    crate::forwarded::current_https().unwrap_or_else(|| state.config.public_url.starts_with("https://"))
 }
 
 /// Starts a browser session: sets the cookie, valid until `expires_at`.

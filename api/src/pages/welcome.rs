@@ -74,6 +74,7 @@ pub async fn ask_for_link(
     if state
         .limits
         .allow_sign_in_link(&crate::rate_limit::client_address(request), &email)
+        .await
     {
         crate::routes::sign_in::queue_link_after_answering(&state, email.clone());
     }
@@ -149,7 +150,7 @@ pub async fn finish_sign_in(
             },
         )
     };
-    if state.limits.sign_in_failures.exhausted(&client) || form.token.len() > 200 {
+    if state.limits.sign_in_failures.exhausted(&client).await || form.token.len() > 200 {
         return Ok(refused(&state));
     }
     let token = form.token.trim().to_string();
@@ -164,7 +165,7 @@ pub async fn finish_sign_in(
             Ok(see_other("/home"))
         }
         None => {
-            state.limits.sign_in_failures.hit(&client);
+            state.limits.sign_in_failures.hit(&client).await;
             Ok(refused(&state))
         }
     }

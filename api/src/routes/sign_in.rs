@@ -133,6 +133,7 @@ impl SignInApi {
         if !state
             .limits
             .allow_sign_in_link(&crate::rate_limit::client_address(request), &email)
+            .await
         {
             return Ok(MagicLinkResponse::TooManyRequests(too_many(
                 "Too many sign-in links were asked for. Please wait 15 minutes and try again; \
@@ -160,7 +161,7 @@ impl SignInApi {
         body: JsonBody<SessionRequest>,
     ) -> Result<SessionResponse, ApiError> {
         let client = crate::rate_limit::client_address(request);
-        if state.limits.sign_in_failures.exhausted(&client) {
+        if state.limits.sign_in_failures.exhausted(&client).await {
             return Ok(SessionResponse::TooManyRequests(too_many(
                 "Too many sign-in links that did not work. Please wait 15 minutes and try again.",
             )));
@@ -180,7 +181,7 @@ impl SignInApi {
                 "no-store".into(),
             )),
             None => {
-                state.limits.sign_in_failures.hit(&client);
+                state.limits.sign_in_failures.hit(&client).await;
                 Ok(SessionResponse::Unauthorized(Json(Problem::new(
                     poem::http::StatusCode::UNAUTHORIZED,
                     "This sign-in link has already been used or has expired. Please ask for a new one.",

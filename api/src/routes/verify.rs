@@ -126,12 +126,12 @@ enum Lookup {
 
 async fn look_up(state: &AppState, request: &Request, code: String) -> Result<Lookup, ApiError> {
     let client = crate::rate_limit::client_address(request);
-    if state.limits.verification_failures.exhausted(&client) {
+    if state.limits.verification_failures.exhausted(&client).await {
         return Ok(Lookup::Limited);
     }
     // Codes are 12 letters and digits; anything far longer cannot be one (and is not queried).
     if code.len() > 64 {
-        state.limits.verification_failures.hit(&client);
+        state.limits.verification_failures.hit(&client).await;
         return Ok(Lookup::Unknown);
     }
     let today = state.now().date_naive();
@@ -155,7 +155,7 @@ async fn look_up(state: &AppState, request: &Request, code: String) -> Result<Lo
     Ok(match found {
         Some(verification) => Lookup::Found(verification),
         None => {
-            state.limits.verification_failures.hit(&client);
+            state.limits.verification_failures.hit(&client).await;
             Lookup::Unknown
         }
     })

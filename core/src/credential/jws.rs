@@ -131,7 +131,7 @@ mod tests {
         let header = decode_header(&jws).unwrap();
         assert_eq!(header.alg, Algorithm::EdDSA);
         assert_eq!(header.typ.as_deref(), Some("JWT"));
-        assert_eq!(header.kid.as_deref(), Some(keys.active_kid()));
+        assert_eq!(header.kid.as_deref(), Some(keys.active_kid().as_str()));
 
         let claims = verify_independently(&keys.jwks(), &jws).unwrap();
         let vc = &claims;

@@ -5,6 +5,8 @@ use std::fmt;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -47,12 +49,30 @@ struct KeyFile {
 }
 
 /// Ed25519 signing keys kept in a directory; the newest key signs, all keys verify.
+///
+/// Every instance of the service reads the same directory (shared, or copied to each machine),
+/// and notices a key added there without a restart: each use looks at the directory's
+/// modification time (one `stat`) and reads the keys again when it changed, and at least once a
+/// minute whatever it says. Old keys stay in the directory, so they stay published and verify.
 #[derive(Clone)]
 pub struct KeyRing {
     dir: PathBuf,
-    /// Oldest first; never empty.
-    keys: Vec<RingKey>,
+    loaded: Arc<RwLock<Loaded>>,
 }
+
+/// The keys as last read.
+struct Loaded {
+    /// Oldest first; never empty.
+    keys: Arc<Vec<RingKey>>,
+    /// The directory's modification time when they were read.
+    stamp: Option<SystemTime>,
+    /// When they were read.
+    checked: Instant,
+}
+
+/// The keys are read again at least this often, even if the directory looks unchanged (a
+/// copy that kept its time, or a file system with coarse times).
+pub const RELOAD_AT_LEAST_EVERY: Duration = Duration::from_secs(60);
 
 impl fmt::Debug for KeyRing {
     // Never print key material.
@@ -62,6 +82,10 @@ impl fmt::Debug for KeyRing {
             .field("kids", &self.kids())
             .finish()
     }
+}
+
+fn dir_stamp(dir: &Path) -> Option<SystemTime> {
+    fs::metadata(dir).and_then(|m| m.modified()).ok()
 }
 
 impl KeyRing {
@@ -75,37 +99,90 @@ impl KeyRing {
         }
         Ok(KeyRing {
             dir: dir.to_path_buf(),
-            keys,
+            loaded: Arc::new(RwLock::new(Loaded {
+                keys: Arc::new(keys),
+                stamp: dir_stamp(dir),
+                checked: Instant::now(),
+            })),
         })
     }
 
+    /// The keys, read again first if the directory changed or a minute has passed. A directory
+    /// that cannot be read (or holds a damaged file) leaves the keys as they were, with a
+    /// warning in the log: signing goes on with the last good keys.
+    fn keys(&self) -> Arc<Vec<RingKey>> {
+        let stamp = dir_stamp(&self.dir);
+        {
+            let loaded = self.loaded.read().unwrap_or_else(|p| p.into_inner());
+            let fresh =
+                stamp.is_some() && loaded.stamp == stamp && loaded.checked.elapsed() < RELOAD_AT_LEAST_EVERY;
+            if fresh {
+                return loaded.keys.clone();
+            }
+        }
+        let mut loaded = self.loaded.write().unwrap_or_else(|p| p.into_inner());
+        match load_keys(&self.dir) {
+            Ok(keys) if !keys.is_empty() => {
+                let before: Vec<&str> = loaded.keys.iter().map(|k| k.kid.as_str()).collect();
+                let after: Vec<&str> = keys.iter().map(|k| k.kid.as_str()).collect();
+                if before != after {
+                    tracing::info!(
+                        signing = after.last().copied().unwrap_or_default(),
+                        keys = after.len(),
+                        "signing keys read again from {}",
+                        self.dir.display()
+                    );
+                }
+                loaded.keys = Arc::new(keys);
+            }
+            Ok(_) => tracing::warn!(
+                "the key directory {} holds no key now; signing goes on with the keys read before",
+                self.dir.display()
+            ),
+            Err(error) => tracing::warn!(
+                %error,
+                "the signing keys could not be read again; signing goes on with the keys read before"
+            ),
+        }
+        loaded.stamp = stamp;
+        loaded.checked = Instant::now();
+        loaded.keys.clone()
+    }
+
     /// Adds a new key that signs from now on and returns its id; older keys stay to verify.
+    /// Other processes using the same directory pick it up at their next use of the keys.
     pub fn rotate(&mut self) -> Result<String, CredentialError> {
-        let newest = self.active().created_at;
+        let keys = self.keys();
+        let newest = keys.last().expect("a key ring always holds a key").created_at;
         // Creation time orders the keys, so the new one must sort after every existing one,
         // even if the clock stepped back.
         let created_at = Utc::now().max(newest + chrono::Duration::microseconds(1));
-        let taken: HashSet<String> = self.keys.iter().map(|k| k.kid.clone()).collect();
+        let taken: HashSet<String> = keys.iter().map(|k| k.kid.clone()).collect();
         let key = new_key(&self.dir, created_at, &taken)?;
         let kid = key.kid.clone();
-        self.keys.push(key);
+        let mut loaded = self.loaded.write().unwrap_or_else(|p| p.into_inner());
+        let mut updated = loaded.keys.as_ref().clone();
+        updated.push(key);
+        loaded.keys = Arc::new(updated);
+        loaded.stamp = dir_stamp(&self.dir);
+        loaded.checked = Instant::now();
         Ok(kid)
     }
 
     /// The id of the key that signs new credentials.
-    pub fn active_kid(&self) -> &str {
-        &self.active().kid
+    pub fn active_kid(&self) -> String {
+        self.active().kid
     }
 
     /// Every key id, oldest first.
-    pub fn kids(&self) -> Vec<&str> {
-        self.keys.iter().map(|k| k.kid.as_str()).collect()
+    pub fn kids(&self) -> Vec<String> {
+        self.keys().iter().map(|k| k.kid.clone()).collect()
     }
 
     /// The public keys as a JSON Web Key Set, the signing key first.
     pub fn jwks(&self) -> Value {
         let keys: Vec<Value> = self
-            .keys
+            .keys()
             .iter()
             .rev()
             .map(|key| {
@@ -122,12 +199,12 @@ impl KeyRing {
         json!({ "keys": keys })
     }
 
-    pub(super) fn active(&self) -> &RingKey {
-        self.keys.last().expect("a key ring always holds a key")
+    pub(super) fn active(&self) -> RingKey {
+        self.keys().last().expect("a key ring always holds a key").clone()
     }
 
-    pub(super) fn find(&self, kid: &str) -> Option<&RingKey> {
-        self.keys.iter().find(|k| k.kid == kid)
+    pub(super) fn find(&self, kid: &str) -> Option<RingKey> {
+        self.keys().iter().find(|k| k.kid == kid).cloned()
     }
 }
 
@@ -396,6 +473,30 @@ mod tests {
         assert_eq!(reopened.jwks(), jwks);
     }
 
+    #[test]
+    fn another_process_s_rotation_is_picked_up_without_reopening() {
+        let (temp, keys) = ring();
+        let first = keys.active_kid();
+        let before = sign(&keys, &expiring_now());
+        // Another instance (or `peertrack keys rotate`) on the same directory.
+        let mut other = KeyRing::open_or_create(&temp.path().join("keys")).unwrap();
+        let second = other.rotate().unwrap();
+        assert_eq!(keys.active_kid(), second, "the next signature uses the new key");
+        assert_eq!(keys.kids(), vec![first.clone(), second.clone()]);
+        let after = sign(&keys, &expiring_now());
+        assert_eq!(decode_header(&after).unwrap().kid.unwrap(), second);
+        assert!(
+            verify_compact(&keys, &before).is_ok(),
+            "the old key still verifies"
+        );
+        let published = keys.jwks();
+        verify_independently(&published, &before).expect("the old key is still published");
+        verify_independently(&published, &after).expect("the new key is published");
+        // A damaged file does not take the keys away: signing goes on with the last good ones.
+        fs::write(temp.path().join("keys").join("broken.json"), "{").unwrap();
+        assert_eq!(keys.active_kid(), second);
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_key_file_others_can_read_is_refused() {
@@ -443,7 +544,7 @@ mod tests {
         let jwks = keys.jwks();
         // An independent JWKS parser accepts it.
         let parsed: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone()).unwrap();
-        assert!(parsed.find(keys.active_kid()).is_some());
+        assert!(parsed.find(&keys.active_kid()).is_some());
         for key in jwks["keys"].as_array().unwrap() {
             assert_eq!(key["kty"], "OKP");
             assert_eq!(key["crv"], "Ed25519");

@@ -14,12 +14,14 @@ pub mod cohorts;
 pub mod consents;
 pub mod cpd;
 pub mod delivery;
+pub mod operations;
 pub mod organisations;
 pub mod outbox;
 pub mod people;
 pub mod personal_data;
 pub mod placements;
 pub mod programmes;
+pub mod rate_limits;
 pub mod register;
 pub mod schema;
 pub mod status_lists;
@@ -392,6 +394,24 @@ impl Database {
         drop(stopped);
     }
 
+    /// Connections open in the pool, how many of them are idle, and the most it opens.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections, self.pool.max_size())
+    }
+
+    /// How many of this build's migrations the database has not applied (for readiness: an
+    /// instance of this build must not serve a schema it does not know).
+    pub fn pending_migrations(&self) -> Result<usize> {
+        self.read(|conn| {
+            let pending = match conn {
+                DbConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|m| m.len()),
+                DbConnection::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|m| m.len()),
+            };
+            pending.map_err(|e| Error::Unavailable(format!("reading the applied migrations failed: {e}")))
+        })
+    }
+
     /// Whether the database answers a trivial query.
     pub fn ping(&self) -> Result<()> {
         self.read(|conn| {
@@ -433,11 +453,20 @@ fn check_sqlite_path(path: &std::path::Path) -> Result<()> {
         .map_err(|e| Error::Unavailable(format!("cannot write the SQLite file {}: {e}", path.display())))
 }
 
-/// Applies every pending migration for the connection's backend.
+/// The PostgreSQL advisory lock that instances starting at once take turns on to migrate.
+const MIGRATION_LOCK: i64 = 7_341_021;
+
+/// Applies every pending migration for the connection's backend. On PostgreSQL, instances
+/// starting together take turns (an advisory lock), so the second finds nothing left to do.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<()> {
     let outcome = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
-        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConnection::Postgres(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(c)?;
+            let outcome = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(c)?;
+            outcome
+        }
     };
     outcome.map_err(|e| Error::Unavailable(format!("applying migrations failed: {e}")))
 }

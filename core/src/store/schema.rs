@@ -372,6 +372,14 @@ diesel::joinable!(audit_events -> people (actor_id));
 
 diesel::joinable!(webhooks -> organisations (organisation_id));
 
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        count -> Integer,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     people,
@@ -399,4 +407,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     webhooks,
     status_lists,
+    rate_limits,
 );

@@ -11,5 +11,6 @@ mod demo;
 mod dialects;
 mod domain_properties;
 mod domain_rules;
+mod rate_limits;
 mod services;
 mod store;

@@ -13,6 +13,7 @@ mod email;
 mod field_errors;
 mod pages;
 mod probe_findings;
+mod proxies;
 mod register;
 mod revocation;
 mod service;
