@@ -305,6 +305,7 @@ async fn a_learner_opens_only_their_own_things(server: &TestServer) {
         "/me/supervision",
         "/me/data",
         "/me/cpd",
+        "/supervision",
     ] {
         let anonymous = browser().get(server.url(path)).send().await.unwrap();
         assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "{path}");
@@ -323,6 +324,7 @@ async fn every_page_is_private_and_runs_no_inline_script(server: &TestServer) {
         "/me/supervision",
         "/me/data",
         "/me/cpd",
+        "/supervision",
     ] {
         let page = get(server, &session, path).await;
         let status = page.status();
