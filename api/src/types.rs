@@ -223,9 +223,19 @@ impl ToJSON for Date {
     }
 }
 
+/// `like` for a value that is not text; serde's own error for a field that is not there at all
+/// (so that the body reader names the missing field).
+fn kept_if_missing<E: de::Error>(error: E, like: &str) -> E {
+    if error.to_string().starts_with("missing field") {
+        error
+    } else {
+        E::custom(like)
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer).map_err(|_| de::Error::custom(DATE_LIKE))?;
+        let text = String::deserialize(deserializer).map_err(|e| kept_if_missing(e, DATE_LIKE))?;
         Date::parse(&text).map_err(de::Error::custom)
     }
 }
@@ -285,7 +295,7 @@ impl ToJSON for Instant {
 
 impl<'de> serde::Deserialize<'de> for Instant {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer).map_err(|_| de::Error::custom(DATE_TIME_LIKE))?;
+        let text = String::deserialize(deserializer).map_err(|e| kept_if_missing(e, DATE_TIME_LIKE))?;
         Instant::parse(&text).map_err(de::Error::custom)
     }
 }
@@ -322,6 +332,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with(DATE_LIKE));
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Ends {
+            ended_on: Date,
+        }
+        assert!(serde_json::from_str::<Ends>("{}")
+            .unwrap_err()
+            .to_string()
+            .starts_with("missing field `ended_on`"));
         assert_eq!(
             serde_json::from_str::<Date>("\"2027-03-01\"").unwrap().0,
             NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()

@@ -174,6 +174,39 @@ pub fn placement_role(
     }
 }
 
+/// Only the placement's supervisor may decide on its supervision (verify or decline it). The
+/// learner and the staff who may see the placement know the session exists and are refused
+/// with `refusal` ([`Error::NotAllowed`]); anyone else hears that there is no such session.
+pub fn require_supervisor(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    placement: &placements::Placement,
+    refusal: &'static str,
+) -> Result<()> {
+    match placement_role(conn, caller, placement) {
+        Ok(PlacementRole::Supervisor) => Ok(()),
+        Ok(_) => Err(Error::NotAllowed(refusal)),
+        Err(Error::NotFound(_)) => Err(Error::NotFound("supervision session")),
+        Err(other) => Err(other),
+    }
+}
+
+/// May the caller end a placement? Its supervisor, an administrator, or a tutor of the cohort
+/// it was made within may; the learner may not ([`Error::NotAllowed`]); anyone else may not
+/// know it exists ([`Error::NotFound`]).
+pub fn require_placement_ender(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    placement: &placements::Placement,
+) -> Result<PlacementRole> {
+    match placement_role(conn, caller, placement)? {
+        PlacementRole::Learner => Err(Error::NotAllowed(
+            "Only the placement's supervisor, the learner's tutors or an administrator can end a placement.",
+        )),
+        role => Ok(role),
+    }
+}
+
 /// May the caller add a placement for this learner, and within which cohort? Administrators
 /// may (the learner must exist; the cohort is the one named, or the learner's latest); a tutor
 /// may within a cohort they teach and the learner is in (the one named, or the latest such).

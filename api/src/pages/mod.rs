@@ -5,6 +5,7 @@
 pub mod assets;
 mod learner;
 mod session;
+mod supervisor;
 mod welcome;
 
 use askama::Template;
@@ -226,6 +227,10 @@ pub fn add_routes(route: Route) -> Route {
         )
         .at("/me/data/export.json", get(learner::data::export))
         .at("/me/cpd", get(learner::cpd::cpd).post(learner::cpd::log_cpd))
+        .at("/supervision", get(supervisor::queue))
+        .at("/supervision/:id/verify", post(supervisor::verify))
+        .at("/supervision/:id/decline", post(supervisor::decline))
+        .at("/supervision/placements/:id/end", post(supervisor::end_placement))
         .at("/assets/:name", get(assets::serve))
 }
 

@@ -1,7 +1,7 @@
 //! Signing in and out, and the home page: `/`, `/sign-in`, `/sign-out`, `/home`.
 
 use askama::Template;
-use peertrack_core::service::{me, sign_in};
+use peertrack_core::service::{me, placements, sign_in};
 use poem::web::cookie::CookieJar;
 use poem::web::{Data, Form, Query};
 use poem::{handler, Request, Response};
@@ -203,6 +203,8 @@ struct Home {
     chrome: Chrome,
     name: String,
     roles: me::Roles,
+    /// Supervision sessions waiting for this person to verify or decline.
+    waiting: i64,
 }
 
 /// `GET /home`: what this person can do, by what they are.
@@ -210,10 +212,22 @@ struct Home {
 pub async fn home(state: Data<&AppState>, jar: &CookieJar) -> Result<Response, PageError> {
     let visit: Visit = session::require(&state, jar).await?;
     let caller = visit.caller.clone();
-    let (person, roles) = state.db.read_async(move |conn| me::roles(conn, &caller)).await?;
+    let (person, roles, waiting) = state
+        .db
+        .read_async(move |conn| {
+            let (person, roles) = me::roles(conn, &caller)?;
+            let waiting = if roles.supervisor {
+                placements::waiting_for_caller(conn, &caller)?
+            } else {
+                0
+            };
+            Ok((person, roles, waiting))
+        })
+        .await?;
     Ok(ok(&Home {
         chrome: Chrome::signed_in("Home", &visit),
         name: person.display_name().to_string(),
         roles,
+        waiting,
     }))
 }

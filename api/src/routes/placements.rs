@@ -1,15 +1,16 @@
-//! Practice placements and supervision: logged by the learner or the supervisor, verified by
-//! the supervisor. Only verified supervision counts towards a certificate.
+//! Practice placements and supervision: logged by the learner or the supervisor, verified or
+//! declined by the supervisor. Only verified supervision counts towards a certificate.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use peertrack_core::domain::input::EMAIL_MAX;
-use peertrack_core::domain::{utc, SupervisionFormat};
-use peertrack_core::service::placements::{self as service, SUPERVISION_NOTES_MAX};
+use peertrack_core::domain::{utc, SupervisionFormat, SupervisionStatus};
+use peertrack_core::service::placements::{self as service, DECLINE_REASON_MAX, SUPERVISION_NOTES_MAX};
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
+use super::paging::{self, Limit};
 use super::Tag;
 use crate::auth::PersonToken;
 use crate::body::JsonBody;
@@ -103,6 +104,39 @@ pub struct NewSupervision {
     pub notes: Option<Text<0, SUPERVISION_NOTES_MAX>>,
 }
 
+/// Where a supervision session stands with the supervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "SupervisionStatus", rename_all = "snake_case")]
+pub enum Status {
+    /// Logged by the learner, waiting for the supervisor.
+    Pending,
+    /// Confirmed by the supervisor; it counts. It cannot be declined afterwards.
+    Verified,
+    /// Declined by the supervisor, with a reason; it never counts. The supervisor may still
+    /// verify it later.
+    Declined,
+}
+
+impl From<SupervisionStatus> for Status {
+    fn from(status: SupervisionStatus) -> Self {
+        match status {
+            SupervisionStatus::Pending => Status::Pending,
+            SupervisionStatus::Verified => Status::Verified,
+            SupervisionStatus::Declined => Status::Declined,
+        }
+    }
+}
+
+impl From<Status> for SupervisionStatus {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Pending => SupervisionStatus::Pending,
+            Status::Verified => SupervisionStatus::Verified,
+            Status::Declined => SupervisionStatus::Declined,
+        }
+    }
+}
+
 /// A supervision session.
 #[derive(Debug, Object)]
 pub struct Supervision {
@@ -116,12 +150,93 @@ pub struct Supervision {
     pub duration_minutes: i32,
     /// The format.
     pub format: String,
+    /// `pending`, `verified` or `declined`.
+    pub status: Status,
     /// Whether the supervisor has verified it; only verified sessions count.
     pub verified: bool,
     /// When it was verified.
     pub verified_at: Option<DateTime<Utc>>,
+    /// When it was declined.
+    pub declined_at: Option<DateTime<Utc>>,
+    /// Why the supervisor declined it, in their words.
+    pub decline_reason: Option<String>,
     /// Notes, shown only to the learner and the supervisor.
     pub notes: Option<String>,
+}
+
+/// Ending a placement.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct EndPlacement {
+    /// The placement's last day (on or after its first, and not before supervision already
+    /// logged in it). It may be in the future, and it may be corrected later.
+    pub ended_on: Date,
+}
+
+/// Declining supervision.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineSupervision {
+    /// Why, in words the learner will read.
+    pub reason: Text<3, DECLINE_REASON_MAX>,
+}
+
+/// Whose supervision to list, from the caller's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "SupervisionSide", rename_all = "snake_case")]
+pub enum Side {
+    /// In placements the caller supervises.
+    Supervisor,
+    /// In the caller's own placements.
+    Learner,
+}
+
+/// A supervision session in the caller's list, with the names that say whose it is.
+#[derive(Debug, Object)]
+pub struct ListedSupervision {
+    /// Its id.
+    pub id: String,
+    /// The placement.
+    pub placement_id: String,
+    /// The learner.
+    pub person_id: String,
+    /// The learner's name.
+    pub learner_name: String,
+    /// The supervisor.
+    pub supervisor_id: String,
+    /// The supervisor's name.
+    pub supervisor_name: String,
+    /// The host organisation.
+    pub organisation_id: String,
+    /// The host organisation's name.
+    pub organisation_name: String,
+    /// The day.
+    pub occurred_on: NaiveDate,
+    /// Minutes.
+    pub duration_minutes: i32,
+    /// The format.
+    pub format: String,
+    /// `pending`, `verified` or `declined`.
+    pub status: Status,
+    /// When it was verified.
+    pub verified_at: Option<DateTime<Utc>>,
+    /// When it was declined.
+    pub declined_at: Option<DateTime<Utc>>,
+    /// Why the supervisor declined it.
+    pub decline_reason: Option<String>,
+    /// Notes (the caller is the learner or the supervisor).
+    pub notes: Option<String>,
+}
+
+/// A page of the caller's supervision.
+#[derive(Debug, Object)]
+pub struct ListedSupervisionPage {
+    /// Sessions, oldest first.
+    pub items: Vec<ListedSupervision>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// A placement's supervision.
@@ -163,16 +278,48 @@ fn placement_view(p: service::Placement) -> Placement {
 }
 
 fn supervision_view(s: service::SupervisionSession, show_notes: bool) -> Supervision {
+    let status = s.status().into();
     Supervision {
         id: s.id,
         placement_id: s.placement_id,
         occurred_on: s.occurred_on,
         duration_minutes: s.duration_minutes,
         format: s.format,
+        status,
         verified: s.verified_by.is_some(),
         verified_at: s.verified_at.map(utc),
+        declined_at: s.declined_at.map(utc),
+        decline_reason: s.decline_reason,
         notes: if show_notes { s.notes } else { None },
     }
+}
+
+fn listed_view(l: service::ListedSupervision) -> ListedSupervision {
+    let status = l.session.status().into();
+    ListedSupervision {
+        id: l.session.id,
+        placement_id: l.placement.id,
+        person_id: l.placement.person_id,
+        learner_name: l.learner_name,
+        supervisor_id: l.placement.supervisor_id,
+        supervisor_name: l.supervisor_name,
+        organisation_id: l.placement.organisation_id,
+        organisation_name: l.host,
+        occurred_on: l.session.occurred_on,
+        duration_minutes: l.session.duration_minutes,
+        format: l.session.format,
+        status,
+        verified_at: l.session.verified_at.map(utc),
+        declined_at: l.session.declined_at.map(utc),
+        decline_reason: l.session.decline_reason,
+        notes: l.session.notes,
+    }
+}
+
+fn list_position(position: &str) -> Result<(NaiveDate, String), ApiError> {
+    let (day, id) = position.split_once('|').ok_or_else(paging::bad_cursor)?;
+    let day = day.parse::<NaiveDate>().map_err(|_| paging::bad_cursor())?;
+    Ok((day, id.to_string()))
 }
 
 /// Placement and supervision operations.
@@ -296,5 +443,97 @@ impl PlacementsApi {
             .write_async(move |conn| service::verify(conn, &auth.0, &id.0, now))
             .await?;
         Ok(Json(supervision_view(session, true)))
+    }
+
+    /// End a placement
+    ///
+    /// The supervisor, an administrator or a tutor of the cohort the placement was made within
+    /// sets its last day. Supervision after that day cannot be logged; the day cannot fall
+    /// before supervision already logged (unless that session was declined). Ending again
+    /// corrects the day.
+    #[oai(path = "/v1/placements/:id/end", method = "post")]
+    async fn end(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<Text>,
+        body: JsonBody<EndPlacement>,
+    ) -> Result<Json<Placement>, ApiError> {
+        let ended_on = body.0.ended_on.0;
+        let now = state.now();
+        let placement = state
+            .db
+            .write_async(move |conn| service::end(conn, &auth.0, &id.0, ended_on, now))
+            .await?;
+        Ok(Json(placement_view(placement)))
+    }
+
+    /// Decline supervision
+    ///
+    /// The supervisor declines a logged supervision session with a reason, which the learner
+    /// sees and is emailed. A declined session never counts; the supervisor may still verify it
+    /// later. A verified session cannot be declined (409); declining a declined one again
+    /// changes nothing.
+    #[oai(path = "/v1/supervision/:id/decline", method = "post")]
+    async fn decline(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<Text>,
+        body: JsonBody<DeclineSupervision>,
+    ) -> Result<Json<Supervision>, ApiError> {
+        let reason = body.0.reason.0;
+        let now = state.now();
+        let session = state
+            .db
+            .write_async(move |conn| service::decline(conn, &auth.0, &id.0, &reason, now))
+            .await?;
+        Ok(Json(supervision_view(session, true)))
+    }
+
+    /// List your supervision
+    ///
+    /// Supervision in the placements you supervise and in your own, oldest first. A supervisor
+    /// asks `?status=pending&role=supervisor` for what waits for them; a learner
+    /// `?status=pending&role=learner` for what waits for their supervisor.
+    #[oai(path = "/v1/supervision", method = "get")]
+    async fn mine(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        /// Only sessions with this status (default: every status).
+        status: Query<Option<Status>>,
+        /// Only as `supervisor` or as `learner` (default: both).
+        role: Query<Option<Side>>,
+        /// Items per page, 1 to 500 (default 50).
+        limit: Query<Option<Limit>>,
+        /// `next_cursor` from the previous page.
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<ListedSupervisionPage>, ApiError> {
+        let limit = paging::page_size(limit.0);
+        let after = match paging::decode_cursor(cursor.0.as_deref())? {
+            Some(position) => Some(list_position(&position)?),
+            None => None,
+        };
+        let filter = service::SupervisionFilter {
+            side: role.0.map(|side| match side {
+                Side::Supervisor => service::Side::Supervisor,
+                Side::Learner => service::Side::Learner,
+            }),
+            status: status.0.map(SupervisionStatus::from),
+            after,
+            limit: limit + 1,
+        };
+        let rows = state
+            .db
+            .read_async(move |conn| service::list_for_caller(conn, &auth.0, &filter))
+            .await?;
+        let (rows, next_cursor) = paging::page(rows, limit, |l| {
+            format!("{}|{}", l.session.occurred_on, l.session.id)
+        });
+        Ok(Json(ListedSupervisionPage {
+            items: rows.into_iter().map(listed_view).collect(),
+            next_cursor,
+        }))
     }
 }

@@ -16,4 +16,6 @@ pub use certificate::{CertificateStatus, CpdEntry, RenewalRule};
 pub use clock::{utc, Clock, FixedClock, SystemClock};
 pub use eligibility::{CertificationRule, Eligibility, LearnerRecord, Requirement, RequirementKind};
 pub use programme::{AssessmentKind, ModuleSpec, ProgrammeDefinition, ProgrammeDefinitionError};
-pub use records::{AssessmentOutcome, EnrolmentStatus, SupervisionFormat, VerifiedSupervision};
+pub use records::{
+    AssessmentOutcome, EnrolmentStatus, SupervisionFormat, SupervisionStatus, VerifiedSupervision,
+};

@@ -78,6 +78,19 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Where a logged supervision session stands with the supervisor.
+    SupervisionStatus {
+        /// Logged by the learner, waiting for the supervisor.
+        Pending => "pending",
+        /// Confirmed by the supervisor: it counts. Final: it cannot be declined afterwards.
+        Verified => "verified",
+        /// The supervisor does not recognise it, with a reason the learner sees; it never
+        /// counts. The supervisor may still verify it later if they change their mind.
+        Declined => "declined",
+    }
+}
+
 /// A supervision session that the supervisor has verified; only these count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifiedSupervision {

@@ -88,6 +88,8 @@ emails! {
     CertificateRevoked => "certificate_revoked", true;
     /// No supervision logged for 4 weeks of a running placement.
     SupervisionNudge => "supervision_nudge", false;
+    /// To a learner whose logged supervision session the supervisor declined, with the reason.
+    SupervisionDeclined => "supervision_declined", true;
     /// A one-time sign-in link.
     SignIn => "sign_in", true;
 }

@@ -267,6 +267,9 @@ mod tests {
             "last_on": "2027-02-01",
             "link": "https://peertrack.example.org/sign-in?token=ptl_secret",
             "minutes": 15,
+            "supervisor_name": "Sam Supervisor",
+            "occurred_on": "2027-02-01",
+            "duration_minutes": 60,
         });
         if template == "supervision_nudge" {
             payload["role"] = json!("supervisor");

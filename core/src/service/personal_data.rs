@@ -89,7 +89,7 @@ pub fn export(conn: &mut DbConnection, person_id: &str) -> Result<Value> {
     for placement in placements::placements_of(conn, person_id)? {
         let supervision: Vec<Value> = placements::supervision_of_placement(conn, &placement.id)?
             .into_iter()
-            .map(|s| json!({ "occurred_on": s.occurred_on, "duration_minutes": s.duration_minutes, "format": s.format, "notes": s.notes, "verified": s.verified_by.is_some() }))
+            .map(|s| json!({ "occurred_on": s.occurred_on, "duration_minutes": s.duration_minutes, "format": s.format, "notes": s.notes, "verified": s.verified_by.is_some(), "status": s.status().as_str(), "decline_reason": s.decline_reason }))
             .collect();
         placements_json.push(json!({
             "placement_id": placement.id,

@@ -1,16 +1,24 @@
-//! Practice placements and supervision: logged by the learner or the supervisor, verified by
-//! the supervisor. Only verified supervision counts towards a certificate.
+//! Practice placements and supervision: logged by the learner or the supervisor, verified or
+//! declined by the supervisor. Only verified supervision counts towards a certificate.
+//!
+//! Deciding again: a pending session may be verified or declined. A declined one may still be
+//! verified by the supervisor (they changed their mind; the decline stays in the audit trail),
+//! and declining it again changes nothing. A verified one is final: it may already stand
+//! behind a certificate, so declining it is a conflict.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 use crate::access::{self, Caller, PlacementRole};
 use crate::domain::input::Checks;
-use crate::domain::SupervisionFormat;
+use crate::domain::{SupervisionFormat, SupervisionStatus};
+use crate::notify;
 use crate::store::audit;
 use crate::store::people::{self, Person};
 use crate::store::placements;
-pub use crate::store::placements::{Placement, SupervisionSession};
+pub use crate::store::placements::{Placement, Side, SupervisionFilter, SupervisionSession};
 use crate::store::{cohorts, new_id, organisations, stored, DbConnection};
 use crate::{Error, Result};
 
@@ -18,6 +26,8 @@ use crate::{Error, Result};
 pub const LONGEST_SUPERVISION_MINUTES: i32 = 480;
 /// The longest supervision notes may be.
 pub const SUPERVISION_NOTES_MAX: usize = 4000;
+/// The longest a reason for declining supervision may be.
+pub const DECLINE_REASON_MAX: usize = 1000;
 
 /// What is needed to add a placement.
 #[derive(Debug, Clone)]
@@ -181,10 +191,19 @@ pub fn log(
         )
         .date("occurred_on", new.occurred_on);
     checks.finish()?;
-    if new.occurred_on < placement.starts_on || placement.ends_on.is_some_and(|end| new.occurred_on > end) {
+    if new.occurred_on < placement.starts_on {
         return Err(Error::invalid(
             "occurred_on",
-            "must fall within the placement's dates",
+            format!(
+                "must be on or after the placement's first day, {}",
+                placement.starts_on
+            ),
+        ));
+    }
+    if let Some(end) = placement.ends_on.filter(|end| new.occurred_on > *end) {
+        return Err(Error::invalid(
+            "occurred_on",
+            format!("the placement's last day is {end}; supervision after it cannot be logged"),
         ));
     }
     if new.occurred_on > now.date_naive() {
@@ -204,6 +223,9 @@ pub fn log(
         verified_by: by_supervisor.then(|| placement.supervisor_id.clone()),
         verified_at: by_supervisor.then_some(now),
         created_at: now,
+        declined_by: None,
+        declined_at: None,
+        decline_reason: None,
     };
     placements::log_supervision(conn, &session)?;
     audit::record(
@@ -239,26 +261,211 @@ pub fn verify(
 ) -> Result<SupervisionSession> {
     let session = placements::supervision(conn, supervision_id)?;
     let placement = placements::get(conn, &session.placement_id)?;
-    match access::placement_role(conn, caller, &placement) {
-        Ok(PlacementRole::Supervisor) => {}
-        Ok(_) => {
-            return Err(Error::NotAllowed(
-                "Only the placement's supervisor can verify supervision.",
-            ))
-        }
-        Err(Error::NotFound(_)) => return Err(Error::NotFound("supervision session")),
-        Err(other) => return Err(other),
+    access::require_supervisor(
+        conn,
+        caller,
+        &placement,
+        "Only the placement's supervisor can verify supervision.",
+    )?;
+    if session.status() == SupervisionStatus::Verified {
+        return Ok(session);
     }
     let now = stored(now);
     let supervisor = caller.require_person()?;
+    let was_declined = session.status() == SupervisionStatus::Declined;
     let session = placements::verify_supervision(conn, &session.id, supervisor, now)?;
     audit::record(
         conn,
         &caller.actor(),
         "supervision.verified",
         ("supervision", supervision_id),
-        json!({}),
+        json!({ "was_declined": was_declined }),
         now,
     )?;
     Ok(session)
+}
+
+/// The supervisor declines a logged supervision session, with a reason the learner reads (and
+/// is emailed); it never counts. A verified session cannot be declined ([`Error::Conflict`]);
+/// declining a declined one again changes nothing.
+pub fn decline(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    supervision_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<SupervisionSession> {
+    let session = placements::supervision(conn, supervision_id)?;
+    let placement = placements::get(conn, &session.placement_id)?;
+    access::require_supervisor(
+        conn,
+        caller,
+        &placement,
+        "Only the placement's supervisor can decline supervision.",
+    )?;
+    Checks::new()
+        .reason("reason", reason, DECLINE_REASON_MAX)
+        .finish()?;
+    match session.status() {
+        SupervisionStatus::Verified => {
+            return Err(Error::Conflict(
+                "This supervision session is already verified, so it can no longer be declined.".into(),
+            ))
+        }
+        SupervisionStatus::Declined => return Ok(session),
+        SupervisionStatus::Pending => {}
+    }
+    let reason = reason.trim();
+    let now = stored(now);
+    let supervisor_id = caller.require_person()?;
+    if !placements::decline_supervision(conn, &session.id, supervisor_id, reason, now)? {
+        // Verified by a request that wrote between this one's read and its write.
+        return Err(Error::Conflict(
+            "This supervision session is already verified, so it can no longer be declined.".into(),
+        ));
+    }
+    audit::record(
+        conn,
+        &caller.actor(),
+        "supervision.declined",
+        ("supervision", supervision_id),
+        json!({ "placement_id": placement.id, "reason": reason }),
+        now,
+    )?;
+    let learner = people::get(conn, &placement.person_id)?;
+    let supervisor = people::get(conn, supervisor_id)?;
+    let host = organisations::get(conn, &placement.organisation_id)?.name;
+    notify::queue_email(
+        conn,
+        format!("supervision_declined:{}", session.id),
+        notify::Email::SupervisionDeclined,
+        &learner,
+        json!({
+            "name": learner.display_name(),
+            "supervisor_name": supervisor.display_name(),
+            "organisation_name": host,
+            "occurred_on": session.occurred_on,
+            "duration_minutes": session.duration_minutes,
+            "reason": reason,
+        }),
+        now,
+    )?;
+    placements::supervision(conn, &session.id)
+}
+
+/// Ends a placement on `ended_on` (its last day; it may be in the future, and it may be
+/// corrected later). The supervisor, an administrator or a tutor of the cohort it was made
+/// within may. Supervision after that day cannot be logged, so the day cannot fall before
+/// supervision already logged (unless that session was declined).
+pub fn end(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    placement_id: &str,
+    ended_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Placement> {
+    let placement = placements::get(conn, placement_id)?;
+    access::require_placement_ender(conn, caller, &placement)?;
+    Checks::new().date("ended_on", ended_on).finish()?;
+    if ended_on < placement.starts_on {
+        return Err(Error::invalid(
+            "ended_on",
+            format!(
+                "must be on or after the placement's first day, {}",
+                placement.starts_on
+            ),
+        ));
+    }
+    if let Some(logged_on) = placements::supervision_logged_after(conn, &placement.id, ended_on)? {
+        return Err(Error::invalid(
+            "ended_on",
+            format!(
+                "cannot be before {logged_on}: supervision was logged for that day (choose it or a later day, or the supervisor can decline that session first)"
+            ),
+        ));
+    }
+    let previous = placement.ends_on;
+    let placement = placements::end_placement(conn, &placement.id, ended_on)?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        "placement.ended",
+        ("placement", &placement.id),
+        json!({ "ended_on": ended_on, "previous_ends_on": previous }),
+        stored(now),
+    )?;
+    Ok(placement)
+}
+
+/// A supervision session in a list, with the names a person needs to recognise it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedSupervision {
+    /// The session.
+    pub session: SupervisionSession,
+    /// Its placement.
+    pub placement: Placement,
+    /// The learner's name.
+    pub learner_name: String,
+    /// The supervisor's name.
+    pub supervisor_name: String,
+    /// The host organisation's name.
+    pub host: String,
+}
+
+/// The caller's supervision, oldest first: as supervisor (what waits for them, with
+/// `status: pending`), as learner (their own), or both. Only the learner and the supervisor
+/// of each session see it here, so notes are theirs to read.
+pub fn list_for_caller(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &SupervisionFilter,
+) -> Result<Vec<ListedSupervision>> {
+    let me = caller.require_person()?;
+    let rows = placements::supervision_of_person(conn, me, filter)?;
+    let mut people_names: HashMap<String, String> = HashMap::new();
+    let mut hosts: HashMap<String, String> = HashMap::new();
+    let mut listed = Vec::with_capacity(rows.len());
+    for (session, placement) in rows {
+        for id in [&placement.person_id, &placement.supervisor_id] {
+            if !people_names.contains_key(id) {
+                let name = people::get(conn, id)?.display_name().to_string();
+                people_names.insert(id.clone(), name);
+            }
+        }
+        if !hosts.contains_key(&placement.organisation_id) {
+            let name = organisations::get(conn, &placement.organisation_id)?.name;
+            hosts.insert(placement.organisation_id.clone(), name);
+        }
+        listed.push(ListedSupervision {
+            learner_name: people_names[&placement.person_id].clone(),
+            supervisor_name: people_names[&placement.supervisor_id].clone(),
+            host: hosts[&placement.organisation_id].clone(),
+            session,
+            placement,
+        });
+    }
+    Ok(listed)
+}
+
+/// How many supervision sessions wait for the caller to verify or decline them.
+pub fn waiting_for_caller(conn: &mut DbConnection, caller: &Caller) -> Result<i64> {
+    placements::waiting_for_supervisor(conn, caller.require_person()?)
+}
+
+/// The placements the caller supervises, newest first, each with its learner's and host's
+/// names.
+pub fn supervised_by_caller(
+    conn: &mut DbConnection,
+    caller: &Caller,
+) -> Result<Vec<(Placement, String, String)>> {
+    let me = caller.require_person()?;
+    let mut found = Vec::new();
+    for placement in placements::supervised_by(conn, me)? {
+        let learner = people::get(conn, &placement.person_id)?
+            .display_name()
+            .to_string();
+        let host = organisations::get(conn, &placement.organisation_id)?.name;
+        found.push((placement, learner, host));
+    }
+    Ok(found)
 }

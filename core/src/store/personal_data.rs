@@ -105,7 +105,10 @@ pub fn erase(conn: &mut DbConnection, person_id: &str, now: NaiveDateTime) -> Re
     diesel::update(
         supervision_sessions::table.filter(supervision_sessions::placement_id.eq_any(their_placements)),
     )
-    .set(supervision_sessions::notes.eq(None::<String>))
+    .set((
+        supervision_sessions::notes.eq(None::<String>),
+        supervision_sessions::decline_reason.eq(None::<String>),
+    ))
     .execute(conn)?;
     let their_placements = placements::table
         .filter(placements::person_id.eq(person_id))

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::schema::{placements, practice_hours, supervision_sessions};
 use super::{DbConnection, FoundOr};
-use crate::domain::{SupervisionFormat, VerifiedSupervision};
+use crate::domain::{SupervisionFormat, SupervisionStatus, VerifiedSupervision};
 use crate::{Error, Result};
 
 /// A learner's practice placement at a host organisation, with a supervisor there.
@@ -106,6 +106,23 @@ pub struct SupervisionSession {
     pub verified_at: Option<NaiveDateTime>,
     /// When it was logged.
     pub created_at: NaiveDateTime,
+    /// The supervisor who declined it, if they did (and have not verified it since).
+    pub declined_by: Option<String>,
+    /// When it was declined.
+    pub declined_at: Option<NaiveDateTime>,
+    /// Why, in the supervisor's words; the learner sees it.
+    pub decline_reason: Option<String>,
+}
+
+impl SupervisionSession {
+    /// Pending, verified or declined.
+    pub fn status(&self) -> SupervisionStatus {
+        match (&self.verified_by, &self.declined_by) {
+            (Some(_), _) => SupervisionStatus::Verified,
+            (None, Some(_)) => SupervisionStatus::Declined,
+            (None, None) => SupervisionStatus::Pending,
+        }
+    }
 }
 
 /// Logs a supervision session.
@@ -128,7 +145,8 @@ pub fn supervision(conn: &mut DbConnection, id: &str) -> Result<SupervisionSessi
         .found_or("supervision session")
 }
 
-/// Marks a supervision session verified by `supervisor_id` (no change if it already is).
+/// Marks a supervision session verified by `supervisor_id` (no change if it already is). A
+/// declined session becomes verified: the supervisor changed their mind.
 pub fn verify_supervision(
     conn: &mut DbConnection,
     id: &str,
@@ -143,9 +161,139 @@ pub fn verify_supervision(
     .set((
         supervision_sessions::verified_by.eq(supervisor_id),
         supervision_sessions::verified_at.eq(now),
+        supervision_sessions::declined_by.eq(None::<String>),
+        supervision_sessions::declined_at.eq(None::<NaiveDateTime>),
+        supervision_sessions::decline_reason.eq(None::<String>),
     ))
     .execute(conn)?;
     supervision(conn, id)
+}
+
+/// Marks a supervision session that is not verified as declined by `supervisor_id`, with the
+/// reason; whether it changed (a verified session does not).
+pub fn decline_supervision(
+    conn: &mut DbConnection,
+    id: &str,
+    supervisor_id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<bool> {
+    let changed = diesel::update(
+        supervision_sessions::table
+            .filter(supervision_sessions::id.eq(id))
+            .filter(supervision_sessions::verified_by.is_null()),
+    )
+    .set((
+        supervision_sessions::declined_by.eq(supervisor_id),
+        supervision_sessions::declined_at.eq(now),
+        supervision_sessions::decline_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
+
+/// Sets the last day of a placement.
+pub fn end_placement(conn: &mut DbConnection, id: &str, ended_on: NaiveDate) -> Result<Placement> {
+    let changed = diesel::update(placements::table.find(id))
+        .set(placements::ends_on.eq(ended_on))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(Error::NotFound("placement"));
+    }
+    get(conn, id)
+}
+
+/// The first day after `day` on which supervision that may still count (not declined) was
+/// logged in the placement, if any.
+pub fn supervision_logged_after(
+    conn: &mut DbConnection,
+    placement_id: &str,
+    day: NaiveDate,
+) -> Result<Option<NaiveDate>> {
+    Ok(supervision_sessions::table
+        .filter(supervision_sessions::placement_id.eq(placement_id))
+        .filter(supervision_sessions::occurred_on.gt(day))
+        .filter(supervision_sessions::declined_by.is_null())
+        .select(diesel::dsl::min(supervision_sessions::occurred_on))
+        .first::<Option<NaiveDate>>(conn)?)
+}
+
+/// How many supervision sessions wait for this supervisor (neither verified nor declined).
+pub fn waiting_for_supervisor(conn: &mut DbConnection, supervisor_id: &str) -> Result<i64> {
+    Ok(supervision_sessions::table
+        .inner_join(placements::table)
+        .filter(placements::supervisor_id.eq(supervisor_id))
+        .filter(supervision_sessions::verified_by.is_null())
+        .filter(supervision_sessions::declined_by.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// Whose supervision a list is about, from the caller's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Placements they supervise.
+    Supervisor,
+    /// Their own placements.
+    Learner,
+}
+
+/// What to list of a person's supervision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupervisionFilter {
+    /// Only as supervisor, or only as learner; both when `None`.
+    pub side: Option<Side>,
+    /// Only this status; every status when `None`.
+    pub status: Option<SupervisionStatus>,
+    /// Start after this position (`occurred_on`, `id`).
+    pub after: Option<(NaiveDate, String)>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// Supervision in the placements a person supervises or is on, oldest first, with each
+/// session's placement.
+pub fn supervision_of_person(
+    conn: &mut DbConnection,
+    person_id: &str,
+    filter: &SupervisionFilter,
+) -> Result<Vec<(SupervisionSession, Placement)>> {
+    let mut query = supervision_sessions::table
+        .inner_join(placements::table)
+        .select((SupervisionSession::as_select(), Placement::as_select()))
+        .into_boxed();
+    query = match filter.side {
+        Some(Side::Supervisor) => query.filter(placements::supervisor_id.eq(person_id)),
+        Some(Side::Learner) => query.filter(placements::person_id.eq(person_id)),
+        None => query.filter(
+            placements::supervisor_id
+                .eq(person_id)
+                .or(placements::person_id.eq(person_id)),
+        ),
+    };
+    query = match filter.status {
+        Some(SupervisionStatus::Pending) => query
+            .filter(supervision_sessions::verified_by.is_null())
+            .filter(supervision_sessions::declined_by.is_null()),
+        Some(SupervisionStatus::Verified) => query.filter(supervision_sessions::verified_by.is_not_null()),
+        Some(SupervisionStatus::Declined) => query
+            .filter(supervision_sessions::verified_by.is_null())
+            .filter(supervision_sessions::declined_by.is_not_null()),
+        None => query,
+    };
+    if let Some((day, id)) = &filter.after {
+        query = query.filter(
+            supervision_sessions::occurred_on
+                .gt(*day)
+                .or(supervision_sessions::occurred_on
+                    .eq(*day)
+                    .and(supervision_sessions::id.gt(id.clone()))),
+        );
+    }
+    Ok(query
+        .order((supervision_sessions::occurred_on, supervision_sessions::id))
+        .limit(filter.limit)
+        .load(conn)?)
 }
 
 /// A placement's supervision sessions, by date.
@@ -176,6 +324,7 @@ pub fn verified_supervision_of_people(
         .inner_join(placements::table)
         .filter(placements::person_id.eq_any(person_ids))
         .filter(supervision_sessions::verified_by.is_not_null())
+        .filter(supervision_sessions::declined_by.is_null())
         .select((
             placements::person_id,
             supervision_sessions::occurred_on,

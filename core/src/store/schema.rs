@@ -142,6 +142,9 @@ diesel::table! {
         verified_by -> Nullable<Text>,
         verified_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        declined_by -> Nullable<Text>,
+        declined_at -> Nullable<Timestamp>,
+        decline_reason -> Nullable<Text>,
     }
 }
 

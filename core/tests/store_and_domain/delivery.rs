@@ -598,6 +598,9 @@ fn a_quiet_placement_nudges_learner_and_supervisor_every_four_weeks(db: &Databas
                 verified_by: None,
                 verified_at: None,
                 created_at: stored(now()),
+                declined_by: None,
+                declined_at: None,
+                decline_reason: None,
             },
         )
     });

@@ -1455,6 +1455,9 @@ fn supervision(
         verified_by: None,
         verified_at: None,
         created_at: now(),
+        declined_by: None,
+        declined_at: None,
+        decline_reason: None,
     }
 }
 

@@ -119,6 +119,8 @@ struct Scenario {
     placement1: String,
     /// Logged by L1, so waiting for S1 to verify it.
     supervision1: String,
+    /// Another logged by L1, for S1 to decline (not verified by any row first).
+    supervision2: String,
     /// L1's certificate, issued for cohort 1.
     certificate1: String,
     /// Its verification code.
@@ -428,6 +430,16 @@ async fn scenario(server: &TestServer) -> Scenario {
     .await;
     assert_eq!(supervision["verified"], false);
     let supervision1 = supervision["id"].as_str().unwrap().to_string();
+    let supervision = as_person(
+        server,
+        &l1_token,
+        Method::POST,
+        &format!("/v1/placements/{placement1}/supervision"),
+        json!({"occurred_on": today - Duration::days(6), "duration_minutes": 45, "format": "group"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    let supervision2 = supervision["id"].as_str().unwrap().to_string();
 
     // L1 completes the programme: present at the one session held, every module achieved, six
     // sessions logged by S1.
@@ -659,6 +671,7 @@ async fn scenario(server: &TestServer) -> Scenario {
         l2,
         placement1,
         supervision1,
+        supervision2,
         certificate1,
         verification_code1,
         issuable,
@@ -1120,6 +1133,42 @@ fn operations() -> Vec<Operation> {
             forbidden: &[Admin, T1, L1],
             allowed_answer: Class::Allowed,
             call: |s, _| (format!("/v1/supervision/{}/verify", s.supervision1), None),
+        },
+        Operation {
+            method: Method::POST,
+            path: "/v1/supervision/{id}/decline",
+            credential: Credential::Person,
+            allowed: &[S1],
+            // The learner and the staff who see the placement know the session exists.
+            forbidden: &[Admin, T1, L1],
+            allowed_answer: Class::Allowed,
+            call: |s, _| {
+                let body = json!({"reason": "We did not meet that week"});
+                (format!("/v1/supervision/{}/decline", s.supervision2), Some(body))
+            },
+        },
+        Operation {
+            method: Method::GET,
+            path: "/v1/supervision",
+            credential: Credential::Person,
+            // Everyone signed in lists their own (as supervisor or as learner), if any.
+            allowed: PEOPLE,
+            forbidden: &[],
+            allowed_answer: Class::Allowed,
+            call: |_, _| ("/v1/supervision?status=pending".into(), None),
+        },
+        Operation {
+            method: Method::POST,
+            path: "/v1/placements/{id}/end",
+            credential: Credential::Person,
+            allowed: &[Admin, T1, S1],
+            // The learner knows their placement but does not end it.
+            forbidden: &[L1],
+            allowed_answer: Class::Allowed,
+            call: |s, _| {
+                let body = json!({"ended_on": s.today});
+                (format!("/v1/placements/{}/end", s.placement1), Some(body))
+            },
         },
         Operation {
             method: Method::GET,
@@ -1620,6 +1669,8 @@ async fn hidden_things_read_exactly_like_missing_ones(server: &TestServer) {
     let attendance = json!({"records": []});
     let supervision = json!({"occurred_on": s.today, "duration_minutes": 30, "format": "individual"});
     let revocation = json!({"reason": "Issued in error"});
+    let decline = json!({"reason": "We did not meet that week"});
+    let end = json!({"ended_on": s.today});
     // `{}` in each path stands for the id: the real one, then one that does not exist.
     let assessment = format!("/v1/cohorts/{{}}/assessments/{}/PRE", s.l1);
     let withdrawal = format!("/v1/cohorts/{{}}/enrolments/{}/withdraw", s.l1);
@@ -1657,6 +1708,13 @@ async fn hidden_things_read_exactly_like_missing_ones(server: &TestServer) {
             Some(&supervision),
         ),
         (Method::POST, "/v1/supervision/{}/verify", &s.supervision1, None),
+        (
+            Method::POST,
+            "/v1/supervision/{}/decline",
+            &s.supervision2,
+            Some(&decline),
+        ),
+        (Method::POST, "/v1/placements/{}/end", &s.placement1, Some(&end)),
         (
             Method::GET,
             "/v1/people/{}/eligibility?programme=P2P",

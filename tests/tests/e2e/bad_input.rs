@@ -94,6 +94,8 @@ struct Scenario {
     today: NaiveDate,
     tutor: String,
     learner: String,
+    /// The placement's supervisor.
+    supervisor: String,
     organisation_id: String,
     cohort_id: String,
     cohort_ends_on: NaiveDate,
@@ -290,6 +292,7 @@ async fn scenario(server: &TestServer) -> Scenario {
     )
     .await;
     let supervision_id = supervision["id"].as_str().unwrap().to_string();
+    let supervisor = server.token_for("supervisor@example.org").await;
     let (_, tutor) = server.person_with_token("tutor@example.org", "Someone").await;
     let (stranger_id, _) = server.person_with_token("stranger@example.org", "Someone").await;
     // A learner of another cohort who meets every requirement: certified, revoked in error,
@@ -382,6 +385,7 @@ async fn scenario(server: &TestServer) -> Scenario {
         today,
         tutor,
         learner: learner_token,
+        supervisor,
         organisation_id,
         cohort_id,
         cohort_ends_on,
@@ -456,6 +460,8 @@ fn cases(s: &Scenario) -> Vec<Case> {
     let assessment = "PUT /v1/cohorts/{id}/assessments/{person_id}/{module_code}";
     let placements = "POST /v1/placements";
     let supervision = "POST /v1/placements/{id}/supervision";
+    let decline = "POST /v1/supervision/{id}/decline";
+    let end = "POST /v1/placements/{id}/end";
     let certificates = "POST /v1/certificates";
     let revoke = "POST /v1/certificates/{id}/revoke";
     let renew = "POST /v1/certificates/{id}/renew";
@@ -512,6 +518,8 @@ fn cases(s: &Scenario) -> Vec<Case> {
     let register_path = format!("/v1/sessions/{}/attendance", s.session_id);
     let assessment_path = format!("/v1/cohorts/{}/assessments/{}/PRE", s.cohort_id, s.learner_id);
     let supervision_path = format!("/v1/placements/{}/supervision", s.placement_id);
+    let decline_path = format!("/v1/supervision/{}/decline", s.supervision_id);
+    let end_path = format!("/v1/placements/{}/end", s.placement_id);
     let revoke_path = format!("/v1/certificates/{}/revoke", s.certificate_id);
     let cancel_path = format!("/v1/sessions/{}/cancel", s.session_id);
     let withdraw_path = format!("/v1/cohorts/{}/enrolments/{}/withdraw", s.cohort_id, s.learner_id);
@@ -1005,6 +1013,73 @@ fn cases(s: &Scenario) -> Vec<Case> {
             status: 400,
             field: None,
         },
+        // Declining supervision.
+        case(
+            decline,
+            "no reason",
+            decline_path.clone(),
+            json!({}),
+            400,
+            "reason",
+        ),
+        case(
+            decline,
+            "an empty reason",
+            decline_path.clone(),
+            json!({"reason": ""}),
+            400,
+            "reason",
+        ),
+        case(
+            decline,
+            "a reason of spaces",
+            decline_path.clone(),
+            json!({"reason": "    "}),
+            422,
+            "reason",
+        ),
+        case(
+            decline,
+            "a reason too long",
+            decline_path.clone(),
+            json!({"reason": long(1001)}),
+            400,
+            "reason",
+        ),
+        Case {
+            operation: decline,
+            what: "malformed JSON",
+            path: decline_path,
+            body: Some(Body::Raw("{\"reason\": ")),
+            status: 400,
+            field: None,
+        },
+        // Ending a placement.
+        case(end, "no day", end_path.clone(), json!({}), 400, "ended_on"),
+        case(
+            end,
+            "not a date",
+            end_path.clone(),
+            json!({"ended_on": "soon"}),
+            400,
+            "ended_on",
+        ),
+        case(
+            end,
+            "before the placement began",
+            end_path.clone(),
+            json!({"ended_on": s.placement_starts_on - Duration::days(1)}),
+            422,
+            "ended_on",
+        ),
+        case(
+            end,
+            "before supervision already logged",
+            end_path,
+            json!({"ended_on": today - Duration::days(4)}),
+            422,
+            "ended_on",
+        ),
         // Certificates.
         case(
             certificates,
@@ -1740,6 +1815,7 @@ fn every_write_operation_that_takes_input_has_a_bad_input_case() {
         session_id: "s".into(),
         learner_id: "l".into(),
         learner_email: "l@example.org",
+        supervisor: String::new(),
         stranger_id: "x".into(),
         placement_id: "p".into(),
         placement_starts_on: Utc::now().date_naive(),
@@ -1855,7 +1931,7 @@ async fn every_bad_write_is_refused_with_its_field_named_and_changes_nothing(ser
         // at fault: organisations, cohorts, placements and certificates for anyone (an unknown
         // person_id or cohort_id included), partner API keys, erasure and the outbox are the
         // administrator's;
-        // supervision is the learner's to log, and their development, preferences and consents
+        // supervision is the learner's to log (and the supervisor's to decline), and their development, preferences and consents
         // their own; webhooks are a partner's; anyone may sign in; the rest is the tutor's.
         let auth = if case.operation.ends_with("/v1/organisations")
             || case.operation.ends_with("/api-keys")
@@ -1866,6 +1942,8 @@ async fn every_bad_write_is_refused_with_its_field_named_and_changes_nothing(ser
             || case.operation.starts_with("POST /v1/outbox/")
         {
             Auth::Person(&admin)
+        } else if case.operation.ends_with("/decline") {
+            Auth::Person(&s.supervisor)
         } else if case.operation.ends_with("/supervision") || case.operation.contains(" /v1/me/") {
             Auth::Person(&s.learner)
         } else if case.operation == "POST /v1/webhooks" {

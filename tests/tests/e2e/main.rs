@@ -18,5 +18,6 @@ mod register;
 mod revocation;
 mod service;
 mod sign_in;
+mod supervision;
 mod tutor_term;
 mod webhooks;

@@ -12,7 +12,7 @@ use reqwest::{redirect, Client, Response, StatusCode};
 
 /// A browser without cookie handling of its own: the tests carry cookies by hand, so that
 /// each assertion says exactly which cookie was sent.
-fn browser() -> Client {
+pub(crate) fn browser() -> Client {
     Client::builder()
         .redirect(redirect::Policy::none())
         .build()
@@ -20,7 +20,7 @@ fn browser() -> Client {
 }
 
 /// The value a response sets for cookie `name`.
-fn set_cookie(response: &Response, name: &str) -> Option<String> {
+pub(crate) fn set_cookie(response: &Response, name: &str) -> Option<String> {
     response.headers().get_all(SET_COOKIE).iter().find_map(|v| {
         let text = v.to_str().ok()?;
         let (pair, _) = text.split_once(';').unwrap_or((text, ""));
@@ -30,7 +30,7 @@ fn set_cookie(response: &Response, name: &str) -> Option<String> {
 }
 
 /// The value of the hidden field `name` in a page.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)
@@ -62,7 +62,7 @@ async fn link_token(server: &TestServer, email: &str) -> String {
 }
 
 /// Signs in through the pages as the person with this email; the session cookie.
-async fn sign_in(server: &TestServer, email: &str) -> String {
+pub(crate) async fn sign_in(server: &TestServer, email: &str) -> String {
     let http = browser();
     let token = link_token(server, email).await;
     let page = http
@@ -93,7 +93,7 @@ async fn sign_in(server: &TestServer, email: &str) -> String {
     set_cookie(&signed_in, "peertrack_session").expect("a session cookie")
 }
 
-async fn get(server: &TestServer, session: &str, path: &str) -> Response {
+pub(crate) async fn get(server: &TestServer, session: &str, path: &str) -> Response {
     browser()
         .get(server.url(path))
         .header(COOKIE, format!("peertrack_session={session}"))
@@ -305,6 +305,7 @@ async fn a_learner_opens_only_their_own_things(server: &TestServer) {
         "/me/supervision",
         "/me/data",
         "/me/cpd",
+        "/supervision",
     ] {
         let anonymous = browser().get(server.url(path)).send().await.unwrap();
         assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "{path}");
@@ -323,6 +324,7 @@ async fn every_page_is_private_and_runs_no_inline_script(server: &TestServer) {
         "/me/supervision",
         "/me/data",
         "/me/cpd",
+        "/supervision",
     ] {
         let page = get(server, &session, path).await;
         let status = page.status();

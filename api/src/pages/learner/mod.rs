@@ -19,7 +19,8 @@ use super::PageError;
 pub struct Problems(Vec<(String, String)>);
 
 impl Problems {
-    fn from_error(error: Error) -> Result<Self, PageError> {
+    /// The field errors of `error`; any other error is the page's error.
+    pub(crate) fn from_error(error: Error) -> Result<Self, PageError> {
         match error {
             Error::Invalid(errors) => Ok(Problems(
                 errors.into_iter().map(|e| (e.field, e.message)).collect(),
@@ -47,5 +48,5 @@ pub fn long_date(date: NaiveDate) -> String {
 /// What a page may say just happened (`?done=...` after a form).
 #[derive(Debug, serde::Deserialize)]
 pub struct Done {
-    done: Option<String>,
+    pub(crate) done: Option<String>,
 }

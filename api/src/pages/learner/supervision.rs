@@ -2,7 +2,7 @@
 
 use askama::Template;
 use chrono::NaiveDate;
-use peertrack_core::domain::SupervisionFormat;
+use peertrack_core::domain::{SupervisionFormat, SupervisionStatus};
 use peertrack_core::service::{me, placements};
 use poem::http::StatusCode;
 use poem::web::cookie::CookieJar;
@@ -20,6 +20,8 @@ pub struct LoggedSession {
     minutes: i32,
     format: &'static str,
     status: (&'static str, &'static str),
+    /// Why the supervisor declined it, in their words.
+    declined_because: Option<String>,
 }
 
 /// A placement with its supervision.
@@ -43,7 +45,8 @@ struct SupervisionPage {
     done: bool,
 }
 
-fn format_words(format: &str) -> &'static str {
+/// How a session was held, in words.
+pub(crate) fn format_words(format: &str) -> &'static str {
     match format {
         "group" => "Group",
         "co_reflection" => "Co-reflection",
@@ -84,11 +87,12 @@ async fn supervision_page(
                     occurred_on: long_date(s.occurred_on),
                     minutes: s.duration_minutes,
                     format: format_words(&s.format),
-                    status: if s.verified_by.is_some() {
-                        ("Confirmed", "good")
-                    } else {
-                        ("Waiting for your supervisor", "todo")
+                    status: match s.status() {
+                        SupervisionStatus::Verified => ("Confirmed", "good"),
+                        SupervisionStatus::Pending => ("Waiting for your supervisor", "todo"),
+                        SupervisionStatus::Declined => ("Not confirmed by your supervisor", "bad"),
                     },
+                    declined_because: s.decline_reason,
                 })
                 .collect(),
         })

@@ -1,0 +1,325 @@
+//! `/supervision`: what a supervisor does in Peertrack. The sessions waiting for them, each
+//! with **Verify** and **Decline** (with a reason the learner reads), and their placements,
+//! each of which they can end on a date.
+//!
+//! Every decision is core's (`service::placements`): a learner or a tutor who sends these
+//! forms is refused there, as over the API.
+
+use askama::Template;
+use chrono::NaiveDate;
+use peertrack_core::domain::SupervisionStatus;
+use peertrack_core::service::placements::{self, Side, SupervisionFilter};
+use poem::http::StatusCode;
+use poem::web::cookie::CookieJar;
+use poem::web::{Data, Form, Path, Query};
+use poem::{handler, Response};
+
+use super::learner::supervision::format_words;
+use super::learner::{long_date, Done, Problems};
+use super::session::{self, Visit};
+use super::{html, see_other, Chrome, PageError};
+use crate::server::AppState;
+
+/// The most waiting sessions one page shows (oldest first); a supervisor has far fewer.
+const WAITING_SHOWN: i64 = 200;
+
+/// A session waiting for the supervisor.
+pub struct WaitingSession {
+    id: String,
+    learner: String,
+    date: String,
+    minutes: i32,
+    format: &'static str,
+    host: String,
+    notes: Option<String>,
+    /// What was typed in its reason field, kept when the form failed.
+    reason: String,
+    /// What to change in its reason field.
+    reason_problem: Option<String>,
+}
+
+/// A placement the supervisor supervises.
+pub struct SupervisedPlacement {
+    id: String,
+    learner: String,
+    host: String,
+    dates: String,
+    ended: bool,
+    /// The value of its "last day" field.
+    ended_on: String,
+    /// What to change in that field.
+    ended_on_problem: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct QueuePage {
+    chrome: Chrome,
+    csrf: String,
+    waiting: Vec<WaitingSession>,
+    more_waiting: bool,
+    placements: Vec<SupervisedPlacement>,
+    done: Option<&'static str>,
+    failed: bool,
+}
+
+/// A form that failed, to show again with what was typed and what to change.
+enum Failed {
+    Decline {
+        supervision_id: String,
+        reason: String,
+        problem: String,
+    },
+    End {
+        placement_id: String,
+        ended_on: String,
+        problem: String,
+    },
+}
+
+async fn queue_page(
+    state: &AppState,
+    visit: &Visit,
+    done: Option<&'static str>,
+    failed: Option<Failed>,
+) -> Result<Response, PageError> {
+    let caller = visit.caller.clone();
+    let (waiting, supervised) = state
+        .db
+        .read_async(move |conn| {
+            let filter = SupervisionFilter {
+                side: Some(Side::Supervisor),
+                status: Some(SupervisionStatus::Pending),
+                after: None,
+                limit: WAITING_SHOWN + 1,
+            };
+            Ok((
+                placements::list_for_caller(conn, &caller, &filter)?,
+                placements::supervised_by_caller(conn, &caller)?,
+            ))
+        })
+        .await?;
+    let today = state.now().date_naive();
+    let more_waiting = waiting.len() as i64 > WAITING_SHOWN;
+    let waiting = waiting
+        .into_iter()
+        .take(WAITING_SHOWN as usize)
+        .map(|w| {
+            let (reason, reason_problem) = match &failed {
+                Some(Failed::Decline {
+                    supervision_id,
+                    reason,
+                    problem,
+                }) if *supervision_id == w.session.id => (reason.clone(), Some(problem.clone())),
+                _ => (String::new(), None),
+            };
+            WaitingSession {
+                learner: w.learner_name,
+                date: long_date(w.session.occurred_on),
+                minutes: w.session.duration_minutes,
+                format: format_words(&w.session.format),
+                host: w.host,
+                notes: w.session.notes,
+                id: w.session.id,
+                reason,
+                reason_problem,
+            }
+        })
+        .collect();
+    let placements = supervised
+        .into_iter()
+        .map(|(p, learner, host)| {
+            let (ended_on, ended_on_problem) = match &failed {
+                Some(Failed::End {
+                    placement_id,
+                    ended_on,
+                    problem,
+                }) if *placement_id == p.id => (ended_on.clone(), Some(problem.clone())),
+                _ => (p.ends_on.unwrap_or(today).to_string(), None),
+            };
+            SupervisedPlacement {
+                dates: match p.ends_on {
+                    Some(end) => format!("{} to {}", long_date(p.starts_on), long_date(end)),
+                    None => format!("from {}", long_date(p.starts_on)),
+                },
+                ended: p.ends_on.is_some_and(|end| end < today),
+                id: p.id,
+                learner,
+                host,
+                ended_on,
+                ended_on_problem,
+            }
+        })
+        .collect();
+    let status = if failed.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(html(
+        status,
+        &QueuePage {
+            chrome: Chrome::signed_in("Supervision waiting for you", visit),
+            csrf: visit.csrf.clone(),
+            waiting,
+            more_waiting,
+            placements,
+            done,
+            failed: failed.is_some(),
+        },
+    ))
+}
+
+/// `GET /supervision`: the sessions waiting for you, each with **Verify** and **Decline**, and
+/// your placements.
+#[handler]
+pub async fn queue(
+    state: Data<&AppState>,
+    jar: &CookieJar,
+    query: Query<Done>,
+) -> Result<Response, PageError> {
+    let visit = session::require(&state, jar).await?;
+    let done = match query.0.done.as_deref() {
+        Some("verified") => {
+            Some("Thank you: the session is verified, and it now counts towards the learner's certificate.")
+        }
+        Some("declined") => {
+            Some("The session is declined. We have emailed the learner your reason; it does not count.")
+        }
+        Some("ended") => Some("The placement's last day is saved. Supervision after it cannot be logged."),
+        _ => None,
+    };
+    queue_page(&state, &visit, done, None).await
+}
+
+/// A form with only its token.
+#[derive(Debug, serde::Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /supervision/{id}/verify`: the supervisor verifies a session.
+#[handler]
+pub async fn verify(
+    state: Data<&AppState>,
+    jar: &CookieJar,
+    Path(id): Path<String>,
+    form: Form<TokenForm>,
+) -> Result<Response, PageError> {
+    let visit = session::require(&state, jar).await?;
+    visit.check(&form.csrf)?;
+    let (caller, now) = (visit.caller.clone(), state.now());
+    state
+        .db
+        .write_async(move |conn| placements::verify(conn, &caller, &id, now))
+        .await?;
+    Ok(see_other("/supervision?done=verified"))
+}
+
+/// The Decline form.
+#[derive(Debug, serde::Deserialize)]
+pub struct DeclineForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /supervision/{id}/decline`: the supervisor declines a session with a reason.
+#[handler]
+pub async fn decline(
+    state: Data<&AppState>,
+    jar: &CookieJar,
+    Path(id): Path<String>,
+    form: Form<DeclineForm>,
+) -> Result<Response, PageError> {
+    let visit = session::require(&state, jar).await?;
+    visit.check(&form.csrf)?;
+    let reason: String = form
+        .0
+        .reason
+        .chars()
+        .take(placements::DECLINE_REASON_MAX + 1)
+        .collect();
+    let (caller, now, supervision_id, typed) =
+        (visit.caller.clone(), state.now(), id.clone(), reason.clone());
+    let declined = state
+        .db
+        .write_async(move |conn| placements::decline(conn, &caller, &supervision_id, &typed, now))
+        .await;
+    match declined {
+        Ok(_) => Ok(see_other("/supervision?done=declined")),
+        Err(peertrack_core::Error::Conflict(why)) => Err(PageError::NotAllowed(why)),
+        Err(error) => {
+            let problems = Problems::from_error(error)?;
+            let problem = if reason.trim().is_empty() {
+                "Please tell the learner why you are declining it, in a few words.".to_string()
+            } else {
+                format!(
+                    "The reason {}.",
+                    problems.of("reason").unwrap_or("could not be saved")
+                )
+            };
+            let failed = Failed::Decline {
+                supervision_id: id,
+                reason,
+                problem,
+            };
+            queue_page(&state, &visit, None, Some(failed)).await
+        }
+    }
+}
+
+/// The form that ends a placement.
+#[derive(Debug, serde::Deserialize)]
+pub struct EndForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ended_on: String,
+}
+
+/// `POST /supervision/placements/{id}/end`: the supervisor sets a placement's last day.
+#[handler]
+pub async fn end_placement(
+    state: Data<&AppState>,
+    jar: &CookieJar,
+    Path(id): Path<String>,
+    form: Form<EndForm>,
+) -> Result<Response, PageError> {
+    let visit = session::require(&state, jar).await?;
+    visit.check(&form.csrf)?;
+    let typed: String = form.0.ended_on.trim().chars().take(40).collect();
+    let problem = match typed.parse::<NaiveDate>() {
+        Err(_) => Some("Enter the placement's last day, for example 2027-03-31.".to_string()),
+        Ok(ended_on) => {
+            let (caller, now, placement_id) = (visit.caller.clone(), state.now(), id.clone());
+            let ended = state
+                .db
+                .write_async(move |conn| placements::end(conn, &caller, &placement_id, ended_on, now))
+                .await;
+            match ended {
+                Ok(_) => None,
+                Err(error) => {
+                    let problems = Problems::from_error(error)?;
+                    Some(format!(
+                        "The last day {}.",
+                        problems.of("ended_on").unwrap_or("could not be saved")
+                    ))
+                }
+            }
+        }
+    };
+    match problem {
+        None => Ok(see_other("/supervision?done=ended")),
+        Some(problem) => {
+            let failed = Failed::End {
+                placement_id: id,
+                ended_on: typed,
+                problem,
+            };
+            queue_page(&state, &visit, None, Some(failed)).await
+        }
+    }
+}
