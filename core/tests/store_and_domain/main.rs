@@ -5,6 +5,7 @@
 //!
 //! Run one part with a filter: `cargo test -p peertrack-core --test store_and_domain store::`.
 
+mod corrections;
 mod delivery;
 mod demo;
 mod dialects;
