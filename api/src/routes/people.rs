@@ -158,8 +158,8 @@ impl PeopleApi {
         &self,
         state: Data<&AppState>,
         auth: PersonToken,
-        /// Part of a name or an email address.
-        q: Query<Text<0, NAME_MAX>>,
+        /// Part of a name or an email address (required).
+        q: Query<Option<Text<0, NAME_MAX>>>,
         /// Items per page, 1 to 500 (default 50).
         limit: Query<Option<Limit>>,
         /// `next_cursor` from the previous page.
@@ -167,7 +167,8 @@ impl PeopleApi {
     ) -> Result<Json<PersonList>, ApiError> {
         let limit = paging::page_size(limit.0);
         let after = paging::decode_cursor(cursor.0.as_deref())?;
-        let q = String::from(q.0);
+        // A missing `q` is refused by the service, naming it, after the paging parameters.
+        let q = q.0.map(String::from).unwrap_or_default();
         let found = state
             .db
             .read_async(move |conn| service::search(conn, &auth.0, &q, after.as_deref(), limit + 1))

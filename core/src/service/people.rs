@@ -110,6 +110,11 @@ pub fn correct(
 ) -> Result<Person> {
     caller.require_admin()?;
     let mut checks = Checks::new();
+    checks.require(
+        correction.name.is_some() || correction.email.is_some(),
+        "name",
+        "give the name or the email address to correct",
+    );
     if let Some(name) = &correction.name {
         checks.name("name", name, NAME_MAX);
     }

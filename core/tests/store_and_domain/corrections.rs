@@ -78,8 +78,9 @@ fn partners_who_may_see_a_person_hear_their_name_changed(db: &Database) {
     db.write(|conn| consents::share(conn, &zofia, &shared.id, now()))
         .unwrap();
 
+    let minutes = |n: i64| now() + chrono::Duration::minutes(n);
     let renamed = db
-        .write(|conn| me::rename(conn, &zofia, "  Zofia Nowak-Kowalczyk ", now()))
+        .write(|conn| me::rename(conn, &zofia, "  Zofia Nowak-Kowalczyk ", minutes(1)))
         .unwrap();
     assert_eq!(renamed.name.as_deref(), Some("Zofia Nowak-Kowalczyk"));
     assert_eq!(
@@ -89,10 +90,9 @@ fn partners_who_may_see_a_person_hear_their_name_changed(db: &Database) {
     assert!(kinds_seen_by(db, &other.id).is_empty());
 
     // After she stops sharing, later changes are not the partner's to see.
-    db.write(|conn| consents::stop_sharing(conn, &zofia, &shared.id, now()))
+    db.write(|conn| consents::stop_sharing(conn, &zofia, &shared.id, minutes(2)))
         .unwrap();
-    let later = now() + chrono::Duration::minutes(1);
-    db.write(|conn| me::rename(conn, &zofia, "Zofia N. Kowalczyk", later))
+    db.write(|conn| me::rename(conn, &zofia, "Zofia N. Kowalczyk", minutes(3)))
         .unwrap();
     assert_eq!(
         kinds_seen_by(db, &shared.id),
@@ -172,7 +172,7 @@ fn a_reissued_certificate_keeps_its_number_and_code(db: &Database) {
                     cohort_id: None,
                     issued_on: now().date_naive(),
                     expires_on: None,
-                    issued_by: "cli".into(),
+                    issued_by: admin.person_id().unwrap().into(),
                 },
                 stored(now()),
             )

@@ -412,7 +412,8 @@ pub fn renew_as(
 /// Reissues a certificate in the holder's current name: the same number, verification code
 /// and dates, a new PDF and a new edition of the credential; the public verification page shows
 /// the name from now on. The holder and administrators may; a revoked certificate cannot be
-/// reissued, nor one whose holder's details were erased.
+/// reissued, nor one whose holder's details were erased. A certificate that already shows the
+/// current name is left as it is (asking twice changes nothing).
 pub fn reissue_as(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -432,6 +433,10 @@ pub fn reissue_as(
             "the holder's details were erased at their request, so there is no name to print".into(),
         ));
     };
+    // Already in the current name: nothing to reissue, and the answer is the same.
+    if certificate.holder_name.as_deref() == Some(name) && certificate.revoked_at.is_none() {
+        return details(conn, certificate, public_url, now.date_naive());
+    }
     let reissued_by = caller.person_id().unwrap_or("cli");
     let reissue = certificates::reissue(conn, id, name, reissued_by, stored(now))?;
     audit::record(
@@ -439,7 +444,7 @@ pub fn reissue_as(
         &caller.actor(),
         "certificate.reissued",
         ("certificate", id),
-        json!({ "reissue_id": reissue.id, "name_changed": reissue.previous_name != reissue.new_name }),
+        json!({ "reissue_id": reissue.id }),
         stored(now),
     )?;
     let certificate = certificates::get(conn, id)?;
