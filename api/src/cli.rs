@@ -10,7 +10,7 @@ use peertrack_core::access::Caller;
 use peertrack_core::credential::KeyRing;
 use peertrack_core::domain::{Clock, SystemClock};
 use peertrack_core::seed;
-use peertrack_core::service::{organisations, people, sign_in};
+use peertrack_core::service::{organisations, people, programmes, sign_in};
 use peertrack_core::store::{self, Database, PoolOptions};
 use peertrack_core::worker::transport::MailTransport;
 use peertrack_core::worker::{DeliveryWorker, WorkerSettings};
@@ -95,6 +95,12 @@ pub enum AdminCommand {
         /// Its name.
         #[arg(long)]
         name: String,
+    },
+    /// Publish a programme from a TOML file shaped like `core/programmes/p2p.toml`: a new
+    /// programme, or a new version of one (raise its `version`). Prints the code and version.
+    PublishProgramme {
+        /// The programme file.
+        file: std::path::PathBuf,
     },
     /// Print a new API key for a partner organisation, alone. It is shown only this once.
     ApiKey {
@@ -320,6 +326,33 @@ async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError> {
         println!("{kid}");
         return Ok(());
     }
+    if let AdminCommand::PublishProgramme { file } = &command {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CliError(format!("{}: cannot be read: {e}", file.display())))?;
+        let db = open_database(&config).await?;
+        let now = SystemClock.now();
+        let published = db
+            .write_async(move |conn| programmes::publish_toml(conn, &Caller::Operator, &text, now))
+            .await;
+        let (version, _) = published.map_err(|error| match error {
+            // Fields as the file names them: `rule.min_attendance_percent`.
+            peertrack_core::Error::Invalid(errors) => CliError(format!(
+                "{}: {}",
+                file.display(),
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            other => other.into(),
+        })?;
+        println!(
+            "{} version {} published",
+            version.definition.code, version.definition.version
+        );
+        return Ok(());
+    }
     let db = open_database(&config).await?;
     let now = SystemClock.now();
     let operator = Caller::Operator;
@@ -338,7 +371,9 @@ async fn admin(config: Config, command: AdminCommand) -> Result<(), CliError> {
                     organisations::revoke_api_key(conn, &operator, None, &id, now)
                         .map(|key| format!("API key {:?} revoked", key.name))
                 }
-                AdminCommand::RotateKey => unreachable!("handled before the database is opened"),
+                AdminCommand::RotateKey | AdminCommand::PublishProgramme { .. } => {
+                    unreachable!("handled before")
+                }
                 AdminCommand::AddOrganisation { name } => {
                     organisations::create(conn, &operator, &name, now).map(|o| o.id)
                 }

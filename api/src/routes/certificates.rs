@@ -5,10 +5,11 @@ use peertrack_core::documents;
 use peertrack_core::domain::{utc, CertificateStatus};
 use peertrack_core::service::certificates::{self as service, CertificateDetails, REASON_MAX};
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
+use super::paging::{self, Limit};
 use super::Tag;
 use crate::auth::PersonToken;
 use crate::body::JsonBody;
@@ -140,6 +141,15 @@ pub(crate) fn certificate_view(details: CertificateDetails) -> Certificate {
     }
 }
 
+/// A page of certificates.
+#[derive(Debug, Object)]
+pub struct CertificateList {
+    /// Certificates in number order.
+    pub items: Vec<Certificate>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
 /// Certificate operations.
 pub struct CertificatesApi;
 
@@ -169,6 +179,58 @@ impl CertificatesApi {
             })
             .await?;
         Ok(CertificateCreated::Created(Json(certificate_view(details))))
+    }
+
+    /// List certificates
+    ///
+    /// Certificates in number order, optionally only one programme's (by code), those with
+    /// one status today (`valid`, `expired` or `revoked`), or one cohort's. Administrators see
+    /// every certificate; tutors those of the cohorts they teach.
+    #[oai(path = "/v1/certificates", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        /// Only this programme's, e.g. `P2P`.
+        programme: Query<Option<Text<0, 50>>>,
+        /// Only those with this status today: `valid`, `expired` or `revoked`.
+        status: Query<Option<Text<0, 20>>>,
+        /// Only those issued for this cohort.
+        cohort_id: Query<Option<Text<0, 64>>>,
+        /// Items per page, 1 to 500 (default 50).
+        limit: Query<Option<Limit>>,
+        /// `next_cursor` from the previous page.
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<CertificateList>, ApiError> {
+        let now = state.now();
+        let public_url = state.config.public_url.clone();
+        let limit = paging::page_size(limit.0);
+        let after = paging::decode_cursor(cursor.0.as_deref())?;
+        let query = service::CertificateQuery {
+            programme: programme.0.map(String::from),
+            status: status.0.map(String::from),
+            cohort_id: cohort_id.0.map(Text::into_trimmed),
+        };
+        let found = state
+            .db
+            .read_async(move |conn| {
+                service::list_as(
+                    conn,
+                    &auth.0,
+                    &query,
+                    &public_url,
+                    after.as_deref(),
+                    limit + 1,
+                    now,
+                )
+            })
+            .await?;
+        let (found, next_cursor) = paging::page(found, limit, |c| c.certificate.number.clone());
+        Ok(Json(CertificateList {
+            items: found.into_iter().map(certificate_view).collect(),
+            next_cursor,
+        }))
     }
 
     /// Get a certificate
@@ -262,6 +324,29 @@ impl CertificatesApi {
         let details = state
             .db
             .write_async(move |conn| service::revoke_as(conn, &auth.0, &id.0, &reason, now, &public_url))
+            .await?;
+        Ok(Json(certificate_view(details)))
+    }
+
+    /// Reissue a certificate in the holder's current name
+    ///
+    /// After a person corrects their name, the holder or an administrator reissues their
+    /// certificate: the same number, verification code and dates, printed in the current
+    /// name, with a new PDF and a new edition of the signed credential. The public
+    /// verification page shows the current name from then on. A revoked certificate cannot be
+    /// reissued (409).
+    #[oai(path = "/v1/certificates/:id/reissue", method = "post")]
+    async fn reissue(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        id: Path<Text>,
+    ) -> Result<Json<Certificate>, ApiError> {
+        let now = state.now();
+        let public_url = state.config.public_url.clone();
+        let details = state
+            .db
+            .write_async(move |conn| service::reissue_as(conn, &auth.0, &id.0, now, &public_url))
             .await?;
         Ok(Json(certificate_view(details)))
     }

@@ -17,6 +17,39 @@ use crate::problem::ApiError;
 use crate::server::AppState;
 use crate::types::{Date, Hours, Text};
 
+/// A person's own profile.
+#[derive(Debug, Object)]
+pub struct Profile {
+    /// Their id.
+    pub id: String,
+    /// Their name, as they write it.
+    pub name: String,
+    /// The email address they sign in with.
+    pub email: Option<String>,
+    /// Whether they administer this Peertrack.
+    pub is_admin: bool,
+}
+
+impl From<peertrack_core::store::people::Person> for Profile {
+    fn from(person: peertrack_core::store::people::Person) -> Self {
+        Profile {
+            name: person.display_name().to_string(),
+            id: person.id,
+            email: person.email,
+            is_admin: person.is_admin,
+        }
+    }
+}
+
+/// A correction of my own name.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct MyNameCorrection {
+    /// My name as I write it, in any script.
+    pub name: Text<0, NAME_MAX>,
+}
+
 /// My progress in one cohort.
 #[derive(Debug, Object)]
 pub struct MyCohortProgress {
@@ -116,6 +149,40 @@ pub struct MeApi;
 
 #[OpenApi(tag = "Tag::Me")]
 impl MeApi {
+    /// My profile
+    ///
+    /// My name and the email address I sign in with.
+    #[oai(path = "/v1/me", method = "get")]
+    async fn profile(&self, state: Data<&AppState>, auth: PersonToken) -> Result<Json<Profile>, ApiError> {
+        let person = state
+            .db
+            .read_async(move |conn| service::profile(conn, &auth.0))
+            .await?;
+        Ok(Json(Profile::from(person)))
+    }
+
+    /// Correct my name
+    ///
+    /// My name as I write it, in any script; it is stored exactly as typed (spaces around it
+    /// aside). Organisations I share my record with are told it changed. Certificates keep the
+    /// name they were issued in until I ask for them to be reissued
+    /// (`POST /v1/certificates/{id}/reissue`).
+    #[oai(path = "/v1/me", method = "patch")]
+    async fn rename(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        body: JsonBody<MyNameCorrection>,
+    ) -> Result<Json<Profile>, ApiError> {
+        let name = body.0.name.0;
+        let now = state.now();
+        let person = state
+            .db
+            .write_async(move |conn| service::rename(conn, &auth.0, &name, now))
+            .await?;
+        Ok(Json(Profile::from(person)))
+    }
+
     /// My progress
     ///
     /// For each cohort I am in: what I have done and what is still missing for the

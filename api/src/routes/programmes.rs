@@ -1,14 +1,16 @@
 //! `GET /v1/programmes` and `GET /v1/programmes/{code}`.
 
+use chrono::{DateTime, Utc};
 use peertrack_core::domain::{CertificationRule, ProgrammeDefinition};
 use peertrack_core::service::programmes as service;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::Tag;
 use crate::auth::PersonToken;
+use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::server::AppState;
 use crate::types::Text;
@@ -201,6 +203,33 @@ impl From<&ProgrammeDefinition> for Programme {
     }
 }
 
+/// The published versions of a programme.
+#[derive(Debug, Object)]
+pub struct ProgrammeVersionList {
+    /// Every published version, newest first.
+    pub items: Vec<PublishedVersion>,
+    /// Always null: every version fits on one page.
+    pub next_cursor: Option<String>,
+}
+
+/// One published version of a programme.
+#[derive(Debug, Object)]
+pub struct PublishedVersion {
+    /// When it was published.
+    pub published_at: DateTime<Utc>,
+    /// The definition as published.
+    pub programme: Programme,
+}
+
+/// Answers of `POST /v1/programmes`.
+#[derive(Debug, ApiResponse)]
+pub enum ProgrammePublished {
+    /// Published: a new programme, or a new version of one. New cohorts take it; cohorts
+    /// already running keep the version they started with.
+    #[oai(status = 201)]
+    Created(Json<Programme>),
+}
+
 /// Programme operations.
 pub struct ProgrammesApi;
 
@@ -249,5 +278,58 @@ impl ProgrammesApi {
             .read_async(move |conn| service::current(conn, &auth.0, &code.0))
             .await?;
         Ok(Json(Programme::from(&version.definition)))
+    }
+
+    /// Publish a programme
+    ///
+    /// An administrator publishes a programme definition with the same fields as
+    /// `GET /v1/programmes/{code}` answers (and as the programme files in
+    /// `core/programmes/*.toml`): a new code is a new programme; an existing code needs a
+    /// `version` higher than the one published now. A definition that does not make sense is
+    /// refused with 422 naming each field at fault, e.g. `rule.min_attendance_percent`.
+    #[oai(path = "/v1/programmes", method = "post")]
+    async fn publish(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        body: JsonBody<serde_json::Value>,
+    ) -> Result<ProgrammePublished, ApiError> {
+        let now = state.now();
+        let version = state
+            .db
+            .write_async(move |conn| service::publish_json(conn, &auth.0, body.0, now))
+            .await?
+            .0;
+        Ok(ProgrammePublished::Created(Json(Programme::from(
+            &version.definition,
+        ))))
+    }
+
+    /// Versions of a programme
+    ///
+    /// Every published version of a programme, newest first, each with its modules and rule.
+    /// A cohort keeps the version it started with.
+    #[oai(path = "/v1/programmes/:code/versions", method = "get")]
+    async fn versions(
+        &self,
+        state: Data<&AppState>,
+        auth: PersonToken,
+        /// Programme code, e.g. `P2P`.
+        code: Path<Text<0, 50>>,
+    ) -> Result<Json<ProgrammeVersionList>, ApiError> {
+        let versions = state
+            .db
+            .read_async(move |conn| service::versions(conn, &auth.0, &code.0))
+            .await?;
+        Ok(Json(ProgrammeVersionList {
+            items: versions
+                .iter()
+                .map(|v| PublishedVersion {
+                    published_at: v.published_at.and_utc(),
+                    programme: Programme::from(&v.definition),
+                })
+                .collect(),
+            next_cursor: None,
+        }))
     }
 }

@@ -182,6 +182,72 @@ fn revoke_api_key_revokes_that_key_alone_on_both_databases() {
 }
 
 #[test]
+fn publish_programme_publishes_a_file_and_names_the_field_at_fault_on_both_databases() {
+    use peertrack_core::store::testing::TestDatabase;
+    use peertrack_core::store::{programmes, DatabaseUrl};
+
+    let mut databases = vec![TestDatabase::sqlite()];
+    databases.extend(TestDatabase::postgres());
+    for database in databases {
+        let url = match &database.url {
+            DatabaseUrl::Sqlite(path) => path.display().to_string(),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let env = [("PEERTRACK_DATABASE_URL", url.as_str())];
+        // The shipped Peer2Peer file, as an organisation edits it for its own version.
+        let shipped = include_str!("../../../core/programmes/p2p.toml");
+        let edited = shipped.replacen("version = 1", "version = 2", 1).replacen(
+            "min_attendance_percent = 80",
+            "min_attendance_percent = 90",
+            1,
+        );
+        assert_ne!(edited, shipped);
+        let file = dir.path().join("lothian-p2p.toml");
+
+        std::fs::write(
+            &file,
+            edited.replacen("min_attendance_percent = 90", "min_attendance_percent = 190", 1),
+        )
+        .unwrap();
+        let refused = peertrack(
+            dir.path(),
+            &env,
+            &["admin", "publish-programme", file.to_str().unwrap()],
+        );
+        let error = one_line_error(&refused);
+        assert!(error.contains("rule.min_attendance_percent"), "{error}");
+
+        std::fs::write(&file, &edited).unwrap();
+        let output = peertrack(
+            dir.path(),
+            &env,
+            &["admin", "publish-programme", file.to_str().unwrap()],
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(output.stdout).unwrap().trim(),
+            "P2P version 2 published"
+        );
+        let current = database.read(|conn| programmes::current(conn, "P2P")).unwrap();
+        assert_eq!(current.definition.version, 2);
+        assert_eq!(current.definition.rule.min_attendance_percent, Some(90));
+
+        // The same file again is refused: a published version never changes.
+        let again = peertrack(
+            dir.path(),
+            &env,
+            &["admin", "publish-programme", file.to_str().unwrap()],
+        );
+        assert!(one_line_error(&again).contains("version"));
+    }
+}
+
+#[test]
 fn openapi_prints_the_document() {
     let dir = tempfile::tempdir().unwrap();
     let output = peertrack(dir.path(), &[], &["openapi"]);

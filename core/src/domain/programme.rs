@@ -7,6 +7,12 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::input::{Checks, NAME_MAX};
+use crate::error::{Error, FieldError};
+
+/// The longest a programme code may be.
+pub const CODE_MAX: usize = 50;
+
 use super::eligibility::CertificationRule;
 use super::records::text_enum;
 
@@ -105,35 +111,109 @@ impl ProgrammeDefinition {
         Ok(definition)
     }
 
-    /// Checks that codes are unique and present and that the rule can be met by the modules.
+    /// Checks that codes are unique and present and that the rule can be met by the modules;
+    /// the first fault found, with the field it is in.
     pub fn check(&self) -> Result<(), ProgrammeDefinitionError> {
-        let invalid = |reason: String| ProgrammeDefinitionError::Invalid {
-            code: self.code.clone(),
-            reason,
-        };
-        if self.code.trim().is_empty() || self.title.trim().is_empty() {
-            return Err(invalid("a programme needs a code and a title".into()));
+        match self.field_errors().into_iter().next() {
+            None => Ok(()),
+            Some(fault) => Err(ProgrammeDefinitionError::Invalid {
+                code: self.code.clone(),
+                reason: format!("{}: {}", fault.field, fault.message),
+            }),
         }
-        if self.modules.is_empty() {
-            return Err(invalid("a programme needs at least one module".into()));
-        }
+    }
+
+    /// Every fault of the definition, each naming its field as the definition spells it
+    /// (`rule.min_attendance_percent`, `modules[2].code`), in plain words.
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        let mut checks = Checks::new();
+        let code_ok = !self.code.is_empty()
+            && self.code.chars().count() <= CODE_MAX
+            && self
+                .code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        checks.require(
+            code_ok,
+            "code",
+            "must be 1 to 50 letters A to Z, digits, dashes or underscores (it goes into certificate numbers and addresses)",
+        );
+        checks
+            .name("title", &self.title, NAME_MAX)
+            .name("awarding_body", &self.awarding_body, NAME_MAX);
+        checks.require(
+            !self.description.trim().is_empty(),
+            "description",
+            "must say what the programme is",
+        );
+        checks.require(self.version >= 1, "version", "must be 1 or higher");
+        checks.require(
+            !self.modules.is_empty(),
+            "modules",
+            "a programme needs at least one module",
+        );
         let mut codes = BTreeSet::new();
-        for module in &self.modules {
+        for (i, module) in self.modules.iter().enumerate() {
             if module.code.trim().is_empty() {
-                return Err(invalid("every module needs a code".into()));
+                checks.fail(format!("modules[{i}].code"), "every module needs a code");
+            } else if !codes.insert(module.code.as_str()) {
+                checks.fail(
+                    format!("modules[{i}].code"),
+                    format!("module code {} appears twice", module.code),
+                );
             }
-            if !codes.insert(module.code.as_str()) {
-                return Err(invalid(format!("module code {} appears twice", module.code)));
-            }
+            checks.name(&format!("modules[{i}].title"), &module.title, NAME_MAX);
+        }
+        let rule = &self.rule;
+        if let Some(percent) = rule.min_attendance_percent {
+            checks.require(
+                percent <= 100,
+                "rule.min_attendance_percent",
+                "must be a percentage from 0 to 100",
+            );
         }
         let optional = self.modules.iter().filter(|m| !m.core).count();
-        if self.rule.min_optional_modules as usize > optional {
-            return Err(invalid(format!(
-                "the rule asks for {} optional modules but the programme has {optional}",
-                self.rule.min_optional_modules
-            )));
+        if rule.min_optional_modules as usize > optional {
+            checks.fail(
+                "rule.min_optional_modules",
+                format!(
+                    "the rule asks for {} optional modules but the programme has {optional}",
+                    rule.min_optional_modules
+                ),
+            );
         }
-        self.rule.check().map_err(invalid)
+        checks.require(
+            rule.validity_months != Some(0),
+            "rule.validity_months",
+            "a validity of 0 months would expire on the day of issue; leave it out for certificates that do not expire",
+        );
+        if let Some(renewal) = &rule.renewal {
+            checks.require(
+                rule.validity_months.is_some(),
+                "rule.renewal",
+                "renewal only makes sense for a certificate that expires: set rule.validity_months",
+            );
+            checks.require(
+                renewal.period_months > 0,
+                "rule.renewal.period_months",
+                "a renewal period of 0 months counts nothing",
+            );
+            let by_category: u32 = renewal.categories.iter().map(|c| c.hours).sum();
+            if by_category > renewal.min_hours {
+                checks.fail(
+                    "rule.renewal.categories",
+                    format!(
+                        "the category minimums add up to {by_category} hours, more than the {} hours asked for in all",
+                        renewal.min_hours
+                    ),
+                );
+            }
+        }
+        match checks.finish() {
+            Ok(()) => Vec::new(),
+            Err(Error::Invalid(faults)) => faults,
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The core modules, in order.

@@ -22,6 +22,16 @@ pub fn profile(conn: &mut DbConnection, caller: &Caller) -> Result<Person> {
     people::get(conn, me)
 }
 
+/// Corrects the caller's own name, as they write it in any script; partners they share with
+/// hear of it (see [`crate::service::people`]). Returns their record.
+pub fn rename(conn: &mut DbConnection, caller: &Caller, name: &str, now: DateTime<Utc>) -> Result<Person> {
+    let me = caller.require_person()?;
+    Checks::new().name("name", name, NAME_MAX).finish()?;
+    let person = people::get(conn, me)?;
+    crate::service::people::rename(conn, caller, &person, name, now)?;
+    people::get(conn, me)
+}
+
 /// Where the caller stands in each cohort they are in, most recent enrolment first.
 pub fn progress(
     conn: &mut DbConnection,

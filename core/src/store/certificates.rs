@@ -4,7 +4,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use rand::Rng;
 
-use super::schema::{certificate_renewals, certificate_sequences, certificates};
+use super::schema::{certificate_reissues, certificate_renewals, certificate_sequences, certificates};
 use super::status_lists;
 use super::{new_id, DbConnection, FoundOr};
 use crate::domain::CertificateStatus;
@@ -302,4 +302,132 @@ pub fn renewals(conn: &mut DbConnection, id: &str) -> Result<Vec<Renewal>> {
         .order(certificate_renewals::renewed_at)
         .select(Renewal::as_select())
         .load(conn)?)
+}
+
+/// A reissue in a certificate's history: the name it was printed with before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = certificate_reissues)]
+pub struct Reissue {
+    /// Its id.
+    pub id: String,
+    /// The certificate.
+    pub certificate_id: String,
+    /// The name printed before; `None` once the holder's details are erased.
+    pub previous_name: Option<String>,
+    /// The name printed since; `None` once the holder's details are erased.
+    pub new_name: Option<String>,
+    /// Who reissued it (a person's id, or `cli`).
+    pub reissued_by: String,
+    /// When.
+    pub reissued_at: NaiveDateTime,
+}
+
+/// Prints the certificate in `holder_name` from now on, keeping its number, code and dates,
+/// and records the reissue; a revoked certificate is refused.
+pub fn reissue(
+    conn: &mut DbConnection,
+    id: &str,
+    holder_name: &str,
+    reissued_by: &str,
+    now: NaiveDateTime,
+) -> Result<Reissue> {
+    let certificate = get(conn, id)?;
+    if certificate.revoked_at.is_some() {
+        return Err(Error::Conflict(
+            "this certificate was revoked, so it cannot be reissued".into(),
+        ));
+    }
+    let reissue = Reissue {
+        id: new_id(),
+        certificate_id: id.to_string(),
+        previous_name: certificate.holder_name,
+        new_name: Some(holder_name.to_string()),
+        reissued_by: reissued_by.to_string(),
+        reissued_at: now,
+    };
+    diesel::insert_into(certificate_reissues::table)
+        .values(&reissue)
+        .execute(conn)?;
+    diesel::update(certificates::table.find(id))
+        .set(certificates::holder_name.eq(holder_name))
+        .execute(conn)?;
+    Ok(reissue)
+}
+
+/// A certificate's reissues, oldest first.
+pub fn reissues(conn: &mut DbConnection, id: &str) -> Result<Vec<Reissue>> {
+    Ok(certificate_reissues::table
+        .filter(certificate_reissues::certificate_id.eq(id))
+        .order(certificate_reissues::reissued_at)
+        .select(Reissue::as_select())
+        .load(conn)?)
+}
+
+/// Forgets the names in the reissue history of a person's certificates (on erasure).
+pub fn forget_reissued_names(conn: &mut DbConnection, person_id: &str) -> Result<()> {
+    let theirs = certificates::table
+        .filter(certificates::person_id.eq(person_id.to_string()))
+        .select(certificates::id);
+    diesel::update(certificate_reissues::table.filter(certificate_reissues::certificate_id.eq_any(theirs)))
+        .set((
+            certificate_reissues::previous_name.eq(None::<String>),
+            certificate_reissues::new_name.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Which certificates a list holds.
+#[derive(Debug, Clone, Default)]
+pub struct CertificateFilter {
+    /// Only this programme's.
+    pub programme_id: Option<String>,
+    /// Only those with this status on `today`.
+    pub status: Option<CertificateStatus>,
+    /// Only those issued for this cohort.
+    pub cohort_id: Option<String>,
+    /// Only those issued for one of these cohorts (a tutor's); `None` for any.
+    pub within_cohorts: Option<Vec<String>>,
+}
+
+/// Certificates that pass `filter` on `today`, in number order after number `after`.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &CertificateFilter,
+    today: NaiveDate,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Certificate>> {
+    let mut query = certificates::table
+        .order(certificates::number)
+        .limit(limit)
+        .select(Certificate::as_select())
+        .into_boxed();
+    if let Some(programme_id) = &filter.programme_id {
+        query = query.filter(certificates::programme_id.eq(programme_id.clone()));
+    }
+    if let Some(cohort_id) = &filter.cohort_id {
+        query = query.filter(certificates::cohort_id.eq(cohort_id.clone()));
+    }
+    if let Some(cohorts) = &filter.within_cohorts {
+        query = query.filter(certificates::cohort_id.eq_any(cohorts.clone()));
+    }
+    // The same judgement as `CertificateStatus::on`: revoked first, then expired on the day
+    // its expiry names.
+    query = match filter.status {
+        None => query,
+        Some(CertificateStatus::Revoked) => query.filter(certificates::revoked_at.is_not_null()),
+        Some(CertificateStatus::Expired) => query
+            .filter(certificates::revoked_at.is_null())
+            .filter(certificates::expires_on.le(today)),
+        Some(CertificateStatus::Valid) => query.filter(certificates::revoked_at.is_null()).filter(
+            certificates::expires_on
+                .is_null()
+                .or(certificates::expires_on.gt(today)),
+        ),
+    };
+    if let Some(after) = after {
+        query = query.filter(certificates::number.gt(after.to_string()));
+    }
+    Ok(query.load(conn)?)
 }

@@ -1,5 +1,5 @@
-//! The change feed partners sync from: certificates issued, renewed, revoked or expired, and
-//! consents given or withdrawn. Written in the transaction that makes the change.
+//! The change feed partners sync from: certificates issued, renewed, revoked or expired,
+//! consents given or withdrawn, and people's names corrected. Written in the transaction that makes the change.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -22,6 +22,8 @@ pub mod kind {
     pub const CONSENT_GRANTED: &str = "consent.granted";
     /// A person stopped sharing with an organisation.
     pub const CONSENT_WITHDRAWN: &str = "consent.withdrawn";
+    /// A person's name was corrected (the contract spells this kind with an underscore).
+    pub const PERSON_RENAMED: &str = "person_renamed";
 }
 
 /// A change in the feed.
@@ -104,6 +106,22 @@ pub fn consent_changed(
         change_events::kind.eq(kind),
         change_events::person_id.eq(person_id),
         change_events::organisation_id.eq(organisation_id),
+        change_events::occurred_at.eq(now),
+    );
+    insert_returning(conn, row)
+}
+
+/// Records a change to a person themselves (their name); returns the new event.
+pub fn person_changed(
+    conn: &mut DbConnection,
+    kind: &str,
+    person_id: &str,
+    now: NaiveDateTime,
+) -> Result<ChangeEvent> {
+    in_commit_order(conn)?;
+    let row = (
+        change_events::kind.eq(kind),
+        change_events::person_id.eq(person_id),
         change_events::occurred_at.eq(now),
     );
     insert_returning(conn, row)

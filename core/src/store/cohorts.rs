@@ -109,6 +109,14 @@ pub fn tutored_by(conn: &mut DbConnection, person_id: &str) -> Result<bool> {
     Ok(found > 0)
 }
 
+/// The ids of the cohorts the person tutors.
+pub fn cohorts_tutored_by(conn: &mut DbConnection, person_id: &str) -> Result<Vec<String>> {
+    Ok(cohort_tutors::table
+        .filter(cohort_tutors::person_id.eq(person_id))
+        .select(cohort_tutors::cohort_id)
+        .load(conn)?)
+}
+
 /// The cohort's tutors, by name.
 pub fn tutors(conn: &mut DbConnection, cohort_id: &str) -> Result<Vec<Person>> {
     Ok(cohort_tutors::table

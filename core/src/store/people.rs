@@ -123,3 +123,52 @@ pub fn set_reminders(conn: &mut DbConnection, id: &str, enabled: bool) -> Result
     }
     Ok(())
 }
+
+/// Corrects a person's name, stored as given.
+pub fn rename(conn: &mut DbConnection, id: &str, name: &str) -> Result<()> {
+    let changed = diesel::update(people::table.find(id))
+        .set(people::name.eq(name))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(Error::NotFound("person"));
+    }
+    Ok(())
+}
+
+/// Corrects a person's email address; another person's address is refused, naming `email`
+/// (also when two corrections race for it: the unique index answers).
+pub fn set_email(conn: &mut DbConnection, id: &str, email: &str) -> Result<()> {
+    const TAKEN: &str = "another person already uses this email address";
+    let email = normalise_email(email);
+    if by_email(conn, &email)?.is_some_and(|other| other.id != id) {
+        return Err(Error::invalid("email", TAKEN));
+    }
+    let changed = match diesel::update(people::table.find(id))
+        .set(people::email.eq(&email))
+        .execute(conn)
+    {
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            return Err(Error::invalid("email", TAKEN))
+        }
+        other => other?,
+    };
+    if changed == 0 {
+        return Err(Error::NotFound("person"));
+    }
+    Ok(())
+}
+
+/// Up to `limit` people after person id `after`, in id order, whose details are not erased:
+/// the batches a search reads through.
+pub fn batch_after(conn: &mut DbConnection, after: Option<&str>, limit: i64) -> Result<Vec<Person>> {
+    let mut query = people::table
+        .filter(people::erased_at.is_null())
+        .order(people::id)
+        .limit(limit)
+        .select(Person::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(people::id.gt(after.to_string()));
+    }
+    Ok(query.load(conn)?)
+}

@@ -93,6 +93,7 @@ pub fn erase(conn: &mut DbConnection, person_id: &str, now: NaiveDateTime) -> Re
     diesel::update(certificates::table.filter(certificates::person_id.eq(person_id)))
         .set(certificates::holder_name.eq(None::<String>))
         .execute(conn)?;
+    super::certificates::forget_reissued_names(conn, person_id)?;
     diesel::update(attendance::table.filter(attendance::person_id.eq(person_id)))
         .set(attendance::note.eq(None::<String>))
         .execute(conn)?;

@@ -137,6 +137,21 @@ pub fn current(conn: &mut DbConnection, code: &str) -> Result<ProgrammeVersion> 
     current_of(conn, &id)
 }
 
+/// Every published version of the programme with this code, newest first.
+pub fn versions_of(conn: &mut DbConnection, code: &str) -> Result<Vec<ProgrammeVersion>> {
+    let id: String = programmes::table
+        .filter(programmes::code.eq(code))
+        .select(programmes::id)
+        .first(conn)
+        .found_or("programme")?;
+    let rows: Vec<VersionRow> = programme_versions::table
+        .filter(programme_versions::programme_id.eq(id))
+        .order(programme_versions::version.desc())
+        .select(version_columns())
+        .load(conn)?;
+    rows.into_iter().map(from_row).collect()
+}
+
 /// One version by its id.
 pub fn version(conn: &mut DbConnection, version_id: &str) -> Result<ProgrammeVersion> {
     let row: VersionRow = programme_versions::table

@@ -413,8 +413,11 @@ pub fn visible_changes(
         .filter(
             change_events::organisation_id
                 .eq(organisation_id.to_string())
+                // Certificate changes and corrected names: of people who shared with the
+                // partner when they happened.
                 .or(change_events::certificate_id
                     .is_not_null()
+                    .or(change_events::kind.eq(kind::PERSON_RENAMED))
                     .and(exists(shared_then))),
         )
         .order(change_events::id)

@@ -228,6 +228,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    certificate_reissues (id) {
+        id -> Text,
+        certificate_id -> Text,
+        previous_name -> Nullable<Text>,
+        new_name -> Nullable<Text>,
+        reissued_by -> Text,
+        reissued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     consents (id) {
         id -> Text,
         person_id -> Text,
@@ -358,6 +369,7 @@ diesel::joinable!(certificates -> programmes (programme_id));
 diesel::joinable!(certificates -> programme_versions (programme_version_id));
 diesel::joinable!(certificates -> cohorts (cohort_id));
 diesel::joinable!(certificate_renewals -> certificates (certificate_id));
+diesel::joinable!(certificate_reissues -> certificates (certificate_id));
 diesel::joinable!(certificate_renewals -> people (renewed_by));
 diesel::joinable!(consents -> people (person_id));
 diesel::joinable!(consents -> organisations (organisation_id));
@@ -401,6 +413,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     certificate_sequences,
     certificates,
     certificate_renewals,
+    certificate_reissues,
     consents,
     api_keys,
     access_tokens,

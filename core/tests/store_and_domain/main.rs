@@ -6,6 +6,7 @@
 //! Run one part with a filter: `cargo test -p peertrack-core --test store_and_domain store::`.
 
 mod corrections;
+mod corrections_people;
 mod delivery;
 mod demo;
 mod dialects;

@@ -807,6 +807,36 @@ fn operations() -> Vec<Operation> {
             call: |_, _| ("/v1/programmes/P2P".into(), None),
         },
         Operation {
+            method: Method::GET,
+            path: "/v1/programmes/{code}/versions",
+            credential: Credential::Person,
+            allowed: PEOPLE,
+            forbidden: &[],
+            allowed_answer: Class::Allowed,
+            call: |_, _| ("/v1/programmes/P2P/versions".into(), None),
+        },
+        Operation {
+            method: Method::POST,
+            path: "/v1/programmes",
+            credential: Credential::Person,
+            allowed: &[Admin],
+            forbidden: NON_ADMINS,
+            allowed_answer: Class::Allowed,
+            call: |_, n| {
+                // A new programme for every call.
+                let body = json!({
+                    "code": format!("MATRIX-{n}"),
+                    "title": "A programme of the matrix",
+                    "description": "Published to check who may publish.",
+                    "awarding_body": "Peertrack",
+                    "version": 1,
+                    "modules": [{"code": "A", "title": "Module A", "core": true, "planned_hours": 6, "assessment_kind": "participation"}],
+                    "rule": {},
+                });
+                ("/v1/programmes".into(), Some(body))
+            },
+        },
+        Operation {
             method: Method::POST,
             path: "/v1/organisations",
             credential: Credential::Person,
@@ -1246,6 +1276,27 @@ fn operations() -> Vec<Operation> {
             allowed_answer: Class::Conflict,
             call: |s, _| (format!("/v1/certificates/{}/renew", s.certificate1), None),
         },
+        Operation {
+            method: Method::POST,
+            path: "/v1/certificates/{id}/reissue",
+            credential: Credential::Person,
+            allowed: &[Admin, L1],
+            // The tutor may see the certificate but not reissue the holder's copy.
+            forbidden: &[T1],
+            allowed_answer: Class::Allowed,
+            call: |s, _| (format!("/v1/certificates/{}/reissue", s.certificate1), None),
+        },
+        Operation {
+            method: Method::GET,
+            path: "/v1/certificates",
+            credential: Credential::Person,
+            // Tutors list their own cohorts' certificates; learners, supervisors and others
+            // may not list any.
+            allowed: &[Admin, T1, T2],
+            forbidden: &[Unrelated, L1, L2, S1],
+            allowed_answer: Class::Allowed,
+            call: |_, _| ("/v1/certificates?programme=P2P".into(), None),
+        },
         // After the rows above: it revokes L1's certificate.
         Operation {
             method: Method::POST,
@@ -1408,6 +1459,42 @@ fn operations() -> Vec<Operation> {
                     Some(json!({"reminders": n % 2 == 0})),
                 )
             },
+        },
+        Operation {
+            method: Method::GET,
+            path: "/v1/me",
+            credential: Credential::Person,
+            allowed: PEOPLE,
+            forbidden: &[],
+            allowed_answer: Class::Allowed,
+            call: |_, _| ("/v1/me".into(), None),
+        },
+        Operation {
+            method: Method::PATCH,
+            path: "/v1/me",
+            credential: Credential::Person,
+            allowed: PEOPLE,
+            forbidden: &[],
+            allowed_answer: Class::Allowed,
+            call: |_, _| ("/v1/me".into(), Some(json!({"name": "Someone"}))),
+        },
+        Operation {
+            method: Method::PATCH,
+            path: "/v1/people/{id}",
+            credential: Credential::Person,
+            allowed: &[Admin],
+            forbidden: NON_ADMINS,
+            allowed_answer: Class::Allowed,
+            call: |s, _| (format!("/v1/people/{}", s.l2), Some(json!({"name": "Learner 2"}))),
+        },
+        Operation {
+            method: Method::GET,
+            path: "/v1/people",
+            credential: Credential::Person,
+            allowed: &[Admin],
+            forbidden: NON_ADMINS,
+            allowed_answer: Class::Allowed,
+            call: |_, _| ("/v1/people?q=example".into(), None),
         },
         Operation {
             method: Method::POST,
@@ -1736,6 +1823,7 @@ async fn hidden_things_read_exactly_like_missing_ones(server: &TestServer) {
             Some(&revocation),
         ),
         (Method::POST, "/v1/certificates/{}/renew", &s.certificate1, None),
+        (Method::POST, "/v1/certificates/{}/reissue", &s.certificate1, None),
     ];
     let mut differences = Vec::new();
     for (method, template, real_id, body) in probes {

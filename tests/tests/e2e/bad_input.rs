@@ -32,7 +32,7 @@ fn documented() -> Vec<(Method, String, Value)> {
 }
 
 fn is_write(method: &Method) -> bool {
-    *method == Method::POST || *method == Method::PUT
+    *method == Method::POST || *method == Method::PUT || *method == Method::PATCH
 }
 
 /// Whether an operation takes anything a client could get wrong besides its path.
@@ -448,6 +448,21 @@ fn case(
     }
 }
 
+/// A valid new programme definition, changed by `change`.
+fn programme_with(change: impl FnOnce(&mut Value)) -> Value {
+    let mut definition = json!({
+        "code": "BAD-INPUT",
+        "title": "A programme",
+        "description": "Published by the bad-input test.",
+        "awarding_body": "Peertrack",
+        "version": 1,
+        "modules": [{"code": "A", "title": "Module A", "core": true, "planned_hours": 6, "assessment_kind": "participation"}],
+        "rule": {},
+    });
+    change(&mut definition);
+    definition
+}
+
 fn cases(s: &Scenario) -> Vec<Case> {
     let today = s.today;
     let long = |n: usize| "x".repeat(n);
@@ -475,6 +490,9 @@ fn cases(s: &Scenario) -> Vec<Case> {
     let share = "PUT /v1/me/consents/{organisation_id}";
     let erase = "POST /v1/people/{id}/erase";
     let retry = "POST /v1/outbox/{id}/retry";
+    let publish = "POST /v1/programmes";
+    let rename = "PATCH /v1/me";
+    let correct = "PATCH /v1/people/{id}";
     let good_cohort = json!({
         "programme_code": "P2P",
         "organisation_id": s.organisation_id,
@@ -1672,6 +1690,107 @@ fn cases(s: &Scenario) -> Vec<Case> {
             status: 404,
             field: None,
         },
+        // Publishing a programme: the field at fault by its path in the definition.
+        case(
+            publish,
+            "attendance over 100%",
+            "/v1/programmes".into(),
+            programme_with(|d| d["rule"]["min_attendance_percent"] = json!(150)),
+            422,
+            "rule.min_attendance_percent",
+        ),
+        case(
+            publish,
+            "attendance as text",
+            "/v1/programmes".into(),
+            programme_with(|d| d["rule"]["min_attendance_percent"] = json!("most")),
+            422,
+            "rule.min_attendance_percent",
+        ),
+        case(
+            publish,
+            "a misspelt rule",
+            "/v1/programmes".into(),
+            programme_with(|d| d["rule"]["min_attendence_percent"] = json!(80)),
+            422,
+            "rule.min_attendence_percent",
+        ),
+        case(
+            publish,
+            "a module without a code",
+            "/v1/programmes".into(),
+            programme_with(|d| d["modules"][0]["code"] = json!("")),
+            422,
+            "modules[0].code",
+        ),
+        case(
+            publish,
+            "no modules field",
+            "/v1/programmes".into(),
+            programme_with(|d| {
+                d.as_object_mut().unwrap().remove("modules");
+            }),
+            422,
+            "modules",
+        ),
+        case(
+            publish,
+            "a version already published",
+            "/v1/programmes".into(),
+            programme_with(|d| d["code"] = json!("P2P")),
+            422,
+            "version",
+        ),
+        case(
+            publish,
+            "a code that cannot go into a certificate number",
+            "/v1/programmes".into(),
+            programme_with(|d| d["code"] = json!("MY PROGRAMME")),
+            422,
+            "code",
+        ),
+        // Correcting names and email addresses.
+        case(
+            rename,
+            "a blank name",
+            "/v1/me".into(),
+            json!({"name": "  "}),
+            422,
+            "name",
+        ),
+        case(
+            rename,
+            "a name of two lines",
+            "/v1/me".into(),
+            json!({"name": "Ada\nBcc: x@example.org"}),
+            422,
+            "name",
+        ),
+        case(rename, "no name", "/v1/me".into(), json!({}), 400, "name"),
+        case(
+            correct,
+            "nothing to correct",
+            format!("/v1/people/{}", s.learner_id),
+            json!({}),
+            422,
+            "name",
+        ),
+        case(
+            correct,
+            "not an email address",
+            format!("/v1/people/{}", s.learner_id),
+            json!({"email": "nope"}),
+            422,
+            "email",
+        ),
+        case(
+            correct,
+            "another person's email address",
+            format!("/v1/people/{}", s.stranger_id),
+            json!({"email": s.learner_email.to_uppercase()}),
+            422,
+            "email",
+        ),
         // Erasure.
         Case {
             operation: erase,
@@ -1940,11 +2059,16 @@ async fn every_bad_write_is_refused_with_its_field_named_and_changes_nothing(ser
             || case.operation.starts_with("POST /v1/certificates")
             || case.operation.ends_with("/erase")
             || case.operation.starts_with("POST /v1/outbox/")
+            || case.operation == "POST /v1/programmes"
+            || case.operation == "PATCH /v1/people/{id}"
         {
             Auth::Person(&admin)
         } else if case.operation.ends_with("/decline") {
             Auth::Person(&s.supervisor)
-        } else if case.operation.ends_with("/supervision") || case.operation.contains(" /v1/me/") {
+        } else if case.operation.ends_with("/supervision")
+            || case.operation.contains(" /v1/me/")
+            || case.operation == "PATCH /v1/me"
+        {
             Auth::Person(&s.learner)
         } else if case.operation == "POST /v1/webhooks" {
             Auth::Partner(&s.partner_key)

@@ -8,6 +8,7 @@
 mod authorisation;
 mod bad_input;
 mod certificates;
+mod corrections_people;
 mod corrections_sessions;
 mod email;
 mod field_errors;

@@ -63,7 +63,7 @@ pub struct Change {
     /// Position in the feed; pass the last one you processed as `after`.
     pub position: i64,
     /// `certificate.issued`, `certificate.renewed`, `certificate.revoked`,
-    /// `certificate.expired`, `consent.granted` or `consent.withdrawn`.
+    /// `certificate.expired`, `consent.granted`, `consent.withdrawn` or `person_renamed`.
     pub kind: String,
     /// The person.
     pub person_id: String,

@@ -118,7 +118,12 @@ pub fn badge_facts(
             _ => None,
         },
         revoked_at: certificate.revoked_at.map(utc),
-        edition: u32::try_from(certificates::renewals(conn, &certificate.id)?.len()).unwrap_or(u32::MAX),
+        // Each renewal and each reissue is a new edition of the credential.
+        edition: u32::try_from(
+            certificates::renewals(conn, &certificate.id)?.len()
+                + certificates::reissues(conn, &certificate.id)?.len(),
+        )
+        .unwrap_or(u32::MAX),
     })
 }
 

@@ -409,6 +409,106 @@ pub fn renew_as(
     details(conn, certificate, public_url, now.date_naive())
 }
 
+/// Reissues a certificate in the holder's current name: the same number, verification code
+/// and dates, a new PDF and a new edition of the credential; the public verification page shows
+/// the name from now on. The holder and administrators may; a revoked certificate cannot be
+/// reissued, nor one whose holder's details were erased. A certificate that already shows the
+/// current name is left as it is (asking twice changes nothing).
+pub fn reissue_as(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> Result<CertificateDetails> {
+    let (certificate, role) = visible(conn, caller, id)?;
+    if role == CertificateRole::Tutor {
+        return Err(Error::NotAllowed(
+            "Only the holder or an administrator can reissue a certificate.",
+        ));
+    }
+    let holder = people::get(conn, &certificate.person_id)?;
+    let Some(name) = holder.name.as_deref() else {
+        return Err(Error::Conflict(
+            "the holder's details were erased at their request, so there is no name to print".into(),
+        ));
+    };
+    // Already in the current name: nothing to reissue, and the answer is the same.
+    if certificate.holder_name.as_deref() == Some(name) && certificate.revoked_at.is_none() {
+        return details(conn, certificate, public_url, now.date_naive());
+    }
+    let reissued_by = caller.person_id().unwrap_or("cli");
+    let reissue = certificates::reissue(conn, id, name, reissued_by, stored(now))?;
+    audit::record(
+        conn,
+        &caller.actor(),
+        "certificate.reissued",
+        ("certificate", id),
+        json!({ "reissue_id": reissue.id }),
+        stored(now),
+    )?;
+    let certificate = certificates::get(conn, id)?;
+    details(conn, certificate, public_url, now.date_naive())
+}
+
+/// What a list of certificates asks for.
+#[derive(Debug, Clone, Default)]
+pub struct CertificateQuery {
+    /// Only this programme's (by code).
+    pub programme: Option<String>,
+    /// Only those with this status today: `valid`, `expired` or `revoked`.
+    pub status: Option<String>,
+    /// Only those issued for this cohort.
+    pub cohort_id: Option<String>,
+}
+
+/// Certificates in number order after number `after`: every one for administrators, those of
+/// the cohorts they teach for tutors (a cohort they do not teach lists nothing); nobody else may.
+pub fn list_as(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    query: &CertificateQuery,
+    public_url: &str,
+    after: Option<&str>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<CertificateDetails>> {
+    let within_cohorts = if caller.is_admin() {
+        None
+    } else {
+        let tutored = match caller.person_id() {
+            Some(me) => cohorts::cohorts_tutored_by(conn, me)?,
+            None => Vec::new(),
+        };
+        if tutored.is_empty() {
+            return Err(Error::NotAllowed(
+                "Only administrators and tutors can list certificates.",
+            ));
+        }
+        Some(tutored)
+    };
+    let status = match query.status.as_deref().map(str::trim) {
+        None => None,
+        Some("valid") => Some(CertificateStatus::Valid),
+        Some("expired") => Some(CertificateStatus::Expired),
+        Some("revoked") => Some(CertificateStatus::Revoked),
+        Some(_) => return Err(Error::invalid("status", "must be one of valid, expired, revoked")),
+    };
+    let programme_id =
+        crate::service::register::programme_id_for(conn, query.programme.as_deref().map(str::trim))?;
+    let filter = certificates::CertificateFilter {
+        programme_id,
+        status,
+        cohort_id: query.cohort_id.clone(),
+        within_cohorts,
+    };
+    let today = now.date_naive();
+    certificates::list(conn, &filter, today, after, limit)?
+        .into_iter()
+        .map(|c| details(conn, c, public_url, today))
+        .collect()
+}
+
 /// What anyone may learn of a certificate from the code printed on it: the certificate and
 /// its programme version; `None` for a code that is not one.
 pub fn verify(conn: &mut DbConnection, code: &str) -> Result<Option<(Certificate, ProgrammeVersion)>> {
