@@ -383,6 +383,16 @@ pub fn update(
     now: DateTime<Utc>,
 ) -> Result<CohortDetails> {
     let role = access::require_cohort_staff(conn, caller, cohort_id)?;
+    let mut asked = Checks::new();
+    asked.require(
+        change.name.is_some()
+            || change.starts_on.is_some()
+            || change.ends_on.is_some()
+            || change.tutor_emails.is_some(),
+        "name",
+        "give the name, starts_on, ends_on or tutor_emails to change",
+    );
+    asked.finish()?;
     let before = cohorts::get(conn, cohort_id)?;
     let tutors_before = cohorts::tutors(conn, cohort_id)?;
     let emails_before: std::collections::BTreeSet<String> =

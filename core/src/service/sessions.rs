@@ -80,6 +80,16 @@ pub fn change(
     now: DateTime<Utc>,
 ) -> Result<Session> {
     let before = session_for_staff(conn, caller, session_id)?;
+    let mut asked = Checks::new();
+    asked.require(
+        change.title.is_some()
+            || change.module_code.is_some()
+            || change.starts_at.is_some()
+            || change.ends_at.is_some(),
+        "title",
+        "give the title, module_code, starts_at or ends_at to change",
+    );
+    asked.finish()?;
     let wanted = NewSession {
         title: change.title.clone().unwrap_or_else(|| before.title.clone()),
         module_code: change

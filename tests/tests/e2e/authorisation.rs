@@ -1292,7 +1292,7 @@ fn operations() -> Vec<Operation> {
             credential: Credential::Person,
             // Tutors list their own cohorts' certificates; learners, supervisors and others
             // may not list any.
-            allowed: &[Admin, T1, T2],
+            allowed: &[Admin, T1, T2, T3],
             forbidden: &[Unrelated, L1, L2, S1],
             allowed_answer: Class::Allowed,
             call: |_, _| ("/v1/certificates?programme=P2P".into(), None),

@@ -493,6 +493,8 @@ fn cases(s: &Scenario) -> Vec<Case> {
     let publish = "POST /v1/programmes";
     let rename = "PATCH /v1/me";
     let correct = "PATCH /v1/people/{id}";
+    let change_cohort = "PATCH /v1/cohorts/{id}";
+    let change_session = "PATCH /v1/sessions/{id}";
     let good_cohort = json!({
         "programme_code": "P2P",
         "organisation_id": s.organisation_id,
@@ -1790,6 +1792,63 @@ fn cases(s: &Scenario) -> Vec<Case> {
             json!({"email": s.learner_email.to_uppercase()}),
             422,
             "email",
+        ),
+        // Corrections a tutor makes.
+        case(
+            change_cohort,
+            "nothing to change",
+            format!("/v1/cohorts/{}", s.cohort_id),
+            json!({}),
+            422,
+            "name",
+        ),
+        case(
+            change_cohort,
+            "blank name",
+            format!("/v1/cohorts/{}", s.cohort_id),
+            json!({"name": "  "}),
+            422,
+            "name",
+        ),
+        case(
+            change_cohort,
+            "a name on two lines",
+            format!("/v1/cohorts/{}", s.cohort_id),
+            json!({"name": "Perth\nBcc: all"}),
+            422,
+            "name",
+        ),
+        case(
+            change_session,
+            "nothing to change",
+            format!("/v1/sessions/{}", s.session_id),
+            json!({}),
+            422,
+            "title",
+        ),
+        case(
+            change_session,
+            "ends before it starts",
+            format!("/v1/sessions/{}", s.session_id),
+            json!({"starts_at": starts_at, "ends_at": starts_at - Duration::hours(1)}),
+            422,
+            "ends_at",
+        ),
+        case(
+            change_session,
+            "longer than a day",
+            format!("/v1/sessions/{}", s.session_id),
+            json!({"starts_at": starts_at, "ends_at": starts_at + Duration::hours(25)}),
+            422,
+            "ends_at",
+        ),
+        case(
+            change_session,
+            "a module the programme does not have",
+            format!("/v1/sessions/{}", s.session_id),
+            json!({"module_code": "NOPE"}),
+            422,
+            "module_code",
         ),
         // Erasure.
         Case {
