@@ -16,8 +16,7 @@ export const PAGES = [
   { path: '/me/supervision', as: 'learner', shot: 'supervision', h1: 'Your supervision', controls: [button('Log this session')] },
   { path: '/me/data', as: 'learner', shot: 'data', h1: 'Your data', controls: [link('Download all my data'), button('Save')] },
   { path: '/me/cpd', as: 'learner', shot: 'cpd', h1: 'Continuing development', controls: [button('Log development')] },
-  // The supervisor's page, once it is served:
-  // { path: '/supervision', as: 'supervisor', shot: 'supervisor', h1: /./, controls: [button(/^Verify/), button(/^Decline/)] },
+  { path: '/supervision', as: 'supervisor', shot: 'supervisor', h1: 'Supervision waiting for you', controls: [button(/^Verify/), button(/^Decline/)] },
 ];
 
 /** The pages a person with nothing yet sees empty, checked too (no screenshots). */
