@@ -10,5 +10,6 @@ mod demo;
 mod dialects;
 mod domain_properties;
 mod domain_rules;
+mod register_plans;
 mod services;
 mod store;
