@@ -126,6 +126,12 @@ struct PlanLine {
     detail: String,
 }
 
+/// Whether a plan line reads a table whole (`SCAN CONSTANT ROW`, the row `SELECT EXISTS (...)`
+/// makes, reads nothing).
+fn scans(line: &str) -> bool {
+    line.starts_with("SCAN") && line != "SCAN CONSTANT ROW"
+}
+
 /// SQLite's plan for a statement with no values bound, one line a loop.
 fn sqlite_plan(conn: &mut DbConnection, sql: &str) -> Vec<String> {
     let lines: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
@@ -156,7 +162,7 @@ fn every_register_shape_is_read_along_indexes_on_sqlite() {
             for sql in &statements {
                 let plan = sqlite_plan(conn, sql);
                 assert!(
-                    plan.iter().all(|line| !line.starts_with("SCAN")),
+                    !plan.iter().any(|line| scans(line)),
                     "{}: a table is scanned:\n{sql}\n{plan:#?}",
                     shape.0
                 );
@@ -184,7 +190,7 @@ fn every_register_shape_is_read_along_indexes_on_sqlite() {
         for sql in &statements {
             let plan = sqlite_plan(conn, sql);
             assert!(
-                plan.iter().all(|line| !line.starts_with("SCAN")),
+                !plan.iter().any(|line| scans(line)),
                 "the look-up scans a table:\n{sql}\n{plan:#?}"
             );
         }
