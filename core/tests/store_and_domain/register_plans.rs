@@ -157,7 +157,7 @@ fn every_register_shape_is_read_along_indexes_on_sqlite() {
             });
             let page = statements
                 .iter()
-                .find(|sql| sql.contains("FROM `consents`") || sql.contains("FROM consents"))
+                .find(|sql| sql.contains("`consents` INNER JOIN `certificates`"))
                 .unwrap_or_else(|| panic!("{}: no page statement among {statements:#?}", shape.0));
             for sql in &statements {
                 let plan = sqlite_plan(conn, sql);
