@@ -182,7 +182,7 @@ impl Generator {
         let minimum = definition.rule.min_attendance_percent.unwrap_or(0);
         if path == Path::Certified {
             // Someone on course for the certificate keeps their attendance up.
-            while !attendance_of(&timetable, &marks, enrolled_on, now).meets(minimum) {
+            while !attendance_of(timetable, &marks, enrolled_on, now).meets(minimum) {
                 let Some(slot) = marks.iter_mut().find(|m| **m == Some(AttendanceStatus::Absent)) else {
                     break;
                 };
