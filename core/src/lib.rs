@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod credential;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod documents;
 pub mod domain;

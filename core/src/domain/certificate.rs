@@ -149,6 +149,12 @@ impl RenewalRule {
     }
 }
 
+/// A certificate's number: the programme's code, the year of issue and the place in that
+/// year's sequence, e.g. `P2P-2027-000042`.
+pub fn certificate_number(programme_code: &str, year: i32, sequence: i32) -> String {
+    format!("{programme_code}-{year}-{sequence:06}")
+}
+
 /// The public verification address of a certificate: the page its QR code opens.
 pub fn verification_url(public_url: &str, code: &str) -> String {
     format!("{}/verify/{code}", public_url.trim_end_matches('/'))

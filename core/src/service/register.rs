@@ -66,13 +66,12 @@ pub struct RegisterPage {
 pub fn programme_id_for(conn: &mut DbConnection, code: Option<&str>) -> Result<Option<String>> {
     match code {
         None => Ok(None),
-        Some(code) => match programmes::current(conn, code) {
-            Ok(version) => Ok(Some(version.programme_id)),
-            Err(Error::NotFound(_)) => Err(Error::invalid(
+        Some(code) => match programmes::id_of(conn, code)? {
+            Some(id) => Ok(Some(id)),
+            None => Err(Error::invalid(
                 "programme",
                 "there is no programme with this code",
             )),
-            Err(e) => Err(e),
         },
     }
 }

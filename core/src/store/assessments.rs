@@ -12,7 +12,9 @@ use crate::{Error, Result};
 
 /// A module assessment of one learner in one cohort.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = assessments)]
+// `treat_none_as_default_value = false`: `None` binds NULL (no nullable column has another
+// default), so SQLite takes many rows in one statement rather than one statement a row.
+#[diesel(table_name = assessments, treat_none_as_default_value = false)]
 pub struct Assessment {
     /// Its id.
     pub id: String,

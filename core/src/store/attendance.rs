@@ -13,7 +13,9 @@ use crate::{Error, Result};
 
 /// One learner's mark on one session's register.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = attendance)]
+// `treat_none_as_default_value = false`: `None` binds NULL (no nullable column has another
+// default), so SQLite takes many rows in one statement rather than one statement a row.
+#[diesel(table_name = attendance, treat_none_as_default_value = false)]
 pub struct AttendanceRecord {
     /// The session.
     pub session_id: String,

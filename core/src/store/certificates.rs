@@ -12,7 +12,9 @@ use crate::{Error, Result};
 
 /// An issued certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = certificates)]
+// `treat_none_as_default_value = false`: `None` binds NULL (no nullable column has another
+// default), so SQLite takes many rows in one statement rather than one statement a row.
+#[diesel(table_name = certificates, treat_none_as_default_value = false)]
 pub struct Certificate {
     /// Its id.
     pub id: String,
@@ -124,7 +126,38 @@ pub fn next_number(
         .set(certificate_sequences::last_number.eq(certificate_sequences::last_number + 1))
         .execute(conn)?;
     let number: i32 = key.select(certificate_sequences::last_number).first(conn)?;
-    Ok(format!("{programme_code}-{year}-{number:06}"))
+    Ok(crate::domain::certificate::certificate_number(
+        programme_code,
+        year,
+        number,
+    ))
+}
+
+/// Moves the programme's sequence for the year on to at least `last`, so that the next number
+/// taken follows numbers given out in bulk (the demo data).
+pub fn continue_sequence(conn: &mut DbConnection, programme_id: &str, year: i32, last: i32) -> Result<()> {
+    let row = (
+        certificate_sequences::programme_id.eq(programme_id),
+        certificate_sequences::year.eq(year),
+        certificate_sequences::last_number.eq(last),
+    );
+    let key = (certificate_sequences::programme_id, certificate_sequences::year);
+    let set = certificate_sequences::last_number.eq(last);
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(certificate_sequences::table)
+            .values(row)
+            .on_conflict(key)
+            .do_update()
+            .set(set)
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(certificate_sequences::table)
+            .values(row)
+            .on_conflict(key)
+            .do_update()
+            .set(set)
+            .execute(c)?,
+    };
+    Ok(())
 }
 
 /// What is needed to issue a certificate.

@@ -46,6 +46,24 @@ pub struct ChangeEvent {
     pub occurred_at: NaiveDateTime,
 }
 
+/// A change to add to the feed (its position is given on insert).
+#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
+#[diesel(table_name = change_events, treat_none_as_default_value = false)]
+pub struct NewChange {
+    /// What happened (see [`kind`]).
+    pub kind: String,
+    /// The person it is about.
+    pub person_id: String,
+    /// The certificate, for certificate events.
+    pub certificate_id: Option<String>,
+    /// The organisation, for consent events.
+    pub organisation_id: Option<String>,
+    /// The programme, for certificate events.
+    pub programme_id: Option<String>,
+    /// When.
+    pub occurred_at: NaiveDateTime,
+}
+
 /// Keeps feed positions in commit order on PostgreSQL: a reader that has seen position N must
 /// never later find a smaller position appear. Changes are rare, so taking turns costs little.
 /// (SQLite has one writer at a time already.)

@@ -41,6 +41,16 @@ pub fn create(conn: &mut DbConnection, cohort: &Cohort, tutor_ids: &[String]) ->
     Ok(())
 }
 
+/// A tutor of a cohort.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cohort_tutors)]
+pub struct CohortTutor {
+    /// The cohort.
+    pub cohort_id: String,
+    /// The tutor.
+    pub person_id: String,
+}
+
 /// Makes a person a tutor of a cohort (no change if they already are).
 pub fn add_tutor(conn: &mut DbConnection, cohort_id: &str, person_id: &str) -> Result<()> {
     if is_tutor(conn, cohort_id, person_id)? {
@@ -200,7 +210,9 @@ pub fn list(
 
 /// A planned session of a cohort.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = sessions)]
+// `treat_none_as_default_value = false`: `None` binds NULL (no nullable column has another
+// default), so SQLite takes many rows in one statement rather than one statement a row.
+#[diesel(table_name = sessions, treat_none_as_default_value = false)]
 pub struct Session {
     /// Its id.
     pub id: String,

@@ -9,7 +9,9 @@ use crate::{Error, Result};
 
 /// A consent, current or withdrawn.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = consents)]
+// `treat_none_as_default_value = false`: `None` binds NULL (no nullable column has another
+// default), so SQLite takes many rows in one statement rather than one statement a row.
+#[diesel(table_name = consents, treat_none_as_default_value = false)]
 pub struct Consent {
     /// Its id.
     pub id: String,

@@ -10,7 +10,9 @@ use crate::{Error, Result};
 
 /// A person.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = people)]
+// `treat_none_as_default_value = false`: `None` binds NULL (no nullable column has another
+// default), so SQLite takes many rows in one statement rather than one statement a row.
+#[diesel(table_name = people, treat_none_as_default_value = false)]
 pub struct Person {
     /// Their id.
     pub id: String,

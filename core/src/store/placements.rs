@@ -12,7 +12,9 @@ use crate::{Error, Result};
 
 /// A learner's practice placement at a host organisation, with a supervisor there.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = placements)]
+// `treat_none_as_default_value = false`: `None` binds NULL (no nullable column has another
+// default), so SQLite takes many rows in one statement rather than one statement a row.
+#[diesel(table_name = placements, treat_none_as_default_value = false)]
 pub struct Placement {
     /// Its id.
     pub id: String,
@@ -84,7 +86,9 @@ pub fn supervised_by(conn: &mut DbConnection, supervisor_id: &str) -> Result<Vec
 
 /// A supervision session logged during a placement.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = supervision_sessions)]
+// `treat_none_as_default_value = false`: `None` binds NULL (no nullable column has another
+// default), so SQLite takes many rows in one statement rather than one statement a row.
+#[diesel(table_name = supervision_sessions, treat_none_as_default_value = false)]
 pub struct SupervisionSession {
     /// Its id.
     pub id: String,
@@ -347,7 +351,9 @@ pub fn verified_supervision_of_people(
 
 /// Practice time logged during a placement.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = practice_hours)]
+// `treat_none_as_default_value = false`: `None` binds NULL (no nullable column has another
+// default), so SQLite takes many rows in one statement rather than one statement a row.
+#[diesel(table_name = practice_hours, treat_none_as_default_value = false)]
 pub struct PracticeTime {
     /// Its id.
     pub id: String,

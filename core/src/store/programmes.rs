@@ -127,6 +127,16 @@ fn current_of(conn: &mut DbConnection, programme_id: &str) -> Result<ProgrammeVe
     from_row(row)
 }
 
+/// The id of the programme with this code, if there is one: one indexed look-up, without
+/// reading its definition.
+pub fn id_of(conn: &mut DbConnection, code: &str) -> Result<Option<String>> {
+    Ok(programmes::table
+        .filter(programmes::code.eq(code))
+        .select(programmes::id)
+        .first(conn)
+        .optional()?)
+}
+
 /// The current (latest) version of the programme with this code.
 pub fn current(conn: &mut DbConnection, code: &str) -> Result<ProgrammeVersion> {
     let id: String = programmes::table

@@ -162,7 +162,9 @@ pub fn revoke_tokens_of(conn: &mut DbConnection, person_id: &str, now: NaiveDate
 
 /// A partner organisation's API key (its hash).
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = api_keys)]
+// `treat_none_as_default_value = false`: `None` binds NULL (no nullable column has another
+// default), so SQLite takes many rows in one statement rather than one statement a row.
+#[diesel(table_name = api_keys, treat_none_as_default_value = false)]
 pub struct ApiKey {
     /// Its id.
     pub id: String,

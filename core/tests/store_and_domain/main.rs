@@ -13,5 +13,6 @@ mod dialects;
 mod domain_properties;
 mod domain_rules;
 mod rate_limits;
+mod register_plans;
 mod services;
 mod store;

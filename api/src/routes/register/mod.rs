@@ -165,14 +165,27 @@ impl RegisterApi {
         /// The person.
         person_id: Path<Text>,
     ) -> Result<Json<PeerSupporter>, ApiError> {
+        let partner: Partner = key.0;
         let now = state.now();
+        // Read like a page of the register, and logged like one: the look-up joins the other
+        // answers' access-log rows in a shared transaction rather than taking one of its own.
         let entry = state
             .db
-            .write_async(move |conn| service::look_up_person(conn, &key.0, &person_id.0, now))
-            .await?;
-        entry
-            .map(|e| Json(supporter_view(e)))
-            .ok_or_else(|| ApiError::not_found("Person"))
+            .read_async({
+                let partner = partner.clone();
+                move |conn| service::look_up(conn, &partner, &person_id.0, now.date_naive())
+            })
+            .await?
+            .ok_or_else(|| ApiError::not_found("Person"))?;
+        service::log_look_ups(
+            &state.db,
+            &partner,
+            &[entry.person_id.as_str()],
+            "register.person",
+            now,
+        )
+        .await?;
+        Ok(Json(supporter_view(entry)))
     }
 
     /// Changes in the register
