@@ -199,6 +199,45 @@ test('logging a supervision session; a form that fails keeps what was typed', as
   await page.close();
 });
 
+test('a supervisor declines one session with a reason and verifies another', async () => {
+  const page = await (await signIn('supervisor')).newPage();
+  await page.goto(url('/supervision'));
+  const cards = page.locator('ul.waiting > li');
+  const waiting = await cards.count();
+  assert.ok(waiting >= 2, `two sessions waiting, found ${waiting}`);
+  const first = cards.first();
+  const heading = await first.locator('h2').innerText();
+
+  // Declining without a reason is refused beside the field, and nothing changes.
+  await first.getByRole('button', { name: /^Decline/ }).click();
+  await page.getByRole('alert').waitFor();
+  const refused = page.locator('ul.waiting > li', { has: page.getByRole('heading', { name: heading, exact: true }) });
+  const reason = refused.getByLabel(/^Reason for declining/);
+  assert.equal(await reason.getAttribute('aria-invalid'), 'true');
+  assert.ok((await refused.locator('.field-error').innerText()).length > 0, 'a message beside the field');
+  assert.equal(await page.locator('ul.waiting > li').count(), waiting, 'nothing was declined');
+  await check(page, { where: 'supervision, decline refused', screenshot: shot('supervisor-refused') });
+
+  // With a reason, it is declined and leaves the queue.
+  await reason.fill('I was on leave that week; please check the date and log it again.');
+  await refused.getByRole('button', { name: /^Decline/ }).click();
+  await page.waitForURL(/\/supervision\?done=declined$/);
+  await page.getByRole('status').waitFor();
+  assert.equal(await page.locator('ul.waiting > li').count(), waiting - 1);
+  assert.equal(await page.getByRole('heading', { name: heading, exact: true }).count(), 0);
+
+  // Verifying the next one, with the keyboard.
+  const next = page.locator('ul.waiting > li').first();
+  await focusTop(page);
+  await tabTo(page, next.getByRole('button', { name: /^Verify/ }), 'supervision');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/supervision\?done=verified$/);
+  await page.getByRole('status').waitFor();
+  assert.equal(await page.locator('ul.waiting > li').count(), waiting - 2);
+  await check(page, { where: 'supervision, after Verify' });
+  await page.close();
+});
+
 test('reminders off, and every download is served by Peertrack itself', async () => {
   const context = await signIn('learner');
   const page = await context.newPage();

@@ -61,6 +61,9 @@ macro_rules! insert_rows {
 }
 pub(super) use insert_rows;
 
+/// `$columns` is the table's column count (less its database-made id, for the two tables with
+/// one): the test below checks it against the schema, so a new column cannot push a statement
+/// past SQLite's parameter limit unnoticed.
 macro_rules! bulk_row {
     ($row:ty, $table:ident, $columns:expr) => {
         impl BulkRow for $row {
@@ -78,12 +81,12 @@ bulk_row!(Person, people, 7);
 bulk_row!(ApiKey, api_keys, 6);
 bulk_row!(Cohort, cohorts, 7);
 bulk_row!(CohortTutor, cohort_tutors, 2);
-bulk_row!(Session, sessions, 8);
-bulk_row!(Enrolment, enrolments, 6);
+bulk_row!(Session, sessions, 10);
+bulk_row!(Enrolment, enrolments, 8);
 bulk_row!(AttendanceRecord, attendance, 7);
 bulk_row!(Assessment, assessments, 12);
 bulk_row!(Placement, placements, 9);
-bulk_row!(SupervisionSession, supervision_sessions, 10);
+bulk_row!(SupervisionSession, supervision_sessions, 13);
 bulk_row!(PracticeTime, practice_hours, 9);
 bulk_row!(Certificate, certificates, 16);
 bulk_row!(Consent, consents, 5);
@@ -147,5 +150,78 @@ impl Batch {
             .count();
         summary.consents += self.consents.iter().filter(|c| c.withdrawn_at.is_none()).count();
         summary.access_log_entries += self.access_log.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::Table;
+
+    /// Columns of a table as the schema declares them.
+    fn columns<T>(table: T) -> usize
+    where
+        T: Table + Copy + diesel::query_dsl::methods::SelectDsl<T::AllColumns>,
+        diesel::dsl::Select<T, T::AllColumns>: diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>,
+    {
+        let query = diesel::query_dsl::methods::SelectDsl::select(table, T::all_columns());
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&query).to_string();
+        sql.split(" FROM ")
+            .next()
+            .unwrap_or_default()
+            .matches(',')
+            .count()
+            + 1
+    }
+
+    #[test]
+    fn every_bulk_row_knows_its_tables_columns() {
+        use crate::store::schema::*;
+        let made_ids = ["access_log", "change_events"];
+        for (name, declared, schema) in [
+            (
+                "organisations",
+                Organisation::COLUMNS,
+                columns(organisations::table),
+            ),
+            ("people", Person::COLUMNS, columns(people::table)),
+            ("api_keys", ApiKey::COLUMNS, columns(api_keys::table)),
+            ("cohorts", Cohort::COLUMNS, columns(cohorts::table)),
+            (
+                "cohort_tutors",
+                CohortTutor::COLUMNS,
+                columns(cohort_tutors::table),
+            ),
+            ("sessions", Session::COLUMNS, columns(sessions::table)),
+            ("enrolments", Enrolment::COLUMNS, columns(enrolments::table)),
+            (
+                "attendance",
+                AttendanceRecord::COLUMNS,
+                columns(attendance::table),
+            ),
+            ("assessments", Assessment::COLUMNS, columns(assessments::table)),
+            ("placements", Placement::COLUMNS, columns(placements::table)),
+            (
+                "supervision_sessions",
+                SupervisionSession::COLUMNS,
+                columns(supervision_sessions::table),
+            ),
+            (
+                "practice_hours",
+                PracticeTime::COLUMNS,
+                columns(practice_hours::table),
+            ),
+            ("certificates", Certificate::COLUMNS, columns(certificates::table)),
+            ("consents", Consent::COLUMNS, columns(consents::table)),
+            ("access_log", AccessLogEntry::COLUMNS, columns(access_log::table)),
+            ("change_events", NewChange::COLUMNS, columns(change_events::table)),
+        ] {
+            let expected = if made_ids.contains(&name) {
+                schema - 1
+            } else {
+                schema
+            };
+            assert_eq!(declared, expected, "{name}");
+        }
     }
 }

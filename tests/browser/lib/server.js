@@ -128,11 +128,12 @@ export async function startServer() {
            + ${has('SELECT 1 FROM supervision_sessions s WHERE s.placement_id = pl.id')} DESC,
            p.email, pl.id
     LIMIT 1`).split('|');
+  // A supervisor with at least two sessions waiting: one to decline, one to verify.
   const supervisor = one(database, 'supervisor with supervision to confirm', `
     SELECT p.email FROM people p
-    WHERE p.email IS NOT NULL AND EXISTS (
-      SELECT 1 FROM placements pl JOIN supervision_sessions s ON s.placement_id = pl.id
-      WHERE pl.supervisor_id = p.id AND s.verified_by IS NULL)
+    WHERE p.email IS NOT NULL AND (
+      SELECT COUNT(*) FROM placements pl JOIN supervision_sessions s ON s.placement_id = pl.id
+      WHERE pl.supervisor_id = p.id AND s.verified_by IS NULL AND s.declined_at IS NULL) >= 2
     ORDER BY p.email LIMIT 1`);
 
   const log = fs.openSync(path.join(folder, 'server.log'), 'a');
