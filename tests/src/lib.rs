@@ -8,6 +8,7 @@
 //! - [`mail::SmtpServer`]: a real SMTP server on loopback, for both.
 //! - [`bearer_token`]: the one way a test makes a person's bearer token.
 
+pub mod bench;
 pub mod contract;
 pub mod credentials;
 pub mod mail;

@@ -37,10 +37,9 @@ use chrono::Utc;
 use diesel::prelude::*;
 use peertrack_core::demo;
 use peertrack_core::service::{progress, register};
-use peertrack_core::store::schema::{
-    cohort_tutors, consents, enrolments, organisations, outbox, people, sessions,
-};
+use peertrack_core::store::schema::{cohort_tutors, consents, enrolments, organisations, sessions};
 use peertrack_core::store::{self, tokens, Database, DatabaseUrl, PoolOptions};
+use peertrack_e2e::bench::{has_demo_data, load_average, peertrack_binary, wait_for_outbox};
 use serde_json::{json, Value};
 
 /// No measurement sends more requests than this, however fast the server.
@@ -507,75 +506,6 @@ fn process_cpu_time() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-/// Whether the database already holds the demo data.
-fn has_demo_data(url: &DatabaseUrl) -> Result<bool> {
-    let db = Database::open(
-        url,
-        PoolOptions {
-            max_connections: 1,
-            ..PoolOptions::default()
-        },
-    )?;
-    let found: i64 = db.read(|conn| {
-        Ok(people::table
-            .filter(people::email.eq(demo::ADMIN_EMAIL))
-            .count()
-            .get_result(conn)?)
-    })?;
-    Ok(found > 0)
-}
-
-/// Waits until no message is due in the outbox, or `limit` has passed; returns how long.
-fn wait_for_outbox(url: &DatabaseUrl, limit: Duration) -> Result<Duration> {
-    let db = Database::open(
-        url,
-        PoolOptions {
-            max_connections: 1,
-            ..PoolOptions::default()
-        },
-    )?;
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        let now = store::stored(Utc::now());
-        let waiting: i64 = db.read(|conn| {
-            Ok(outbox::table
-                .filter(outbox::status.eq("pending"))
-                .filter(outbox::next_attempt_at.le(now))
-                .count()
-                .get_result(conn)?)
-        })?;
-        if waiting == 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    Ok(started.elapsed())
-}
-
-/// The release `peertrack` binary, built now unless one was named.
-fn peertrack_binary(named: Option<PathBuf>) -> Result<PathBuf> {
-    if let Some(path) = named {
-        return Ok(path);
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("building the release peertrack binary...");
-    let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "peertrack-api", "--bin", "peertrack"])
-        .current_dir(&workspace)
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build --release -p peertrack-api failed");
-    }
-    let exe = std::env::current_exe()?;
-    let path = exe.parent().context("the benchmark's folder")?.join("peertrack");
-    if !path.exists() {
-        bail!("{} was not built; pass --binary", path.display());
-    }
-    Ok(path)
-}
-
 /// A running server we started; stopped when dropped.
 struct Server {
     child: Child,
@@ -651,12 +581,6 @@ impl Drop for Server {
             self.stop();
         }
     }
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 #[tokio::main]

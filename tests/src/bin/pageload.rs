@@ -24,10 +24,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use diesel::prelude::*;
-use peertrack_core::demo;
-use peertrack_core::store::schema::{certificates, enrolments, outbox, people, placements};
+use peertrack_core::store::schema::{certificates, enrolments, placements};
 use peertrack_core::store::tokens::{self, TokenPurpose};
 use peertrack_core::store::{self, Database, DatabaseUrl, PoolOptions};
+use peertrack_e2e::bench::{has_demo_data, load_average, peertrack_binary, wait_for_outbox};
 
 /// The pages measured: a peer worker's home and every page under `/me/`.
 const PAGES: &[&str] = &[
@@ -300,76 +300,6 @@ async fn asset_bytes(client: &reqwest::Client, base: &str, html: &str) -> Result
     Ok(total)
 }
 
-fn has_demo_data(url: &DatabaseUrl) -> Result<bool> {
-    let db = Database::open(
-        url,
-        PoolOptions {
-            max_connections: 1,
-            ..PoolOptions::default()
-        },
-    )?;
-    let found: i64 = db.read(|conn| {
-        Ok(people::table
-            .filter(people::email.eq(demo::ADMIN_EMAIL))
-            .count()
-            .get_result(conn)?)
-    })?;
-    Ok(found > 0)
-}
-
-/// Waits until no email is due in the outbox (the worker's first round on fresh demo data sends
-/// thousands), or `limit` has passed.
-fn wait_for_outbox(url: &DatabaseUrl, limit: Duration) -> Result<Duration> {
-    let db = Database::open(
-        url,
-        PoolOptions {
-            max_connections: 1,
-            ..PoolOptions::default()
-        },
-    )?;
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        let now = store::stored(Utc::now());
-        let waiting: i64 = db.read(|conn| {
-            Ok(outbox::table
-                .filter(outbox::status.eq("pending"))
-                .filter(outbox::next_attempt_at.le(now))
-                .count()
-                .get_result(conn)?)
-        })?;
-        if waiting == 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    Ok(started.elapsed())
-}
-
-fn peertrack_binary(named: Option<PathBuf>) -> Result<PathBuf> {
-    if let Some(path) = named {
-        return Ok(path);
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("building the release peertrack binary...");
-    let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "peertrack-api", "--bin", "peertrack"])
-        .current_dir(&workspace)
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build --release -p peertrack-api failed");
-    }
-    let path = std::env::current_exe()?
-        .parent()
-        .context("the benchmark's folder")?
-        .join("peertrack");
-    if !path.exists() {
-        bail!("{} was not built; pass --binary", path.display());
-    }
-    Ok(path)
-}
-
 /// A running server we started; stopped when dropped.
 struct Server {
     child: Child,
@@ -426,12 +356,6 @@ impl Drop for Server {
             self.stop();
         }
     }
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 #[tokio::main]

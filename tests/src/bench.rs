@@ -1,0 +1,90 @@
+//! What the benchmark programs (`loadtest`, `pageload`) share: finding or building the release
+//! binary, telling whether a database holds the demo data, and waiting for the worker's first
+//! round of email to go out before measuring.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use chrono::Utc;
+use diesel::prelude::*;
+use peertrack_core::demo;
+use peertrack_core::store::schema::{outbox, people};
+use peertrack_core::store::{self, Database, DatabaseUrl, PoolOptions};
+
+/// Whether the database already holds the demo data.
+pub fn has_demo_data(url: &DatabaseUrl) -> Result<bool> {
+    let db = Database::open(
+        url,
+        PoolOptions {
+            max_connections: 1,
+            ..PoolOptions::default()
+        },
+    )?;
+    let found: i64 = db.read(|conn| {
+        Ok(people::table
+            .filter(people::email.eq(demo::ADMIN_EMAIL))
+            .count()
+            .get_result(conn)?)
+    })?;
+    Ok(found > 0)
+}
+
+/// Waits until no message is due in the outbox, or `limit` has passed; returns how long.
+pub fn wait_for_outbox(url: &DatabaseUrl, limit: Duration) -> Result<Duration> {
+    let db = Database::open(
+        url,
+        PoolOptions {
+            max_connections: 1,
+            ..PoolOptions::default()
+        },
+    )?;
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        let now = store::stored(Utc::now());
+        let waiting: i64 = db.read(|conn| {
+            Ok(outbox::table
+                .filter(outbox::status.eq("pending"))
+                .filter(outbox::next_attempt_at.le(now))
+                .count()
+                .get_result(conn)?)
+        })?;
+        if waiting == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    Ok(started.elapsed())
+}
+
+/// The release `peertrack` binary, built now unless one was named.
+pub fn peertrack_binary(named: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(path) = named {
+        return Ok(path);
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("building the release peertrack binary...");
+    let status = Command::new(cargo)
+        .args(["build", "--release", "-p", "peertrack-api", "--bin", "peertrack"])
+        .current_dir(&workspace)
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release -p peertrack-api failed");
+    }
+    let exe = std::env::current_exe()?;
+    let path = exe.parent().context("the benchmark's folder")?.join("peertrack");
+    if !path.exists() {
+        bail!("{} was not built; pass --binary", path.display());
+    }
+    Ok(path)
+}
+
+/// The machine's load average (1, 5 and 15 minutes), to print beside the figures.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
