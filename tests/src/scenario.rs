@@ -120,6 +120,24 @@ pub async fn organisation(server: &TestServer, name: &str) -> String {
     body["id"].as_str().unwrap().to_string()
 }
 
+/// A partner organisation (made by the administrator) and an API key of its own: (organisation
+/// id, key).
+pub async fn partner(server: &TestServer, name: &str) -> (String, String) {
+    let organisation_id = organisation(server, name).await;
+    let id = organisation_id.clone();
+    let key = server
+        .database
+        .db
+        .write_async(move |conn| {
+            let (secret, _) =
+                store::tokens::create_api_key(conn, &id, "HR system", store::stored(Utc::now()))?;
+            Ok(secret)
+        })
+        .await
+        .expect("an API key");
+    (organisation_id, key)
+}
+
 /// Builds a learner of `programme_code` who meets every requirement: a held session attended,
 /// every module achieved, and six verified supervision sessions during a placement.
 pub async fn eligible_learner(server: &TestServer, programme_code: &str, suffix: &str) -> EligibleLearner {

@@ -9,7 +9,7 @@
 
 use chrono::{Duration, Utc};
 use peertrack_core::store;
-use peertrack_e2e::scenario::{eligible_learner, eligible_learner_named, organisation};
+use peertrack_e2e::scenario::{eligible_learner, eligible_learner_named, organisation, partner};
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -25,23 +25,6 @@ fn fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// A partner organisation and its API key.
-async fn partner(server: &TestServer, name: &str) -> (String, String) {
-    let organisation_id = organisation(server, name).await;
-    let id = organisation_id.clone();
-    let key = server
-        .database
-        .db
-        .write_async(move |conn| {
-            let (secret, _) =
-                store::tokens::create_api_key(conn, &id, "HR system", store::stored(Utc::now()))?;
-            Ok(secret)
-        })
-        .await
-        .unwrap();
-    (organisation_id, key)
 }
 
 async fn as_partner(

@@ -4,28 +4,11 @@
 
 use chrono::{Duration, Utc};
 use peertrack_core::service::register::record_expiries;
-use peertrack_core::store::{self, DbConnection};
-use peertrack_e2e::scenario::{eligible_learner, organisation, EligibleLearner};
+use peertrack_core::store::DbConnection;
+use peertrack_e2e::scenario::{eligible_learner, partner, EligibleLearner};
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-/// An API key for a new partner organisation: (organisation id, key).
-async fn partner(server: &TestServer, name: &str) -> (String, String) {
-    let organisation_id = organisation(server, name).await;
-    let id = organisation_id.clone();
-    let key = server
-        .database
-        .db
-        .write_async(move |conn| {
-            let (secret, _) =
-                store::tokens::create_api_key(conn, &id, "HR system", store::stored(Utc::now()))?;
-            Ok(secret)
-        })
-        .await
-        .unwrap();
-    (organisation_id, key)
-}
 
 async fn as_partner(server: &TestServer, key: &str, path: &str) -> (u16, Value) {
     let response = server

@@ -22,7 +22,7 @@ use peertrack_core::store;
 use peertrack_core::store::outbox::OutboxMessage;
 use peertrack_core::worker::transport::MailTransport;
 use peertrack_e2e::mail::quick_settings;
-use peertrack_e2e::scenario::{eligible_learner, organisation};
+use peertrack_e2e::scenario::{eligible_learner, organisation, partner};
 use peertrack_e2e::{e2e_on_both_backends, Backend, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -301,21 +301,6 @@ async fn counting_listener(answer: String) -> (u16, Arc<AtomicUsize>) {
         }
     });
     (port, connections)
-}
-
-/// A partner organisation and its API key.
-async fn partner(server: &TestServer, name: &str) -> (String, String) {
-    let partner_id = organisation(server, name).await;
-    let id = partner_id.clone();
-    let key = server
-        .database
-        .db
-        .write_async(move |conn| {
-            Ok(store::tokens::create_api_key(conn, &id, "HR", store::stored(Utc::now()))?.0)
-        })
-        .await
-        .unwrap();
-    (partner_id, key)
 }
 
 /// Stores a webhook as if it had been registered when its URL was acceptable: when its name
