@@ -6,6 +6,7 @@ pub mod assets;
 mod learner;
 mod session;
 mod supervisor;
+pub mod tutor_records;
 mod welcome;
 
 use askama::Template;
@@ -231,6 +232,24 @@ pub fn add_routes(route: Route) -> Route {
         .at("/supervision/:id/verify", post(supervisor::verify))
         .at("/supervision/:id/decline", post(supervisor::decline))
         .at("/supervision/placements/:id/end", post(supervisor::end_placement))
+        // Tutors' records (issue 17): assessments, moving or cancelling a session,
+        // withdrawing a learner, a cohort's certificates.
+        .at(
+            "/cohorts/:id/assessments",
+            get(tutor_records::assessments::grid_page).post(tutor_records::assessments::save),
+        )
+        .at(
+            "/sessions/:id/change",
+            get(tutor_records::session_change::change_page).post(tutor_records::session_change::change),
+        )
+        .at(
+            "/cohorts/:id/learners/:person_id/withdraw",
+            get(tutor_records::withdraw::confirm).post(tutor_records::withdraw::withdraw),
+        )
+        .at(
+            "/cohorts/:id/certificates",
+            get(tutor_records::certificates::certificates_page).post(tutor_records::certificates::issue),
+        )
         .at("/assets/:name", get(assets::serve))
 }
 

@@ -116,3 +116,6 @@ pub fn read(conn: &mut DbConnection, caller: &Caller, of: AssessmentOf<'_>) -> R
     }
     assessments::assessment(conn, cohort_id, person_id, module_code)?.ok_or(Error::NotFound("assessment"))
 }
+
+mod grid;
+pub use grid::*;

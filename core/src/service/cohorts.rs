@@ -338,6 +338,23 @@ pub fn enrol(
     Ok((enrolment, person))
 }
 
+/// One learner of a cohort with their enrolment (withdrawn or not), and the cohort; for its
+/// tutors and administrators.
+pub fn learner(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    cohort_id: &str,
+    person_id: &str,
+) -> Result<(Cohort, Enrolment, Person)> {
+    access::require_cohort_staff(conn, caller, cohort_id)?;
+    let enrolment = cohorts::enrolment_of(conn, cohort_id, person_id)?.ok_or(Error::NotFound("enrolment"))?;
+    Ok((
+        cohorts::get(conn, cohort_id)?,
+        enrolment,
+        people::get(conn, person_id)?,
+    ))
+}
+
 /// A cohort's learners with their enrolments, by name; for its tutors and administrators.
 pub fn learners(
     conn: &mut DbConnection,

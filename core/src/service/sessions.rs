@@ -55,6 +55,18 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, session_id: &str) -> Result
     Ok(session_and_role(conn, caller, session_id)?.0)
 }
 
+/// One session with its cohort, for someone who may change it (an administrator or one of
+/// its cohort's tutors); its learners get [`Error::NotAllowed`], anyone else [`Error::NotFound`].
+pub fn get_to_change(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session_id: &str,
+) -> Result<(Session, cohorts::Cohort)> {
+    let session = session_for_staff(conn, caller, session_id)?;
+    let cohort = cohorts::get(conn, &session.cohort_id)?;
+    Ok((session, cohort))
+}
+
 /// What a tutor may change about a session; what is left out stays as it is.
 #[derive(Debug, Clone, Default)]
 pub struct SessionChange {

@@ -275,3 +275,12 @@ pub fn achievements_of(conn: &mut DbConnection, cohort_ids: &[String]) -> Result
     }
     Ok(achievements)
 }
+
+/// Every assessment of one module in a cohort.
+pub fn of_module(conn: &mut DbConnection, cohort_id: &str, module_code: &str) -> Result<Vec<Assessment>> {
+    Ok(assessments::table
+        .filter(assessments::cohort_id.eq(cohort_id))
+        .filter(assessments::module_code.eq(module_code))
+        .select(Assessment::as_select())
+        .load(conn)?)
+}

@@ -464,3 +464,24 @@ pub fn list(
     }
     Ok(query.load(conn)?)
 }
+
+/// The certificates of a programme held by any of `person_ids`, newest first.
+pub fn of_people_in_programme(
+    conn: &mut DbConnection,
+    person_ids: &[String],
+    programme_id: &str,
+) -> Result<Vec<Certificate>> {
+    let mut found = Vec::new();
+    // Well under the databases' limits on bound parameters.
+    for chunk in person_ids.chunks(4_000) {
+        found.extend(
+            certificates::table
+                .filter(certificates::person_id.eq_any(chunk))
+                .filter(certificates::programme_id.eq(programme_id))
+                .order((certificates::issued_on.desc(), certificates::number.desc()))
+                .select(Certificate::as_select())
+                .load::<Certificate>(conn)?,
+        );
+    }
+    Ok(found)
+}

@@ -285,6 +285,21 @@ pub fn cancel_session(conn: &mut DbConnection, id: &str, reason: &str, at: Naive
     Ok(changed == 1)
 }
 
+/// Holds a cohort's row until the transaction ends (PostgreSQL; SQLite has one writer), so
+/// that two runs of something done to the whole cohort (issuing its certificates) run one
+/// after the other.
+pub fn lock_cohort(conn: &mut DbConnection, id: &str) -> Result<()> {
+    if let DbConnection::Postgres(c) = conn {
+        cohorts::table
+            .find(id)
+            .select(cohorts::id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?;
+    }
+    Ok(())
+}
+
 /// Holds a session's row until the transaction ends (PostgreSQL; SQLite has one writer), so
 /// that a change to it and a register save run one after the other.
 pub fn lock_session(conn: &mut DbConnection, id: &str) -> Result<()> {

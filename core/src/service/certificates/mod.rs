@@ -30,6 +30,9 @@ pub use credentials::{
 mod listing;
 pub use listing::*;
 
+mod cohort;
+pub use cohort::*;
+
 /// Issues a certificate to a learner of a cohort, if they meet the cohort's programme rule.
 /// One transaction: the certificate, the audit event, the change-feed event and the email.
 pub fn issue(
