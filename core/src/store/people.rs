@@ -60,6 +60,21 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Person> {
         .found_or("person")
 }
 
+/// Holds a person's row until the transaction ends (PostgreSQL; SQLite has one writer), so that
+/// two requests deciding something about the same person (issuing their certificate) run one
+/// after the other and the second sees what the first wrote.
+pub fn lock(conn: &mut DbConnection, id: &str) -> Result<()> {
+    if let DbConnection::Postgres(c) = conn {
+        people::table
+            .find(id)
+            .select(people::id)
+            .for_update()
+            .first::<String>(c)
+            .optional()?;
+    }
+    Ok(())
+}
+
 /// The person with this email, created with `name` if new. Returns whether they were created.
 pub fn find_or_create(
     conn: &mut DbConnection,

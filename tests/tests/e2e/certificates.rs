@@ -524,7 +524,31 @@ async fn every_name_prints_exactly_in_the_pdf(server: &TestServer) {
     }
 }
 
+/// Two requests to certify the same learner at the same moment (a partner system retrying, two
+/// tutors): one certificate, and the other request is told it exists.
+async fn two_requests_at_once_issue_one_certificate(server: &TestServer) {
+    let learner = eligible_learner(server, "P2P", "twice").await;
+    for _ in 0..3 {
+        let ((first, _), (second, _)) = tokio::join!(learner.certify(server), learner.certify(server));
+        let mut statuses = [first.as_u16(), second.as_u16()];
+        statuses.sort();
+        if statuses == [409, 409] {
+            continue;
+        }
+        assert_eq!(statuses, [201, 409]);
+    }
+    let person_id = learner.person_id.clone();
+    let held = server
+        .database
+        .db
+        .read_async(move |conn| peertrack_core::store::certificates::of_person(conn, &person_id))
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+}
+
 e2e_on_both_backends!(
+    two_requests_at_once_issue_one_certificate,
     every_name_prints_exactly_in_the_pdf,
     an_eligible_learner_is_certified_and_anyone_can_verify_it,
     an_ineligible_learner_gets_422_naming_each_unmet_requirement,

@@ -48,6 +48,8 @@ pub fn issue(
     let enrolment = cohorts::enrolment_of(conn, cohort_id, person_id)?
         .ok_or_else(|| Error::invalid("person_id", "is not a learner in this cohort"))?;
     let version = programmes::version(conn, &cohort.programme_version_id)?;
+    // Two requests for the same person at once: the second waits, then finds the first's.
+    people::lock(conn, person_id)?;
     let held = certificates::of_person(conn, person_id)?;
     if held.iter().any(|c| {
         c.programme_id == version.programme_id && c.status_on(now.date_naive()) == CertificateStatus::Valid
