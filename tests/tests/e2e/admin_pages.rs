@@ -109,7 +109,7 @@ async fn learners_and_tutors_are_refused_every_administration_page(server: &Test
                 format!("/admin/cohorts/{}/tutors", cohort.cohort_id),
                 vec![("email", "friend@example.org")],
             ),
-            (format!("/admin/emails/1/retry"), vec![]),
+            ("/admin/emails/1/retry".to_string(), vec![]),
             (
                 format!("/admin/people/{}", cohort.person_id),
                 vec![("name", "Someone Else"), ("email", "else@example.org")],
