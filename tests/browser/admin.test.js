@@ -77,6 +77,25 @@ test('the administrator finds Administration at home, and every part of it', asy
   await page.close();
 });
 
+test('a programme file with faults publishes nothing, and says why beside the upload field', async () => {
+  const page = await adminPage();
+  await page.goto(url('/admin/programmes'));
+  const before = await page.locator('main li').count();
+  await page.getByLabel('Programme file').setInputFiles({
+    name: 'new-programme.toml',
+    mimeType: 'application/toml',
+    buffer: Buffer.from('code = "NEW"\ntitle = "A new programme"\nversion = "one"\n'),
+  });
+  await page.getByRole('button', { name: 'Publish', exact: true }).click();
+  await page.getByText('Nothing was published.').waitFor();
+  const errors = await page.locator('#file-error').innerText();
+  assert.match(errors, /In the file, /);
+  assert.equal(await page.getByLabel('Programme file').getAttribute('aria-invalid'), 'true');
+  await check(page, { where: '/admin/programmes (a file with faults)', screenshot: shot('admin-programmes-faults'), controls: [page.getByLabel('Programme file')] });
+  assert.equal(await page.locator('main li').count() - (await page.locator('#file-error li').count()), before, 'nothing was published');
+  await page.close();
+});
+
 test('an organisation and its API key, shown once, which works until it is revoked', async () => {
   const page = await adminPage();
   await page.goto(url('/admin/organisations'));
