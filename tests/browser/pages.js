@@ -16,6 +16,13 @@ export const PAGES = [
   { path: '/me/supervision', as: 'learner', shot: 'supervision', h1: 'Your supervision', controls: [button('Log this session')] },
   { path: '/me/data', as: 'learner', shot: 'data', h1: 'Your data', controls: [link('Download all my data'), button('Save')] },
   { path: '/me/cpd', as: 'learner', shot: 'cpd', h1: 'Continuing development', controls: [button('Log development')] },
+  // The administrators' pages (admin.test.js walks what they do).
+  { path: '/admin', as: 'newcomer', h1: 'Administration', controls: [link(/^Organisations/), link(/^People/)] },
+  { path: '/admin/organisations', as: 'newcomer', h1: 'Organisations', controls: [button('Add organisation')] },
+  { path: '/admin/cohorts', as: 'newcomer', h1: 'Cohorts', controls: [button('Start cohort')] },
+  { path: '/admin/programmes', as: 'newcomer', h1: 'Programmes', controls: [button('Publish')] },
+  { path: '/admin/emails', as: 'newcomer', h1: 'Emails that failed', controls: [] },
+  { path: '/admin/people', as: 'newcomer', h1: 'People', controls: [button('Find')] },
   { path: '/supervision', as: 'supervisor', shot: 'supervisor', h1: 'Supervision waiting for you', controls: [button(/^Verify/), button(/^Decline/)] },
 ];
 

@@ -2,6 +2,7 @@
 //! same core services as the API, so every rule and access decision exists once. Templates are
 //! askama's, checked when the binary is built; pages work without JavaScript.
 
+mod admin;
 pub mod assets;
 mod learner;
 mod session;
@@ -195,7 +196,7 @@ pub fn see_other(to: &str) -> Response {
 
 /// Adds every page's route to `route` (the pages share the root with the API's operations).
 pub fn add_routes(route: Route) -> Route {
-    route
+    admin::add_routes(route)
         .at("/", get(welcome::welcome).post(welcome::ask_for_link))
         .at(
             "/sign-in",

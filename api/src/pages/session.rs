@@ -85,7 +85,7 @@ pub async fn require(state: &AppState, jar: &CookieJar) -> Result<Visit, PageErr
 /// Whether cookies must be `Secure`: the browser reached the service over `https`, as a trusted
 /// proxy's `X-Forwarded-Proto` (or `Forwarded: proto=`) says; when no trusted proxy says, as the
 /// public address says.
-fn secure(state: &AppState) -> bool {
+pub(crate) fn secure(state: &AppState) -> bool {
     crate::forwarded::current_https().unwrap_or_else(|| state.config.public_url.starts_with("https://"))
 }
 

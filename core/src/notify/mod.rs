@@ -100,6 +100,25 @@ impl Email {
         Email::ALL.iter().copied().find(|e| e.template() == template)
     }
 
+    /// What the email is, in a few plain words (for the administrators' list of failed emails).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Email::Enrolment => "Welcome to a course",
+            Email::SessionReminder => "Reminder of a session tomorrow",
+            Email::SessionMoved => "A session moved",
+            Email::SessionCancelled => "A session called off",
+            Email::MissedSession => "Sorry we missed you at a session",
+            Email::AbsencesNoted => "Absences noted, to the tutors",
+            Email::AssessmentRecorded => "A module assessment recorded",
+            Email::CertificateIssued => "A certificate, with its PDF",
+            Email::CertificateExpiring => "A certificate expiring soon",
+            Email::CertificateRevoked => "A certificate withdrawn",
+            Email::SupervisionNudge => "A nudge to log supervision",
+            Email::SupervisionDeclined => "Supervision declined, with the reason",
+            Email::SignIn => "A sign-in link",
+        }
+    }
+
     /// Its payload carries a secret (a sign-in link), dropped once the email is sent or given up.
     pub fn holds_secret(self) -> bool {
         self == Email::SignIn

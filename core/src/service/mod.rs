@@ -6,6 +6,7 @@
 //! and returns a typed result or a typed [`crate::Error`]. Reads run on a plain connection;
 //! writes inside [`crate::store::Database::write`] (one transaction).
 
+pub mod administration;
 pub mod assessments;
 pub mod attendance;
 pub mod audit;

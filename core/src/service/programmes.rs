@@ -158,3 +158,22 @@ pub fn publish_toml(
     let definition = definition_from_toml(text)?;
     publish(conn, caller, &definition, now)
 }
+
+/// Publishes an uploaded programme file (see [`publish`]): JSON when `json`, otherwise TOML as
+/// `peertrack admin publish-programme` reads it. A file that is not valid JSON is named
+/// `file`, like a file that is not valid TOML.
+pub fn publish_file(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    text: &str,
+    json: bool,
+    now: DateTime<Utc>,
+) -> Result<(ProgrammeVersion, Published)> {
+    caller.require_admin()?;
+    if !json {
+        return publish_toml(conn, caller, text, now);
+    }
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Error::invalid("file", format!("is not a valid JSON file: {e}")))?;
+    publish_json(conn, caller, value, now)
+}

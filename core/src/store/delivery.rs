@@ -228,6 +228,30 @@ pub fn page(
     Ok(query.load(conn)?)
 }
 
+/// Emails (not webhooks) that failed for good, in queue order after `after`.
+pub fn failed_emails(conn: &mut DbConnection, after: Option<i64>, limit: i64) -> Result<Vec<OutboxMessage>> {
+    let mut query = outbox::table
+        .filter(outbox::channel.eq(EMAIL))
+        .filter(outbox::status.eq(status::FAILED))
+        .select(OutboxMessage::as_select())
+        .order(outbox::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(outbox::id.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// How many emails (not webhooks) failed for good.
+pub fn failed_email_count(conn: &mut DbConnection) -> Result<i64> {
+    Ok(outbox::table
+        .filter(outbox::channel.eq(EMAIL))
+        .filter(outbox::status.eq(status::FAILED))
+        .count()
+        .get_result(conn)?)
+}
+
 /// How many messages have each status.
 pub fn counts(conn: &mut DbConnection) -> Result<Vec<(String, i64)>> {
     Ok(outbox::table

@@ -5,6 +5,8 @@
 //!
 //! Run one part with a filter: `cargo test -p peertrack-e2e --test e2e certificates::`.
 
+mod admin_cohorts;
+mod admin_pages;
 mod authorisation;
 mod bad_input;
 mod certificates;
