@@ -3,6 +3,7 @@
 //! askama's, checked when the binary is built; pages work without JavaScript.
 
 pub mod assets;
+mod check_in;
 mod learner;
 mod session;
 mod supervisor;
@@ -231,6 +232,9 @@ pub fn add_routes(route: Route) -> Route {
         .at("/supervision/:id/verify", post(supervisor::verify))
         .at("/supervision/:id/decline", post(supervisor::decline))
         .at("/supervision/placements/:id/end", post(supervisor::end_placement))
+        // Self check-in (issue 17).
+        .at("/sessions/:id/check-in", get(check_in::screen))
+        .at("/check-in", get(check_in::learner_page).post(check_in::check_in))
         .at("/assets/:name", get(assets::serve))
 }
 
