@@ -8,6 +8,7 @@
 mod authorisation;
 mod bad_input;
 mod certificates;
+mod check_in;
 mod corrections_people;
 mod corrections_sessions;
 mod email;
