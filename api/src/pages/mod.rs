@@ -4,6 +4,7 @@
 
 mod admin;
 pub mod assets;
+mod check_in;
 mod learner;
 mod session;
 mod supervisor;
@@ -251,6 +252,9 @@ pub fn add_routes(route: Route) -> Route {
             "/cohorts/:id/certificates",
             get(tutor_records::certificates::certificates_page).post(tutor_records::certificates::issue),
         )
+        // Self check-in (issue 17).
+        .at("/sessions/:id/check-in", get(check_in::screen))
+        .at("/check-in", get(check_in::learner_page).post(check_in::check_in))
         .at("/assets/:name", get(assets::serve))
 }
 

@@ -132,6 +132,45 @@ pub fn check_anonymous(jar: &CookieJar, sent: &str) -> Result<(), PageError> {
     }
 }
 
+/// The cookie that remembers where to go back to after signing in (a page that asked for it).
+pub const RETURN_COOKIE: &str = "peertrack_return";
+
+/// Whether `path` is a path on this site that signing in may return to: relative to the site's
+/// root, with no scheme, host or backslash that a browser could read as another site (and
+/// nothing a cookie cannot hold).
+pub fn is_safe_return(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= 600
+        && !path.contains(['\\', ';', ',', '"'])
+        && path.chars().all(|c| c.is_ascii_graphic())
+}
+
+/// Remembers `path` (see [`is_safe_return`]) as where to go after signing in, for an hour.
+pub fn remember_return(state: &AppState, jar: &CookieJar, path: &str) {
+    if !is_safe_return(path) {
+        return;
+    }
+    let mut cookie = Cookie::new_with_str(RETURN_COOKIE, path);
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Lax);
+    cookie.set_secure(secure(state));
+    cookie.set_path("/");
+    cookie.set_max_age(std::time::Duration::from_secs(3600));
+    jar.add(cookie);
+}
+
+/// Where to go after signing in: the remembered page (forgotten now), or `/home`.
+pub fn take_return(jar: &CookieJar) -> String {
+    let remembered = jar.get(RETURN_COOKIE).map(|c| c.value_str().to_string());
+    if remembered.is_some() {
+        jar.remove(RETURN_COOKIE);
+    }
+    remembered
+        .filter(|path| is_safe_return(path))
+        .unwrap_or_else(|| "/home".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +184,20 @@ mod tests {
         assert!(same(&a, &a.clone()));
         assert!(!same(&a, &csrf_for("pts_two")));
         assert!(!same(&a, ""));
+    }
+
+    #[test]
+    fn only_paths_on_this_site_are_returned_to() {
+        assert!(is_safe_return("/check-in?session=a&code=1"));
+        for unsafe_path in [
+            "https://elsewhere.example",
+            "//elsewhere.example/x",
+            "/\\elsewhere.example",
+            "check-in",
+            "/a b",
+            "",
+        ] {
+            assert!(!is_safe_return(unsafe_path), "{unsafe_path}");
+        }
     }
 }

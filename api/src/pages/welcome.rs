@@ -128,7 +128,8 @@ pub struct SignInForm {
     token: String,
 }
 
-/// `POST /sign-in`: spends the link's token, starts a session and goes home.
+/// `POST /sign-in`: spends the link's token, starts a session and goes home (or back to the
+/// page that sent the person to sign in, see [`session::remember_return`]).
 #[handler]
 pub async fn finish_sign_in(
     state: Data<&AppState>,
@@ -162,7 +163,7 @@ pub async fn finish_sign_in(
     match started {
         Some(signed_in) => {
             session::start(&state, jar, &signed_in.access_token, signed_in.expires_at);
-            Ok(see_other("/home"))
+            Ok(see_other(&session::take_return(jar)))
         }
         None => {
             state.limits.sign_in_failures.hit(&client).await;

@@ -62,7 +62,8 @@ pub struct MarkInput {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterInput {
-    /// A mark per learner; learners left out have no mark.
+    /// A mark per learner; learners left out have no mark, except that a learner who checked
+    /// themselves in keeps that check-in.
     pub records: Items<MarkInput, 500>,
 }
 
@@ -173,7 +174,9 @@ impl AttendanceApi {
     /// Without `If-Match` the last write wins (both are in the audit trail). Every learner must
     /// be on the register: enrolled in the session's cohort, and not withdrawn before the
     /// session. A cancelled session's register cannot be written (409). A learner newly marked
-    /// absent gets a kind note.
+    /// absent gets a kind note. Learners' self check-ins (by the session's QR code) do not change
+    /// the version: a save that leaves a checked-in learner out keeps their check-in, and a mark
+    /// you send for them wins.
     #[oai(path = "/v1/sessions/:id/attendance", method = "put")]
     async fn put(
         &self,

@@ -83,7 +83,7 @@ bulk_row!(Cohort, cohorts, 7);
 bulk_row!(CohortTutor, cohort_tutors, 2);
 bulk_row!(Session, sessions, 10);
 bulk_row!(Enrolment, enrolments, 8);
-bulk_row!(AttendanceRecord, attendance, 7);
+bulk_row!(AttendanceRecord, attendance, 8);
 bulk_row!(Assessment, assessments, 12);
 bulk_row!(Placement, placements, 9);
 bulk_row!(SupervisionSession, supervision_sessions, 13);

@@ -216,6 +216,7 @@ impl Generator {
                 recorded_by: tutors[k % 2].clone(),
                 recorded_at: *starts_at + Duration::hours(programme.session_hours),
                 version: 1,
+                checked_in_at: None,
             });
         }
 

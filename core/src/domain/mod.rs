@@ -5,6 +5,7 @@
 
 pub mod attendance;
 pub mod certificate;
+pub mod check_in;
 pub mod clock;
 pub mod eligibility;
 pub mod input;

@@ -11,6 +11,7 @@ pub mod assessments;
 pub mod attendance;
 pub mod audit;
 pub mod certificates;
+pub mod check_in;
 pub mod cohorts;
 pub mod consents;
 pub mod me;

@@ -79,7 +79,7 @@ pub fn export(conn: &mut DbConnection, person_id: &str) -> Result<Value> {
         .collect();
     let attendance: Vec<Value> = personal_data::attendance_of(conn, person_id)?
         .into_iter()
-        .map(|a| json!({ "session_id": a.session_id, "status": a.status, "note": a.note, "recorded_at": a.recorded_at.and_utc() }))
+        .map(|a| json!({ "session_id": a.session_id, "status": a.status, "note": a.note, "recorded_at": a.recorded_at.and_utc(), "checked_in_at": a.checked_in_at.map(|at| at.and_utc()) }))
         .collect();
     let assessments: Vec<Value> = personal_data::assessments_of(conn, person_id)?
         .into_iter()

@@ -31,6 +31,17 @@ pub struct AttendanceRecord {
     pub recorded_at: NaiveDateTime,
     /// Bumped whenever this mark changes.
     pub version: i32,
+    /// When the learner checked themselves in by the session's code, if they did; kept when a
+    /// tutor later changes the mark (the tutor's mark wins, and the register still shows it).
+    pub checked_in_at: Option<NaiveDateTime>,
+}
+
+impl AttendanceRecord {
+    /// Whether this mark is still the learner's own self check-in: they checked in, and no
+    /// tutor has changed the mark since (a tutor's change records the tutor).
+    pub fn is_self_check_in(&self) -> bool {
+        self.checked_in_at.is_some() && self.recorded_by == self.person_id
+    }
 }
 
 /// A mark as a tutor sends it.
@@ -94,6 +105,8 @@ pub fn lock(conn: &mut DbConnection, session_id: &str) -> Result<()> {
 /// With `expected_version`, the write happens only if the register is still at that version
 /// (otherwise [`Error::Stale`] and nothing changes). Every learner must be enrolled in the
 /// session's cohort and not have withdrawn before it started. Marks that do not change keep their version and who recorded them.
+/// A learner's own self check-in mark (see [`AttendanceRecord::is_self_check_in`]) stays when
+/// `entries` leave them out; an entry for them replaces it.
 /// Without `expected_version`, take [`lock`] first in the same transaction, or a
 /// concurrent save can make this one [`Error::Stale`] on PostgreSQL.
 pub fn replace(
@@ -163,7 +176,13 @@ pub fn replace(
         .map(|r| (r.person_id.clone(), r))
         .collect();
 
-    let removed: Vec<&String> = existing.keys().filter(|p| !seen.contains(p.as_str())).collect();
+    // A learner's own check-in stays when a save leaves them out: the tutor may never have seen
+    // it. A mark the tutor sends for them wins.
+    let removed: Vec<&String> = existing
+        .values()
+        .filter(|r| !seen.contains(r.person_id.as_str()) && !r.is_self_check_in())
+        .map(|r| &r.person_id)
+        .collect();
     if !removed.is_empty() {
         diesel::delete(
             attendance::table
@@ -197,6 +216,7 @@ pub fn replace(
                 recorded_by: recorded_by.to_string(),
                 recorded_at: now,
                 version: 1,
+                checked_in_at: None,
             }),
         }
     }

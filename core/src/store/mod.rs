@@ -10,6 +10,7 @@ pub mod audit;
 pub mod backup;
 pub mod certificates;
 pub mod changes;
+pub mod check_in;
 pub mod cohorts;
 pub mod consents;
 pub mod cpd;

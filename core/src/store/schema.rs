@@ -96,6 +96,15 @@ diesel::table! {
         recorded_by -> Text,
         recorded_at -> Timestamp,
         version -> Integer,
+        checked_in_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    check_in_secrets (session_id) {
+        session_id -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -359,6 +368,7 @@ diesel::joinable!(sessions -> cohorts (cohort_id));
 diesel::joinable!(enrolments -> cohorts (cohort_id));
 diesel::joinable!(enrolments -> people (person_id));
 diesel::joinable!(attendance -> sessions (session_id));
+diesel::joinable!(check_in_secrets -> sessions (session_id));
 diesel::joinable!(assessments -> cohorts (cohort_id));
 diesel::joinable!(placements -> organisations (organisation_id));
 diesel::joinable!(supervision_sessions -> placements (placement_id));
@@ -405,6 +415,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     enrolments,
     attendance,
+    check_in_secrets,
     assessments,
     placements,
     supervision_sessions,

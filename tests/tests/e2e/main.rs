@@ -10,6 +10,7 @@ mod admin_pages;
 mod authorisation;
 mod bad_input;
 mod certificates;
+mod check_in;
 mod corrections_people;
 mod corrections_sessions;
 mod email;

@@ -1,0 +1,2 @@
+ALTER TABLE attendance DROP COLUMN checked_in_at;
+DROP TABLE check_in_secrets;
