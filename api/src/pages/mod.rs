@@ -3,6 +3,9 @@
 //! askama's, checked when the binary is built; pages work without JavaScript.
 
 pub mod assets;
+mod calendar;
+mod enrol;
+mod exports;
 mod learner;
 mod session;
 mod supervisor;
@@ -231,6 +234,15 @@ pub fn add_routes(route: Route) -> Route {
         .at("/supervision/:id/verify", post(supervisor::verify))
         .at("/supervision/:id/decline", post(supervisor::decline))
         .at("/supervision/placements/:id/end", post(supervisor::end_placement))
+        // Spreadsheets and calendars: CSV exports, enrolling from a list, calendar feeds.
+        .at("/cohorts/:id/progress.csv", get(exports::progress_csv))
+        .at("/sessions/:id/register.csv", get(exports::register_csv))
+        .at("/cohorts/:id/enrol", get(enrol::enrol_page).post(enrol::enrol))
+        .at(
+            "/me/calendar",
+            get(calendar::calendar_page).post(calendar::change_calendar),
+        )
+        .at("/calendar/:file", get(calendar::feed))
         .at("/assets/:name", get(assets::serve))
 }
 

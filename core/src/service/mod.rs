@@ -9,9 +9,11 @@
 pub mod assessments;
 pub mod attendance;
 pub mod audit;
+pub mod calendar;
 pub mod certificates;
 pub mod cohorts;
 pub mod consents;
+pub mod exports;
 pub mod me;
 pub mod organisations;
 pub mod outbox;

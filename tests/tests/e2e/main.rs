@@ -19,6 +19,7 @@ mod register;
 mod revocation;
 mod service;
 mod sign_in;
+mod spreadsheets;
 mod supervision;
 mod tutor_term;
 mod webhooks;
