@@ -8,6 +8,7 @@ pub mod demo;
 pub mod documents;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod notify;
 pub mod seed;
 pub mod service;

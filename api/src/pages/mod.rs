@@ -4,7 +4,10 @@
 
 mod admin;
 pub mod assets;
+mod calendar;
 mod check_in;
+mod enrol;
+mod exports;
 mod learner;
 mod session;
 mod supervisor;
@@ -255,6 +258,15 @@ pub fn add_routes(route: Route) -> Route {
         // Self check-in (issue 17).
         .at("/sessions/:id/check-in", get(check_in::screen))
         .at("/check-in", get(check_in::learner_page).post(check_in::check_in))
+        // Spreadsheets and calendars: CSV exports, enrolling from a list, calendar feeds.
+        .at("/cohorts/:id/progress.csv", get(exports::progress_csv))
+        .at("/sessions/:id/register.csv", get(exports::register_csv))
+        .at("/cohorts/:id/enrol", get(enrol::enrol_page).post(enrol::enrol))
+        .at(
+            "/me/calendar",
+            get(calendar::calendar_page).post(calendar::change_calendar),
+        )
+        .at("/calendar/:file", get(calendar::feed))
         .at("/assets/:name", get(assets::serve))
 }
 

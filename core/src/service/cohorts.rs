@@ -19,6 +19,8 @@ mod changes;
 pub use changes::*;
 mod tutors;
 pub use tutors::*;
+mod enrol_many;
+pub use enrol_many::*;
 
 /// The longest a session may last.
 pub const LONGEST_SESSION: Duration = Duration::hours(24);
@@ -295,11 +297,7 @@ pub fn enrol(
     new.check()?;
     let cohort = cohorts::get(conn, cohort_id)?;
     let today = now.date_naive();
-    if !caller.is_admin() && today > cohort.ends_on {
-        return Err(Error::NotAllowed(
-            "This cohort has ended, so its tutors can no longer enrol learners; an administrator can.",
-        ));
-    }
+    may_enrol(caller, &cohort, today)?;
     let enrolled_on = new.enrolled_on.unwrap_or(today);
     if enrolled_on > cohort.ends_on {
         return Err(Error::invalid("enrolled_on", "must not be after the cohort ends"));
@@ -310,10 +308,35 @@ pub fn enrol(
             "must not be before the cohort starts",
         ));
     }
-    let now = stored(now);
-    let (person, _) = people::find_or_create(conn, new.email.trim(), new.name.trim(), now)?;
-    let enrolment = cohorts::enrol(conn, &cohort.id, &person.id, enrolled_on, now)?;
     let version = programmes::version(conn, &cohort.programme_version_id)?;
+    let (email, name) = (new.email.trim(), new.name.trim());
+    enrol_checked(
+        conn,
+        caller,
+        &cohort,
+        &version.definition.title,
+        email,
+        name,
+        enrolled_on,
+        stored(now),
+    )
+}
+
+/// Enrols one learner whose input and cohort were checked, in the caller's transaction: finds
+/// or adds the person, enrols them, and records and emails it.
+#[allow(clippy::too_many_arguments)]
+fn enrol_checked(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    cohort: &Cohort,
+    programme_title: &str,
+    email: &str,
+    name: &str,
+    enrolled_on: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<(Enrolment, Person)> {
+    let (person, _) = people::find_or_create(conn, email, name, now)?;
+    let enrolment = cohorts::enrol(conn, &cohort.id, &person.id, enrolled_on, now)?;
     audit::record(
         conn,
         &caller.actor(),
@@ -330,7 +353,7 @@ pub fn enrol(
         json!({
             "name": person.display_name(),
             "cohort_name": cohort.name,
-            "programme_title": version.definition.title,
+            "programme_title": programme_title,
             "starts_on": cohort.starts_on,
             "ends_on": cohort.ends_on,
             "enrolled_on": enrolled_on,
@@ -355,6 +378,16 @@ pub fn learner(
         enrolment,
         people::get(conn, person_id)?,
     ))
+}
+
+/// Tutors may enrol learners until the cohort ends; administrators at any time.
+fn may_enrol(caller: &Caller, cohort: &Cohort, today: NaiveDate) -> Result<()> {
+    if !caller.is_admin() && today > cohort.ends_on {
+        return Err(Error::NotAllowed(
+            "This cohort has ended, so its tutors can no longer enrol learners; an administrator can.",
+        ));
+    }
+    Ok(())
 }
 
 /// A cohort's learners with their enrolments, by name; for its tutors and administrators.

@@ -8,6 +8,7 @@ pub mod assessments;
 pub mod attendance;
 pub mod audit;
 pub mod backup;
+pub mod calendar_feeds;
 pub mod certificates;
 pub mod changes;
 pub mod check_in;

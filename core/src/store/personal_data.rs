@@ -128,6 +128,7 @@ pub fn erase(conn: &mut DbConnection, person_id: &str, now: NaiveDateTime) -> Re
     )
     .execute(conn)?;
     diesel::delete(access_tokens::table.filter(access_tokens::person_id.eq(person_id))).execute(conn)?;
+    super::calendar_feeds::delete_of(conn, person_id)?;
     // History rows of consent keep only when, not who, once the person is erased.
     diesel::update(
         consents::table

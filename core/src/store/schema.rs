@@ -405,6 +405,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_feeds (id) {
+        id -> Text,
+        person_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(calendar_feeds -> people (person_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     people,
@@ -435,4 +447,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     status_lists,
     rate_limits,
+    calendar_feeds,
 );

@@ -136,6 +136,18 @@ export async function startServer() {
       WHERE pl.supervisor_id = p.id AND s.verified_by IS NULL AND s.declined_at IS NULL) >= 2
     ORDER BY p.email LIMIT 1`);
 
+  // Spreadsheets (spreadsheets.test.js): a tutor of a cohort that has not ended, with a session
+  // already held whose register has marks.
+  const [sheetsTutor, sheetsCohort, sheetsSession] = one(database, 'tutor with a register taken', `
+    SELECT p.email, c.id, s.id FROM people p
+    JOIN cohort_tutors t ON t.person_id = p.id JOIN cohorts c ON c.id = t.cohort_id
+    JOIN sessions s ON s.cohort_id = c.id
+    WHERE p.email IS NOT NULL AND p.erased_at IS NULL AND NOT p.is_admin AND c.ends_on >= '${today}'
+      AND s.starts_at < '${today}' AND s.cancelled_at IS NULL
+      AND EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id)
+    ORDER BY p.email, c.id, s.starts_at DESC, s.id
+    LIMIT 1`).split('|');
+
   const log = fs.openSync(path.join(folder, 'server.log'), 'a');
   const child = spawn(exe, ['serve'], { env, stdio: ['ignore', log, log] });
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -160,6 +172,8 @@ export async function startServer() {
     people: { learner, supervisor, newcomer: newcomerEmail },
     /** One of the learner's placements, and a day within it (for logging supervision). */
     placement: { id: placementId, day: placementDay },
+    /** For spreadsheets.test.js: a tutor, their current cohort, and a session of it with marks. */
+    tutorSheets: { email: sheetsTutor, cohortId: sheetsCohort, sessionId: sheetsSession },
     cli,
     query: database.query,
     /** Names the run in failures: where the server's log and database are. */

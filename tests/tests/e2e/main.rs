@@ -22,6 +22,7 @@ mod register;
 mod revocation;
 mod service;
 mod sign_in;
+mod spreadsheets;
 mod supervision;
 mod tutor_records;
 mod tutor_term;

@@ -176,3 +176,22 @@ pub fn enrolments_in(conn: &mut DbConnection, cohort_ids: &[String]) -> Result<V
         .select(Enrolment::as_select())
         .load(conn)?)
 }
+
+/// The enrolments in a cohort of any of these people, in no particular order.
+pub fn enrolments_of_people_in(
+    conn: &mut DbConnection,
+    cohort_id: &str,
+    person_ids: &[String],
+) -> Result<Vec<Enrolment>> {
+    let mut found = Vec::new();
+    for chunk in person_ids.chunks(1_000) {
+        found.extend(
+            enrolments::table
+                .filter(enrolments::cohort_id.eq(cohort_id))
+                .filter(enrolments::person_id.eq_any(chunk))
+                .select(Enrolment::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
