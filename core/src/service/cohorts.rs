@@ -17,6 +17,8 @@ use crate::{Error, Result};
 
 mod changes;
 pub use changes::*;
+mod overview;
+pub use overview::*;
 
 /// The longest a session may last.
 pub const LONGEST_SESSION: Duration = Duration::hours(24);
