@@ -1,6 +1,6 @@
 // Every signed-in page the suite visits, with whom it signs in as, its h1, and the controls the
 // keyboard must reach. A new page is one line here; `as` is a person the server harness finds
-// in the demo data (learner, supervisor, newcomer).
+// in the demo data (learner, supervisor, newcomer, tutor).
 
 /** A control found by its role and accessible name (a string matches exactly). */
 const control = (role, name) => ({ role, name });
@@ -16,6 +16,7 @@ export const PAGES = [
   { path: '/me/supervision', as: 'learner', shot: 'supervision', h1: 'Your supervision', controls: [button('Log this session')] },
   { path: '/me/data', as: 'learner', shot: 'data', h1: 'Your data', controls: [link('Download all my data'), button('Save')] },
   { path: '/me/cpd', as: 'learner', shot: 'cpd', h1: 'Continuing development', controls: [button('Log development')] },
+  { path: '/cohorts', as: 'tutor', shot: 'cohorts', h1: 'Your cohorts', controls: [] },
   { path: '/supervision', as: 'supervisor', shot: 'supervisor', h1: 'Supervision waiting for you', controls: [button(/^Verify/), button(/^Decline/)] },
 ];
 

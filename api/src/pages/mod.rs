@@ -6,6 +6,7 @@ pub mod assets;
 mod learner;
 mod session;
 mod supervisor;
+mod tutor;
 mod welcome;
 
 use askama::Template;
@@ -231,6 +232,13 @@ pub fn add_routes(route: Route) -> Route {
         .at("/supervision/:id/verify", post(supervisor::verify))
         .at("/supervision/:id/decline", post(supervisor::decline))
         .at("/supervision/placements/:id/end", post(supervisor::end_placement))
+        // A tutor's cohorts and registers.
+        .at("/cohorts", get(tutor::cohorts::cohorts))
+        .at("/cohorts/:id", get(tutor::cohorts::cohort))
+        .at(
+            "/sessions/:id/register",
+            get(tutor::attendance::register).post(tutor::attendance::save),
+        )
         .at("/assets/:name", get(assets::serve))
 }
 

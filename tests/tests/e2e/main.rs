@@ -20,5 +20,6 @@ mod revocation;
 mod service;
 mod sign_in;
 mod supervision;
+mod tutor_pages;
 mod tutor_term;
 mod webhooks;
