@@ -1,6 +1,6 @@
 // Every signed-in page the suite visits, with whom it signs in as, its h1, and the controls the
 // keyboard must reach. A new page is one line here; `as` is a person the server harness finds
-// in the demo data (learner, supervisor, newcomer).
+// in the demo data (learner, supervisor, newcomer, tutor).
 
 /** A control found by its role and accessible name (a string matches exactly). */
 const control = (role, name) => ({ role, name });
@@ -23,6 +23,7 @@ export const PAGES = [
   { path: '/admin/programmes', as: 'newcomer', h1: 'Programmes', controls: [button('Publish')] },
   { path: '/admin/emails', as: 'newcomer', h1: 'Emails that failed', controls: [] },
   { path: '/admin/people', as: 'newcomer', h1: 'People', controls: [button('Find')] },
+  { path: '/cohorts', as: 'tutor', shot: 'cohorts', h1: 'Your cohorts', controls: [] },
   { path: '/supervision', as: 'supervisor', shot: 'supervisor', h1: 'Supervision waiting for you', controls: [button(/^Verify/), button(/^Decline/)] },
 ];
 

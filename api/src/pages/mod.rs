@@ -11,6 +11,7 @@ mod exports;
 mod learner;
 mod session;
 mod supervisor;
+mod tutor;
 pub mod tutor_records;
 mod welcome;
 
@@ -267,6 +268,13 @@ pub fn add_routes(route: Route) -> Route {
             get(calendar::calendar_page).post(calendar::change_calendar),
         )
         .at("/calendar/:file", get(calendar::feed))
+        // A tutor's cohorts and registers.
+        .at("/cohorts", get(tutor::cohorts::cohorts))
+        .at("/cohorts/:id", get(tutor::cohorts::cohort))
+        .at(
+            "/sessions/:id/register",
+            get(tutor::attendance::register).post(tutor::attendance::save),
+        )
         .at("/assets/:name", get(assets::serve))
 }
 

@@ -156,3 +156,62 @@ impl AttendanceRate {
         AttendanceRate::compute(&held, enrolled_on, now)
     }
 }
+
+/// How a learner stands against a minimum attendance, looking ahead to the sessions still to
+/// come: what a tutor reads to see who is on track and who is at risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttendanceOutlook {
+    /// The programme asks for no minimum attendance.
+    NoMinimum,
+    /// At or above the minimum now, with room to miss `can_miss` of the `to_come` sessions
+    /// still to come (at least one, or none are left).
+    OnTrack {
+        /// Sessions still to come.
+        to_come: u32,
+        /// How many of them the learner can miss and still reach the minimum.
+        can_miss: u32,
+    },
+    /// The minimum can still be reached, but only by missing at most `can_miss` of the
+    /// `to_come` sessions still to come (none, when every one is needed), or the rate is below
+    /// the minimum now.
+    AtRisk {
+        /// Sessions still to come.
+        to_come: u32,
+        /// How many of them the learner can miss and still reach the minimum.
+        can_miss: u32,
+    },
+    /// Even coming to every session still to come would not reach the minimum.
+    Unreachable {
+        /// Sessions still to come.
+        to_come: u32,
+    },
+}
+
+impl AttendanceOutlook {
+    /// Judges `rate` against `minimum_percent` (none: [`AttendanceOutlook::NoMinimum`]) with
+    /// `to_come` sessions still to come, each counted as if it will be held and not excused.
+    pub fn judge(rate: &AttendanceRate, minimum_percent: Option<u8>, to_come: u32) -> Self {
+        let Some(minimum) = minimum_percent else {
+            return AttendanceOutlook::NoMinimum;
+        };
+        let minimum = u64::from(minimum.min(100));
+        let (attended, counted, ahead) = (
+            u64::from(rate.attended),
+            u64::from(rate.counted),
+            u64::from(to_come),
+        );
+        // The fewest of the sessions to come the learner must attend:
+        // smallest k with (attended + k) * 100 >= minimum * (counted + to_come).
+        let needed = minimum * (counted + ahead);
+        let must_attend = needed.saturating_sub(attended * 100).div_ceil(100);
+        if must_attend > ahead {
+            return AttendanceOutlook::Unreachable { to_come };
+        }
+        let can_miss = u32::try_from(ahead - must_attend).unwrap_or(u32::MAX);
+        if rate.meets(minimum as u8) && (can_miss > 0 || to_come == 0) {
+            AttendanceOutlook::OnTrack { to_come, can_miss }
+        } else {
+            AttendanceOutlook::AtRisk { to_come, can_miss }
+        }
+    }
+}

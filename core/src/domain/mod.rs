@@ -12,7 +12,7 @@ pub mod input;
 pub mod programme;
 pub mod records;
 
-pub use attendance::{AttendanceRate, AttendanceStatus, HeldSession, PlannedSession};
+pub use attendance::{AttendanceOutlook, AttendanceRate, AttendanceStatus, HeldSession, PlannedSession};
 pub use certificate::{CertificateStatus, CpdEntry, RenewalRule};
 pub use clock::{utc, Clock, FixedClock, SystemClock};
 pub use eligibility::{CertificationRule, Eligibility, LearnerRecord, Requirement, RequirementKind};

@@ -103,3 +103,105 @@ pub fn read(conn: &mut DbConnection, caller: &Caller, session_id: &str) -> Resul
     require_session_staff(conn, caller, session_id)?;
     attendance::sheet(conn, session_id)
 }
+
+/// A session's register as a tutor marks it on a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marking {
+    /// The session.
+    pub session: cohorts::Session,
+    /// Its cohort.
+    pub cohort: cohorts::Cohort,
+    /// Its register: version, marks and the learners on it.
+    pub sheet: Sheet,
+    /// The names of the people who took its marks, by id.
+    pub recorders: std::collections::HashMap<String, String>,
+}
+
+/// A session's register with what a page shows around it; for the cohort's tutors and
+/// administrators, as [`read`].
+pub fn marking(conn: &mut DbConnection, caller: &Caller, session_id: &str) -> Result<Marking> {
+    let sheet = read(conn, caller, session_id)?;
+    let session = cohorts::session(conn, session_id)?;
+    let cohort = cohorts::get(conn, &session.cohort_id)?;
+    let mut recorders = std::collections::HashMap::new();
+    for record in &sheet.records {
+        if !recorders.contains_key(&record.recorded_by) {
+            if let Ok(person) = people::get(conn, &record.recorded_by) {
+                recorders.insert(record.recorded_by.clone(), person.display_name().to_string());
+            }
+        }
+    }
+    Ok(Marking {
+        session,
+        cohort,
+        sheet,
+        recorders,
+    })
+}
+
+/// What saving a register form did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    /// The marks were saved; the register as it now stands.
+    Saved(Sheet),
+    /// The register already held exactly these marks (the same form sent twice): nothing
+    /// changed.
+    AlreadySaved(Sheet),
+}
+
+/// Saves the marks a register form sends, one status per learner, over the register as it
+/// stood at `seen_version` (as [`take`] with `If-Match`). Learners the form leaves out have no
+/// mark; each mark keeps the note it had, as the form shows no notes.
+///
+/// When someone saved since ([`Error::Stale`]), nothing changes, unless the register already
+/// holds exactly these marks: the same form sent twice on a slow connection is then a success
+/// ([`Saved::AlreadySaved`]), not a clash with oneself.
+pub fn save_marks(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session_id: &str,
+    marks: &[(String, AttendanceStatus)],
+    seen_version: i32,
+    now: DateTime<Utc>,
+) -> Result<Saved> {
+    let current = read(conn, caller, session_id)?;
+    if current.version != seen_version {
+        if cohorts::session(conn, session_id)?.is_cancelled() {
+            return Err(Error::Conflict(
+                "This session was cancelled, so its register can no longer be changed.".into(),
+            ));
+        }
+        return if holds_exactly(&current, marks) {
+            Ok(Saved::AlreadySaved(current))
+        } else {
+            Err(Error::Stale)
+        };
+    }
+    let new_marks: Vec<NewMark> = marks
+        .iter()
+        .map(|(person_id, status)| NewMark {
+            person_id: person_id.clone(),
+            status: *status,
+            note: current
+                .records
+                .iter()
+                .find(|r| &r.person_id == person_id)
+                .and_then(|r| r.note.clone()),
+        })
+        .collect();
+    take(conn, caller, session_id, &new_marks, Some(seen_version), now).map(Saved::Saved)
+}
+
+/// Whether a register holds these marks and no others.
+fn holds_exactly(sheet: &Sheet, marks: &[(String, AttendanceStatus)]) -> bool {
+    let sent: std::collections::HashMap<&str, &str> = marks
+        .iter()
+        .map(|(person, status)| (person.as_str(), status.as_str()))
+        .collect();
+    sent.len() == marks.len()
+        && sheet.records.len() == sent.len()
+        && sheet
+            .records
+            .iter()
+            .all(|r| sent.get(r.person_id.as_str()) == Some(&r.status.as_str()))
+}

@@ -21,6 +21,8 @@ mod tutors;
 pub use tutors::*;
 mod enrol_many;
 pub use enrol_many::*;
+mod overview;
+pub use overview::*;
 
 /// The longest a session may last.
 pub const LONGEST_SESSION: Duration = Duration::hours(24);

@@ -11,6 +11,7 @@ use crate::{Error, Result};
 
 mod learners;
 pub use learners::*;
+pub mod overview;
 
 /// A group of learners taking one programme version together.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

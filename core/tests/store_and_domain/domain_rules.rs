@@ -310,6 +310,71 @@ fn sessions_short_of_is_the_number_of_sessions_to_attend() {
 }
 
 #[test]
+fn the_attendance_outlook_says_who_is_on_track_and_who_is_at_risk() {
+    use peertrack_core::domain::AttendanceOutlook as O;
+    // 9 of 11 (81%) with 5 to come: 13 of 16 reaches 80%, so 1 can be missed (not 2: 12 of 16).
+    assert_eq!(
+        O::judge(&rate(9, 11), Some(80), 5),
+        O::OnTrack {
+            to_come: 5,
+            can_miss: 1
+        }
+    );
+    // At the minimum: 12 of 15 still makes it, with no room when only one is left to come.
+    assert_eq!(
+        O::judge(&rate(8, 10), Some(80), 5),
+        O::OnTrack {
+            to_come: 5,
+            can_miss: 1
+        }
+    );
+    assert_eq!(
+        O::judge(&rate(8, 10), Some(80), 1),
+        O::AtRisk {
+            to_come: 1,
+            can_miss: 0
+        }
+    );
+    // Below the minimum now, reachable: 6 of 9 needs all 9 to come (15 of 18), or 18 of 20.
+    assert_eq!(
+        O::judge(&rate(6, 9), Some(80), 9),
+        O::AtRisk {
+            to_come: 9,
+            can_miss: 0
+        }
+    );
+    assert_eq!(
+        O::judge(&rate(6, 9), Some(80), 20),
+        O::AtRisk {
+            to_come: 20,
+            can_miss: 2
+        }
+    );
+    // Out of reach even coming to all three still to come (8 of 12 is 66%).
+    assert_eq!(O::judge(&rate(5, 9), Some(80), 3), O::Unreachable { to_come: 3 });
+    // Nothing left to come: met or not, as it stands.
+    assert_eq!(
+        O::judge(&rate(9, 10), Some(80), 0),
+        O::OnTrack {
+            to_come: 0,
+            can_miss: 0
+        }
+    );
+    assert_eq!(O::judge(&rate(7, 10), Some(80), 0), O::Unreachable { to_come: 0 });
+    // Nothing held yet: on track with room.
+    assert_eq!(
+        O::judge(&rate(0, 0), Some(80), 10),
+        O::OnTrack {
+            to_come: 10,
+            can_miss: 2
+        }
+    );
+    assert_eq!(O::judge(&rate(0, 4), None, 3), O::NoMinimum);
+    // 100%: one missed session puts it out of reach.
+    assert_eq!(O::judge(&rate(3, 4), Some(100), 6), O::Unreachable { to_come: 6 });
+}
+
+#[test]
 fn no_counted_sessions_is_vacuously_met() {
     let nothing_yet = AttendanceRate::compute(&[], date(2025, 1, 1), at(2025, 1, 2, 0));
     assert_eq!(nothing_yet, AttendanceRate::default());

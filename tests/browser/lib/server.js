@@ -147,6 +147,18 @@ export async function startServer() {
       AND EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id)
     ORDER BY p.email, c.id, s.starts_at DESC, s.id
     LIMIT 1`).split('|');
+  // Tutors (tutor.test.js): a tutor of a cohort with learners and sessions (running today if
+  // one is), the cohort's other tutor, and one of its learners.
+  const [tutor, colleague, cohortId, cohortLearner] = one(database, 'cohort with two tutors, learners and sessions', `
+    SELECT p1.email, p2.email, c.id, pl.email FROM cohorts c
+    JOIN cohort_tutors t1 ON t1.cohort_id = c.id JOIN people p1 ON p1.id = t1.person_id
+    JOIN cohort_tutors t2 ON t2.cohort_id = c.id AND t2.person_id > t1.person_id JOIN people p2 ON p2.id = t2.person_id
+    JOIN enrolments e ON e.cohort_id = c.id AND e.withdrawn_at IS NULL JOIN people pl ON pl.id = e.person_id
+    WHERE p1.email IS NOT NULL AND p2.email IS NOT NULL AND pl.email IS NOT NULL AND pl.erased_at IS NULL
+      AND NOT p1.is_admin AND NOT p2.is_admin
+      AND EXISTS (SELECT 1 FROM sessions s WHERE s.cohort_id = c.id AND s.cancelled_at IS NULL)
+    ORDER BY CASE WHEN c.starts_on <= '${today}' AND c.ends_on >= '${today}' THEN 0 ELSE 1 END, c.starts_on DESC, c.id, pl.email
+    LIMIT 1`).split('|');
 
   const log = fs.openSync(path.join(folder, 'server.log'), 'a');
   const child = spawn(exe, ['serve'], { env, stdio: ['ignore', log, log] });
@@ -169,7 +181,9 @@ export async function startServer() {
     base,
     database: database.kind,
     folder,
-    people: { learner, supervisor, newcomer: newcomerEmail },
+    people: { learner, supervisor, newcomer: newcomerEmail, tutor, colleague, cohortLearner },
+    /** The tutor's cohort (tutor.test.js). */
+    cohortId,
     /** One of the learner's placements, and a day within it (for logging supervision). */
     placement: { id: placementId, day: placementDay },
     /** For spreadsheets.test.js: a tutor, their current cohort, and a session of it with marks. */

@@ -15,6 +15,11 @@
 //! target/release/peertrack), `--keep` (keep the temporary folder), `--only /me/progress,...`.
 //!
 //! Every request goes to 127.0.0.1; the server is stopped at the end.
+//!
+//! Then a tutor's register (issue 17: p99 <= 25 ms at 100,000 people under 16 tutors): as many
+//! tutors as `--sessions`, each on a held session of a cohort of their own, read the register
+//! page (`GET /sessions/{id}/register`) and save it (`POST /sessions/{id}/register`); see
+//! `pageload/tutors.rs`. `--only` takes those two shapes' names too.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,6 +33,9 @@ use peertrack_core::store::schema::{certificates, enrolments, placements};
 use peertrack_core::store::tokens::{self, TokenPurpose};
 use peertrack_core::store::{self, Database, DatabaseUrl, PoolOptions};
 use peertrack_e2e::bench::{has_demo_data, load_average, peertrack_binary, wait_for_outbox};
+
+#[path = "pageload/tutors.rs"]
+mod tutors;
 
 /// The pages measured: a peer worker's home and every page under `/me/`.
 const PAGES: &[&str] = &[
@@ -415,6 +423,18 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
     let token_url = url.clone();
     let sessions = options.sessions;
     let link_tokens = tokio::task::spawn_blocking(move || sign_in_tokens(&token_url, sessions)).await??;
+    let wanted = |shape: &str| {
+        options
+            .only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|o| o == shape))
+    };
+    let tutor_url = url.clone();
+    let tutor_tokens = if wanted(tutors::READ) || wanted(tutors::SAVE) {
+        tokio::task::spawn_blocking(move || tutors::tutor_tokens(&tutor_url, sessions)).await??
+    } else {
+        Vec::new()
+    };
 
     let mut server = Server::start(binary, &database, folder)?;
     let client = reqwest::Client::builder()
@@ -475,6 +495,29 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
         );
         measure(&client, &server.base, path, &cookies, Duration::from_secs(1)).await;
         rows.push(measure(&client, &server.base, path, &cookies, seconds).await);
+    }
+    let mut tutor_cookies = Vec::new();
+    for (token, session) in &tutor_tokens {
+        tutor_cookies.push((sign_in(&client, &server.base, token).await?, session.clone()));
+    }
+    for (shape, save) in [(tutors::READ, false), (tutors::SAVE, true)] {
+        if tutor_cookies.is_empty() || !wanted(shape) {
+            continue;
+        }
+        eprintln!(
+            "measuring {shape} with {} tutors for {} s...",
+            tutor_cookies.len(),
+            options.seconds
+        );
+        tutors::measure(
+            &client,
+            &server.base,
+            &tutor_cookies,
+            Duration::from_secs(1),
+            save,
+        )
+        .await;
+        rows.push(tutors::measure(&client, &server.base, &tutor_cookies, seconds, save).await);
     }
     server.stop();
     report(options, backend, assets, &rows);

@@ -24,6 +24,7 @@ mod service;
 mod sign_in;
 mod spreadsheets;
 mod supervision;
+mod tutor_pages;
 mod tutor_records;
 mod tutor_term;
 mod webhooks;
