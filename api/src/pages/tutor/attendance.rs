@@ -58,6 +58,8 @@ pub struct LearnerMarks {
     theirs: Option<String>,
     /// On a cancelled session: their mark, in words.
     mark: &'static str,
+    /// When they checked themselves in with the session's code, if they did.
+    checked_in: Option<String>,
 }
 
 #[derive(Template)]
@@ -126,7 +128,26 @@ fn render(
             AttendanceStatus::parse(&r.status).map(|s| (r.person_id.as_str(), (s, r.recorded_by.as_str())))
         })
         .collect();
-    let latest = marking.sheet.records.iter().max_by_key(|r| r.recorded_at);
+    let checked_in: HashMap<&str, String> = marking
+        .sheet
+        .records
+        .iter()
+        .filter_map(|r| {
+            r.checked_in_at.map(|at| {
+                (
+                    r.person_id.as_str(),
+                    format!("Checked themselves in at {}", moment(at)),
+                )
+            })
+        })
+        .collect();
+    // A learner's own check-in is not a save of the register.
+    let latest = marking
+        .sheet
+        .records
+        .iter()
+        .filter(|r| !r.is_self_check_in())
+        .max_by_key(|r| r.recorded_at);
     let last_saved = match latest {
         Some(r) => format!(
             "Last saved at {} by {}.",
@@ -168,6 +189,7 @@ fn render(
                     .collect(),
                 theirs,
                 mark: saved.map_or("Not marked", |(s, _)| label(s)),
+                checked_in: checked_in.get(person.id.as_str()).cloned(),
             }
         })
         .collect();

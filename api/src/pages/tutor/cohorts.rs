@@ -5,11 +5,11 @@ use askama::Template;
 use peertrack_core::domain::AttendanceOutlook;
 use peertrack_core::service::cohorts::{self as cohort_service, LearnerStanding};
 use poem::web::cookie::CookieJar;
-use poem::web::{Data, Path};
+use poem::web::{Data, Path, Query};
 use poem::{handler, Response};
 
 use super::{count, session_when, starts};
-use crate::pages::learner::long_date;
+use crate::pages::learner::{long_date, Done};
 use crate::pages::session;
 use crate::pages::{ok, Chrome, PageError};
 use crate::server::AppState;
@@ -118,6 +118,8 @@ struct CohortPage {
     summary: String,
     sessions: Vec<SessionItem>,
     learners: Vec<LearnerItem>,
+    /// What the tutor has just done on another page (moved a session, withdrew a learner).
+    notice: Option<&'static str>,
 }
 
 /// `GET /cohorts/{id}`: the cohort's sessions and learners, and who is on track.
@@ -126,8 +128,13 @@ pub async fn cohort(
     state: Data<&AppState>,
     jar: &CookieJar,
     Path(id): Path<String>,
+    Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
     let visit = session::require(&state, jar).await?;
+    let notice = done
+        .done
+        .as_deref()
+        .and_then(crate::pages::tutor_records::cohort_notice);
     let (caller, now) = (visit.caller.clone(), state.now());
     let overview = state
         .db
@@ -217,6 +224,7 @@ pub async fn cohort(
         summary,
         sessions,
         learners,
+        notice,
     }))
 }
 

@@ -131,6 +131,23 @@ async fn a_learner_checks_in_present_once_and_later_learners_are_late(course: &C
         screen.contains("Amy Adeyemi") && screen.contains("Ben Øvergård"),
         "{screen}"
     );
+    // The tutor's register shows who checked in, with their marks chosen, and no save by
+    // "someone else".
+    let (_, register) = text_of(
+        server,
+        &course.tutor_cookie,
+        &format!("/sessions/{}/register", course.session_id),
+    )
+    .await;
+    assert_eq!(
+        register.matches("Checked themselves in at").count(),
+        2,
+        "{register}"
+    );
+    assert!(
+        register.contains("Nobody has saved this register yet."),
+        "{register}"
+    );
 }
 
 async fn an_old_code_and_a_closed_session_are_refused(course: &Course) {
