@@ -23,10 +23,14 @@ fn hidden_as_session(error: Error) -> Error {
 }
 
 /// Checks that the caller runs the session's cohort (an administrator or one of its tutors).
-fn require_session_staff(conn: &mut DbConnection, caller: &Caller, session_id: &str) -> Result<()> {
+fn require_session_staff(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session_id: &str,
+) -> Result<cohorts::Session> {
     let session = cohorts::session(conn, session_id)?;
     access::require_cohort_staff(conn, caller, &session.cohort_id).map_err(hidden_as_session)?;
-    Ok(())
+    Ok(session)
 }
 
 /// Replaces a session's register with `marks`, in one transaction, recording who did it.
@@ -56,15 +60,31 @@ pub fn take(
         }
     }
     checks.finish()?;
-    let recorded_by = caller.person_id().unwrap_or("cli");
-    let now = stored(now);
     attendance::lock(conn, session_id)?;
-    if cohorts::session(conn, session_id)?.is_cancelled() {
+    let session = cohorts::session(conn, session_id)?;
+    let before = attendance::records(conn, session_id)?;
+    write_marks(conn, caller, &session, &before, marks, expected_version, now)
+}
+
+/// Writes a register over `before` (its marks as read after [`attendance::lock`]), with the
+/// audit record and the emails to learners newly marked absent. The caller checked who may.
+fn write_marks(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session: &cohorts::Session,
+    before: &[AttendanceRecord],
+    marks: &[NewMark],
+    expected_version: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<Sheet> {
+    if session.is_cancelled() {
         return Err(Error::Conflict(
             "This session was cancelled, so its register can no longer be changed.".into(),
         ));
     }
-    let before = attendance::sheet(conn, session_id)?;
+    let recorded_by = caller.person_id().unwrap_or("cli");
+    let now = stored(now);
+    let session_id = session.id.as_str();
     let sheet = attendance::replace(conn, session_id, marks, expected_version, recorded_by, now)?;
     let recorded: Vec<_> = marks
         .iter()
@@ -75,12 +95,11 @@ pub fn take(
         &caller.actor(),
         "attendance.replaced",
         ("session", session_id),
-        json!({ "from_version": before.version, "to_version": sheet.version, "records": recorded }),
+        json!({ "from_version": session.register_version, "to_version": sheet.version, "records": recorded }),
         now,
     )?;
     for mark in marks.iter().filter(|m| m.status == AttendanceStatus::Absent) {
         let was_absent = before
-            .records
             .iter()
             .any(|r| r.person_id == mark.person_id && r.status == AttendanceStatus::Absent.as_str());
         if !was_absent {
@@ -164,15 +183,18 @@ pub fn save_marks(
     seen_version: i32,
     now: DateTime<Utc>,
 ) -> Result<Saved> {
-    let current = read(conn, caller, session_id)?;
-    if current.version != seen_version {
-        if cohorts::session(conn, session_id)?.is_cancelled() {
+    require_session_staff(conn, caller, session_id)?;
+    attendance::lock(conn, session_id)?;
+    let session = cohorts::session(conn, session_id)?;
+    let current = attendance::records(conn, session_id)?;
+    if session.register_version != seen_version {
+        if session.is_cancelled() {
             return Err(Error::Conflict(
                 "This session was cancelled, so its register can no longer be changed.".into(),
             ));
         }
         return if holds_exactly(&current, marks) {
-            Ok(Saved::AlreadySaved(current))
+            Ok(Saved::AlreadySaved(attendance::sheet(conn, session_id)?))
         } else {
             Err(Error::Stale)
         };
@@ -183,25 +205,32 @@ pub fn save_marks(
             person_id: person_id.clone(),
             status: *status,
             note: current
-                .records
                 .iter()
                 .find(|r| &r.person_id == person_id)
                 .and_then(|r| r.note.clone()),
         })
         .collect();
-    take(conn, caller, session_id, &new_marks, Some(seen_version), now).map(Saved::Saved)
+    write_marks(
+        conn,
+        caller,
+        &session,
+        &current,
+        &new_marks,
+        Some(seen_version),
+        now,
+    )
+    .map(Saved::Saved)
 }
 
 /// Whether a register holds these marks and no others.
-fn holds_exactly(sheet: &Sheet, marks: &[(String, AttendanceStatus)]) -> bool {
+fn holds_exactly(records: &[AttendanceRecord], marks: &[(String, AttendanceStatus)]) -> bool {
     let sent: std::collections::HashMap<&str, &str> = marks
         .iter()
         .map(|(person, status)| (person.as_str(), status.as_str()))
         .collect();
     sent.len() == marks.len()
-        && sheet.records.len() == sent.len()
-        && sheet
-            .records
+        && records.len() == sent.len()
+        && records
             .iter()
             .all(|r| sent.get(r.person_id.as_str()) == Some(&r.status.as_str()))
 }

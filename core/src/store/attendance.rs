@@ -86,6 +86,15 @@ pub fn sheet(conn: &mut DbConnection, session_id: &str) -> Result<Sheet> {
     })
 }
 
+/// A session's marks alone (no learners), by learner.
+pub fn records(conn: &mut DbConnection, session_id: &str) -> Result<Vec<AttendanceRecord>> {
+    Ok(attendance::table
+        .filter(attendance::session_id.eq(session_id))
+        .order(attendance::person_id)
+        .select(AttendanceRecord::as_select())
+        .load(conn)?)
+}
+
 /// Holds a session's register until the transaction ends, so that saves without `If-Match`
 /// run one after the other and the last one wins (PostgreSQL; SQLite has one writer anyway).
 pub fn lock(conn: &mut DbConnection, session_id: &str) -> Result<()> {
