@@ -19,7 +19,9 @@
 //! Then a tutor's register (issue 17: p99 <= 25 ms at 100,000 people under 16 tutors): as many
 //! tutors as `--sessions`, each on a held session of a cohort of their own, read the register
 //! page (`GET /sessions/{id}/register`) and save it (`POST /sessions/{id}/register`); see
-//! `pageload/tutors.rs`. `--only` takes those two shapes' names too.
+//! `pageload/tutors.rs`. `--only` takes those two shapes' names too. And two pages every
+//! supervisor or tutor opens at one address: `/supervision` (supervisors with sessions waiting
+//! for them, those with the most first) and `/cohorts` (the same tutors); see `pageload/staff.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -34,6 +36,8 @@ use peertrack_core::store::tokens::{self, TokenPurpose};
 use peertrack_core::store::{self, Database, DatabaseUrl, PoolOptions};
 use peertrack_e2e::bench::{has_demo_data, load_average, peertrack_binary, wait_for_outbox};
 
+#[path = "pageload/staff.rs"]
+mod staff;
 #[path = "pageload/tutors.rs"]
 mod tutors;
 
@@ -430,8 +434,15 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
             .is_none_or(|only| only.iter().any(|o| o == shape))
     };
     let tutor_url = url.clone();
-    let tutor_tokens = if wanted(tutors::READ) || wanted(tutors::SAVE) {
+    let tutor_tokens = if wanted(tutors::READ) || wanted(tutors::SAVE) || wanted(staff::COHORTS) {
         tokio::task::spawn_blocking(move || tutors::tutor_tokens(&tutor_url, sessions)).await??
+    } else {
+        Vec::new()
+    };
+
+    let supervisor_url = url.clone();
+    let supervisor_tokens = if wanted(staff::SUPERVISION) {
+        tokio::task::spawn_blocking(move || staff::supervisor_tokens(&supervisor_url, sessions)).await??
     } else {
         Vec::new()
     };
@@ -499,6 +510,26 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
     let mut tutor_cookies = Vec::new();
     for (token, session) in &tutor_tokens {
         tutor_cookies.push((sign_in(&client, &server.base, token).await?, session.clone()));
+    }
+    let mut supervisor_cookies = Vec::new();
+    for token in &supervisor_tokens {
+        supervisor_cookies.push(sign_in(&client, &server.base, token).await?);
+    }
+    let tutor_only: Vec<String> = tutor_cookies.iter().map(|(cookie, _)| cookie.clone()).collect();
+    for (path, people, who) in [
+        (staff::SUPERVISION, &supervisor_cookies, "supervisors"),
+        (staff::COHORTS, &tutor_only, "tutors"),
+    ] {
+        if people.is_empty() || !wanted(path) {
+            continue;
+        }
+        eprintln!(
+            "measuring GET {path} with {} {who} for {} s...",
+            people.len(),
+            options.seconds
+        );
+        measure(&client, &server.base, path, people, Duration::from_secs(1)).await;
+        rows.push(measure(&client, &server.base, path, people, seconds).await);
     }
     for (shape, save) in [(tutors::READ, false), (tutors::SAVE, true)] {
         if tutor_cookies.is_empty() || !wanted(shape) {
