@@ -5,7 +5,8 @@ use peertrack_e2e::scenario::organisation;
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::StatusCode;
 
-use crate::admin_pages::{csrf_of, post};
+use crate::admin_pages::csrf_of;
+use crate::pages::post_form as post;
 use crate::pages::{get, sign_in};
 
 async fn a_cohort_is_started_and_its_tutors_changed(server: &TestServer) {

@@ -8,18 +8,7 @@ use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 use reqwest::{Response, StatusCode};
 
-use crate::pages::{browser, get, hidden, set_cookie, sign_in};
-
-/// Posts a form with the session's cookie.
-pub(crate) async fn post(server: &TestServer, session: &str, path: &str, form: &[(&str, &str)]) -> Response {
-    browser()
-        .post(server.url(path))
-        .header(COOKIE, format!("peertrack_session={session}"))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
+use crate::pages::{browser, get, hidden, post_form as post, set_cookie, sign_in};
 
 /// Uploads `file` (named `name`) to `/admin/programmes` with the form token `csrf`.
 async fn upload(server: &TestServer, session: &str, csrf: &str, name: &str, file: &str) -> Response {

@@ -39,6 +39,22 @@ pub(crate) fn hidden(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap().to_string()
 }
 
+/// Posts a form as the browser signed in with this session.
+pub(crate) async fn post_form(
+    server: &TestServer,
+    session: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Response {
+    browser()
+        .post(server.url(path))
+        .header(COOKIE, format!("peertrack_session={session}"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A one-time sign-in link token for the person with this email.
 async fn link_token(server: &TestServer, email: &str) -> String {
     let email = email.to_string();

@@ -8,11 +8,11 @@ use peertrack_core::notify::templates::Templates;
 use peertrack_core::store::{self, tokens};
 use peertrack_e2e::scenario::organisation;
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
-use reqwest::header::{COOKIE, LOCATION};
+use reqwest::header::LOCATION;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::pages::{browser, get, hidden, sign_in};
+use crate::pages::{browser, get, hidden, post_form, sign_in};
 
 /// A learner on placement with a supervisor, in a cohort with a tutor.
 struct Placement {
@@ -455,22 +455,6 @@ async fn only_the_supervisor_may_decline(server: &TestServer) {
         .call(&p.supervisor, Method::GET, "/v1/supervision?status=pending", None)
         .await;
     assert_eq!(ids(&pending), [id.as_str()]);
-}
-
-/// Posts a form as the browser with this session.
-async fn post_form(
-    server: &TestServer,
-    session: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    browser()
-        .post(server.url(path))
-        .header(COOKIE, format!("peertrack_session={session}"))
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
 }
 
 /// The status of a supervision session, as the learner's list says.

@@ -5,11 +5,11 @@
 
 use chrono::{Duration, Utc};
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
-use reqwest::header::{COOKIE, LOCATION};
+use reqwest::header::LOCATION;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::pages::{browser, get, hidden, sign_in};
+use crate::pages::{browser, get, hidden, post_form, sign_in};
 
 /// A cohort with two tutors, three learners and nine sessions: two held, one today, five to
 /// come and one cancelled.
@@ -110,21 +110,6 @@ async fn cohort(server: &TestServer) -> Cohort {
     }
 }
 
-async fn post_form(
-    server: &TestServer,
-    session: &str,
-    path: &str,
-    fields: &[(String, String)],
-) -> reqwest::Response {
-    browser()
-        .post(server.url(path))
-        .header(COOKIE, format!("peertrack_session={session}"))
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// The register's marks as the API reads them: (person, status), by person.
 async fn marks(server: &TestServer, session_id: &str) -> Vec<(String, String)> {
     let tutor = server.token_for("tam@example.org").await;
@@ -153,6 +138,11 @@ async fn marks(server: &TestServer, session_id: &str) -> Vec<(String, String)> {
 }
 
 /// A register form: its token, the version it carries, and a mark per learner.
+/// A form's fields as `post_form` takes them.
+fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 fn form(html: &str, marks: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut fields = vec![
         ("csrf".to_string(), hidden(html, "csrf")),
@@ -240,7 +230,13 @@ async fn a_tutor_finds_their_cohort_and_who_is_on_track(server: &TestServer) {
                 (&c.learners[2], "absent"),
             ],
         );
-        let saved = post_form(server, &tam, &format!("/sessions/{session}/register"), &fields).await;
+        let saved = post_form(
+            server,
+            &tam,
+            &format!("/sessions/{session}/register"),
+            &pairs(&fields),
+        )
+        .await;
         assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     }
     let html = get(server, &tam, &format!("/cohorts/{}", c.id))
@@ -308,7 +304,7 @@ async fn the_register_is_saved_only_by_its_tutors_with_the_forms_token(server: &
     // Without the form's token: refused, nothing saved.
     let mut fields = form(&html, &[(&c.learners[0], "present")]);
     fields[0].1 = "forged".into();
-    let forged = post_form(server, &tam, &path, &fields).await;
+    let forged = post_form(server, &tam, &path, &pairs(&fields)).await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert!(marks(server, session).await.is_empty());
 
@@ -327,14 +323,14 @@ async fn the_register_is_saved_only_by_its_tutors_with_the_forms_token(server: &
     );
     let mut theirs = form(&html, &[(&c.learners[0], "present")]);
     theirs[0].1 = their_csrf;
-    let refused = post_form(server, &learner, &path, &theirs).await;
+    let refused = post_form(server, &learner, &path, &pairs(&theirs)).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(marks(server, session).await.is_empty());
 
     // Saved: back to the register, which says so and shows what was saved. Catrìona, left
     // unmarked, has no mark.
     let fields = form(&html, &[(&c.learners[0], "present"), (&c.learners[1], "late")]);
-    let saved = post_form(server, &tam, &path, &fields).await;
+    let saved = post_form(server, &tam, &path, &pairs(&fields)).await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         saved.headers()[LOCATION].to_str().unwrap(),
@@ -361,7 +357,7 @@ async fn the_register_is_saved_only_by_its_tutors_with_the_forms_token(server: &
     assert!(after.contains("Not marked yet: 1 of 3 learners."), "{after}");
 
     // The same form sent again (a second press on a slow connection): a success, not a clash.
-    let again = post_form(server, &tam, &path, &fields).await;
+    let again = post_form(server, &tam, &path, &pairs(&fields)).await;
     assert_eq!(
         again.status(),
         StatusCode::SEE_OTHER,
@@ -383,7 +379,7 @@ async fn the_register_is_saved_only_by_its_tutors_with_the_forms_token(server: &
         ("version".to_string(), "0".to_string()),
         (format!("mark-{}", c.learners[0]), "present".to_string()),
     ];
-    let refused = post_form(server, &tam, &closed, &fields).await;
+    let refused = post_form(server, &tam, &closed, &pairs(&fields)).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
     assert!(refused.text().await.unwrap().contains("can no longer be changed"));
     assert!(marks(server, &c.cancelled).await.is_empty());
@@ -402,7 +398,7 @@ async fn a_save_that_lost_a_race_keeps_the_tutors_marks(server: &TestServer) {
         &[(&c.learners[0], "late"), (&c.learners[2], "excused")],
     );
     assert_eq!(
-        post_form(server, &sam, &path, &sams).await.status(),
+        post_form(server, &sam, &path, &pairs(&sams)).await.status(),
         StatusCode::SEE_OTHER
     );
 
@@ -411,7 +407,7 @@ async fn a_save_that_lost_a_race_keeps_the_tutors_marks(server: &TestServer) {
         &tams_page,
         &[(&c.learners[0], "present"), (&c.learners[1], "absent")],
     );
-    let clash = post_form(server, &tam, &path, &tams).await;
+    let clash = post_form(server, &tam, &path, &pairs(&tams)).await;
     assert_eq!(clash.status(), StatusCode::CONFLICT);
     let html = clash.text().await.unwrap();
     assert!(
@@ -452,7 +448,7 @@ async fn a_save_that_lost_a_race_keeps_the_tutors_marks(server: &TestServer) {
             (&c.learners[2], "excused"),
         ],
     );
-    let saved = post_form(server, &tam, &path, &again).await;
+    let saved = post_form(server, &tam, &path, &pairs(&again)).await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     let mut expected = vec![
         (c.learners[0].clone(), "present".to_string()),
@@ -462,7 +458,7 @@ async fn a_save_that_lost_a_race_keeps_the_tutors_marks(server: &TestServer) {
     expected.sort();
     assert_eq!(marks(server, &c.sessions[1]).await, expected);
     // Sam's old form, sent again, now clashes (it differs from what is stored).
-    let stale = post_form(server, &sam, &path, &sams).await;
+    let stale = post_form(server, &sam, &path, &pairs(&sams)).await;
     assert_eq!(stale.status(), StatusCode::CONFLICT);
 }
 

@@ -6,26 +6,11 @@
 use chrono::{Duration, Utc};
 use peertrack_e2e::scenario::{eligible_learner, EligibleLearner};
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
-use reqwest::header::{COOKIE, LOCATION};
+use reqwest::header::LOCATION;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::pages::{browser, get, hidden, sign_in};
-
-async fn post_form(
-    server: &TestServer,
-    session: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    browser()
-        .post(server.url(path))
-        .header(COOKIE, format!("peertrack_session={session}"))
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
+use crate::pages::{browser, get, hidden, post_form, sign_in};
 
 /// A cohort (from [`eligible_learner`]) with a second learner, who meets no requirement yet,
 /// and a session to come.
