@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { checkPage, launch, newContext } from './lib/checks.js';
+import { checkPage, launch } from './lib/checks.js';
+import { signInByEmail } from './lib/session.js';
 import { startServer } from './lib/server.js';
 
 let server;
@@ -35,17 +36,7 @@ const sql = (text) => server.query(text).trim();
 
 /** Signs `email` in through the emailed link, with the mouse; a fresh browser context. */
 async function signIn(email) {
-  const context = await newContext(browser, server.base);
-  const page = await context.newPage();
-  await page.goto(url('/'));
-  const since = Date.now();
-  await page.getByLabel('Email address').fill(email);
-  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
-  await page.goto(await server.signInLink(email, since));
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(url('/home'));
-  await page.close();
+  const context = await signInByEmail(browser, server, email);
   return context;
 }
 

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { assertNoProblems, checkPage, focusTop, launch, newContext, tabTo } from './lib/checks.js';
+import { signInByEmail } from './lib/session.js';
 import { startServer } from './lib/server.js';
 import { EMPTY_PAGES, PAGES, locate } from './pages.js';
 
@@ -42,17 +43,7 @@ const mainText = async (page, email) => (await page.locator('main').innerText())
 async function signIn(who) {
   if (signedIn.has(who)) return signedIn.get(who);
   const email = server.people[who];
-  const context = await newContext(browser, server.base);
-  const page = await context.newPage();
-  await page.goto(url('/'));
-  const since = Date.now();
-  await page.getByLabel('Email address').fill(email);
-  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
-  await page.goto(await server.signInLink(email, since));
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(url('/home'));
-  await page.close();
+  const context = await signInByEmail(browser, server, email);
   signedIn.set(who, context);
   return context;
 }

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 
-import { checkPage, launch, newContext } from './lib/checks.js';
+import { checkPage, launch } from './lib/checks.js';
+import { signInByEmail } from './lib/session.js';
 import { startServer } from './lib/server.js';
 
 let server;
@@ -34,16 +35,9 @@ const shot = (name) => (server.database === 'sqlite' || process.env.PEERTRACK_SC
 
 /** Signs in by the emailed link; a context at phone size with the session. */
 async function signIn(email) {
-  const context = await newContext(browser, server.base);
+  const context = await signInByEmail(browser, server, email);
   const page = await context.newPage();
-  await page.goto(url('/'));
-  const since = Date.now();
-  await page.getByLabel('Email address').fill(email);
-  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
-  await page.goto(await server.signInLink(email, since));
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(url('/home'));
+  await page.goto(url('/home'));
   return { context, page };
 }
 

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { checkPage, launch, newContext } from './lib/checks.js';
+import { checkPage, launch } from './lib/checks.js';
+import { signInByEmail } from './lib/session.js';
 import { startServer } from './lib/server.js';
 
 let server;
@@ -34,17 +35,7 @@ const shot = (name) => (server.database === 'sqlite' || process.env.PEERTRACK_SC
 async function signIn(who) {
   if (contexts.has(who)) return contexts.get(who);
   const email = server.people[who];
-  const context = await newContext(browser, server.base);
-  const page = await context.newPage();
-  await page.goto(url('/'));
-  const since = Date.now();
-  await page.getByLabel('Email address').fill(email);
-  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
-  await page.goto(await server.signInLink(email, since));
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(url('/home'));
-  await page.close();
+  const context = await signInByEmail(browser, server, email);
   contexts.set(who, context);
   return context;
 }

@@ -20,8 +20,9 @@ use super::session::{self, Visit};
 use super::{html, see_other, Chrome, PageError};
 use crate::server::AppState;
 
-/// The most waiting sessions one page shows (oldest first); a supervisor has far fewer.
-const WAITING_SHOWN: i64 = 200;
+/// The most waiting sessions one page shows (oldest first): enough for a sitting, and a page
+/// that stays light on a phone (at 200, a supervisor with a long queue was sent 99 KB).
+const WAITING_SHOWN: i64 = 50;
 
 /// A session waiting for the supervisor.
 pub struct WaitingSession {
@@ -58,6 +59,8 @@ struct QueuePage {
     csrf: String,
     waiting: Vec<WaitingSession>,
     more_waiting: bool,
+    /// How many waiting sessions one page shows.
+    shown: i64,
     placements: Vec<SupervisedPlacement>,
     done: Option<&'static str>,
     failed: bool,
@@ -163,6 +166,7 @@ async fn queue_page(
             csrf: visit.csrf.clone(),
             waiting,
             more_waiting,
+            shown: WAITING_SHOWN,
             placements,
             done,
             failed: failed.is_some(),
