@@ -20,6 +20,9 @@ use super::session::{self, Visit};
 use super::{html, see_other, Chrome, PageError};
 use crate::server::AppState;
 
+/// How long after a placement ended its supervisor can still change its last day on this page.
+const ENDED_EDITABLE_DAYS: i64 = 90;
+
 /// The most waiting sessions one page shows (oldest first): enough for a sitting, and a page
 /// that stays light on a phone (at 200, a supervisor with a long queue was sent 99 KB).
 const WAITING_SHOWN: i64 = 50;
@@ -46,6 +49,9 @@ pub struct SupervisedPlacement {
     host: String,
     dates: String,
     ended: bool,
+    /// Whether its last day can be changed here: not ended, or ended within
+    /// [`ENDED_EDITABLE_DAYS`] (older ones are listed without the form, to keep the page light).
+    editable: bool,
     /// The value of its "last day" field.
     ended_on: String,
     /// What to change in that field.
@@ -146,6 +152,9 @@ async fn queue_page(
                     None => format!("from {}", long_date(p.starts_on)),
                 },
                 ended: p.ends_on.is_some_and(|end| end < today),
+                editable: ended_on_problem.is_some()
+                    || p.ends_on
+                        .is_none_or(|end| end >= today - chrono::Duration::days(ENDED_EDITABLE_DAYS)),
                 id: p.id,
                 learner,
                 host,

@@ -459,12 +459,25 @@ pub fn supervised_by_caller(
     caller: &Caller,
 ) -> Result<Vec<(Placement, String, String)>> {
     let me = caller.require_person()?;
-    let mut found = Vec::new();
-    for placement in placements::supervised_by(conn, me)? {
-        let learner = people::get(conn, &placement.person_id)?
-            .display_name()
-            .to_string();
-        let host = organisations::get(conn, &placement.organisation_id)?.name;
+    let supervised = placements::supervised_by(conn, me)?;
+    // The learners in one query; hosts are few, each read once.
+    let ids: Vec<String> = supervised.iter().map(|p| p.person_id.clone()).collect();
+    let names: std::collections::HashMap<String, String> = people::by_ids(conn, &ids)?
+        .into_iter()
+        .map(|person| (person.id.clone(), person.display_name().to_string()))
+        .collect();
+    let mut hosts: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut found = Vec::with_capacity(supervised.len());
+    for placement in supervised {
+        let learner = names
+            .get(&placement.person_id)
+            .cloned()
+            .ok_or(Error::NotFound("person"))?;
+        if !hosts.contains_key(&placement.organisation_id) {
+            let name = organisations::get(conn, &placement.organisation_id)?.name;
+            hosts.insert(placement.organisation_id.clone(), name);
+        }
+        let host = hosts[&placement.organisation_id].clone();
         found.push((placement, learner, host));
     }
     Ok(found)
