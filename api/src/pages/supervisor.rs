@@ -24,8 +24,9 @@ use crate::server::AppState;
 const ENDED_EDITABLE_DAYS: i64 = 90;
 
 /// The most waiting sessions one page shows (oldest first): enough for a sitting, and a page
-/// that stays light on a phone (at 200, a supervisor with a long queue was sent 99 KB).
-const WAITING_SHOWN: i64 = 50;
+/// that stays light on a phone (at 200, a supervisor with a long queue was sent 99 KB; at 50,
+/// 61 KB).
+const WAITING_SHOWN: i64 = 30;
 
 /// A session waiting for the supervisor.
 pub struct WaitingSession {
