@@ -56,7 +56,7 @@ pub(crate) async fn post_form(
 }
 
 /// A one-time sign-in link token for the person with this email.
-async fn link_token(server: &TestServer, email: &str) -> String {
+pub(crate) async fn link_token(server: &TestServer, email: &str) -> String {
     let email = email.to_string();
     server
         .database

@@ -5,15 +5,14 @@
 
 mod course;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use peertrack_core::domain::Clock;
-use peertrack_core::store::{self, people, tokens};
 use reqwest::header::{COOKIE, LOCATION};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use self::course::{people_id, press_check_in, text_of, Course};
-use crate::pages::{browser, get, hidden, set_cookie, sign_in};
+use crate::pages::{browser, get, hidden, link_token, set_cookie, sign_in};
 
 async fn a_learner_checks_in_present_once_and_later_learners_are_late(course: &Course) {
     let server = &course.server;
@@ -333,26 +332,7 @@ async fn signing_in_returns_to_the_check_in(course: &Course) {
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
     assert_eq!(first.headers()[LOCATION], "/");
     let back = set_cookie(&first, "peertrack_return").expect("where to come back to");
-    let token = {
-        let email = "amy@example.org".to_string();
-        server
-            .database
-            .db
-            .write_async(move |conn| {
-                let person = people::by_email(conn, &email)?.expect("Amy");
-                let now = Utc::now();
-                let (secret, _) = tokens::create_token(
-                    conn,
-                    &person.id,
-                    tokens::TokenPurpose::SignIn,
-                    store::stored(now + Duration::minutes(15)),
-                    store::stored(now),
-                )?;
-                Ok(secret)
-            })
-            .await
-            .unwrap()
-    };
+    let token = link_token(server, "amy@example.org").await;
     let page = http
         .get(server.url(&format!("/sign-in?token={token}")))
         .send()
