@@ -60,14 +60,15 @@ pub fn take(
         }
     }
     checks.finish()?;
-    attendance::lock(conn, session_id)?;
-    let session = cohorts::session(conn, session_id)?;
+    let session = attendance::locked_session(conn, session_id)?;
     let before = attendance::records(conn, session_id)?;
-    write_marks(conn, caller, &session, &before, marks, expected_version, now)
+    write_marks(conn, caller, &session, &before, marks, expected_version, now)?;
+    attendance::sheet(conn, session_id)
 }
 
-/// Writes a register over `before` (its marks as read after [`attendance::lock`]), with the
-/// audit record and the emails to learners newly marked absent. The caller checked who may.
+/// Writes a register over `before` (its marks as read after [`attendance::locked_session`]),
+/// with the audit record and the emails to learners newly marked absent, and returns its new
+/// version. The caller checked who may.
 fn write_marks(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -76,7 +77,7 @@ fn write_marks(
     marks: &[NewMark],
     expected_version: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<Sheet> {
+) -> Result<i32> {
     if session.is_cancelled() {
         return Err(Error::Conflict(
             "This session was cancelled, so its register can no longer be changed.".into(),
@@ -85,7 +86,7 @@ fn write_marks(
     let recorded_by = caller.person_id().unwrap_or("cli");
     let now = stored(now);
     let session_id = session.id.as_str();
-    let sheet = attendance::replace(conn, session_id, marks, expected_version, recorded_by, now)?;
+    let version = attendance::replace(conn, session, before, marks, expected_version, recorded_by, now)?;
     let recorded: Vec<_> = marks
         .iter()
         .map(|m| json!({ "person_id": m.person_id, "status": m.status.as_str() }))
@@ -95,26 +96,30 @@ fn write_marks(
         &caller.actor(),
         "attendance.replaced",
         ("session", session_id),
-        json!({ "from_version": session.register_version, "to_version": sheet.version, "records": recorded }),
+        json!({ "from_version": session.register_version, "to_version": version, "records": recorded }),
         now,
     )?;
-    for mark in marks.iter().filter(|m| m.status == AttendanceStatus::Absent) {
-        let was_absent = before
-            .iter()
-            .any(|r| r.person_id == mark.person_id && r.status == AttendanceStatus::Absent.as_str());
-        if !was_absent {
-            let person = people::get(conn, &mark.person_id)?;
-            notify::queue_email(
-                conn,
-                format!("missed:{session_id}:{}", mark.person_id),
-                Email::MissedSession,
-                &person,
-                json!({ "name": person.display_name(), "session_id": session_id }),
-                now,
-            )?;
-        }
+    let newly_absent: Vec<String> = marks
+        .iter()
+        .filter(|m| m.status == AttendanceStatus::Absent)
+        .filter(|m| {
+            !before
+                .iter()
+                .any(|r| r.person_id == m.person_id && r.status == AttendanceStatus::Absent.as_str())
+        })
+        .map(|m| m.person_id.clone())
+        .collect();
+    for person in people::by_ids(conn, &newly_absent)? {
+        notify::queue_email(
+            conn,
+            format!("missed:{session_id}:{}", person.id),
+            Email::MissedSession,
+            &person,
+            json!({ "name": person.display_name(), "session_id": session_id }),
+            now,
+        )?;
     }
-    Ok(sheet)
+    Ok(version)
 }
 
 /// A session's register with its version, for the cohort's tutors and administrators.
@@ -159,13 +164,13 @@ pub fn marking(conn: &mut DbConnection, caller: &Caller, session_id: &str) -> Re
 }
 
 /// What saving a register form did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Saved {
-    /// The marks were saved; the register as it now stands.
-    Saved(Sheet),
+    /// The marks were saved; the register's new version.
+    Saved(i32),
     /// The register already held exactly these marks (the same form sent twice): nothing
-    /// changed.
-    AlreadySaved(Sheet),
+    /// changed; its version.
+    AlreadySaved(i32),
 }
 
 /// Saves the marks a register form sends, one status per learner, over the register as it
@@ -175,6 +180,10 @@ pub enum Saved {
 /// When someone saved since ([`Error::Stale`]), nothing changes, unless the register already
 /// holds exactly these marks: the same form sent twice on a slow connection is then a success
 /// ([`Saved::AlreadySaved`]), not a clash with oneself.
+///
+/// The session is read once, locked, before the caller's right to it is checked: a save is
+/// the busiest write tutors make, and each statement saved here is a turn shorter for the
+/// next tutor (on SQLite, writes take turns).
 pub fn save_marks(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -183,9 +192,8 @@ pub fn save_marks(
     seen_version: i32,
     now: DateTime<Utc>,
 ) -> Result<Saved> {
-    require_session_staff(conn, caller, session_id)?;
-    attendance::lock(conn, session_id)?;
-    let session = cohorts::session(conn, session_id)?;
+    let session = attendance::locked_session(conn, session_id)?;
+    access::require_cohort_staff(conn, caller, &session.cohort_id).map_err(hidden_as_session)?;
     let current = attendance::records(conn, session_id)?;
     if session.register_version != seen_version {
         if session.is_cancelled() {
@@ -194,7 +202,7 @@ pub fn save_marks(
             ));
         }
         return if holds_exactly(&current, marks) {
-            Ok(Saved::AlreadySaved(attendance::sheet(conn, session_id)?))
+            Ok(Saved::AlreadySaved(session.register_version))
         } else {
             Err(Error::Stale)
         };

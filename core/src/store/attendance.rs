@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::cohorts::Session;
 use super::people::Person;
 use super::schema::{attendance, enrolments, sessions};
 use super::{utc, DbConnection, FoundOr};
@@ -98,54 +99,57 @@ pub fn records(conn: &mut DbConnection, session_id: &str) -> Result<Vec<Attendan
 /// Holds a session's register until the transaction ends, so that saves without `If-Match`
 /// run one after the other and the last one wins (PostgreSQL; SQLite has one writer anyway).
 pub fn lock(conn: &mut DbConnection, session_id: &str) -> Result<()> {
-    if let DbConnection::Postgres(c) = conn {
-        sessions::table
-            .find(session_id)
-            .select(sessions::id)
-            .for_update()
-            .first::<String>(c)
-            .optional()?;
-    }
-    Ok(())
+    locked_session(conn, session_id).map(drop)
 }
 
-/// Replaces a session's register with `entries`, in the caller's transaction.
+/// Reads a session whose register is about to change, holding it as [`lock`] does: the
+/// version read is the one a save compares with.
+pub fn locked_session(conn: &mut DbConnection, session_id: &str) -> Result<Session> {
+    match conn {
+        DbConnection::Postgres(c) => sessions::table
+            .find(session_id)
+            .select(Session::as_select())
+            .for_update()
+            .first(c)
+            .found_or("session"),
+        DbConnection::Sqlite(c) => sessions::table
+            .find(session_id)
+            .select(Session::as_select())
+            .first(c)
+            .found_or("session"),
+    }
+}
+
+/// Replaces a session's register with `entries`, in the caller's transaction, and returns its
+/// new version. `session` and `existing` (its marks) were read after [`locked_session`].
 ///
 /// With `expected_version`, the write happens only if the register is still at that version
 /// (otherwise [`Error::Stale`] and nothing changes). Every learner must be enrolled in the
-/// session's cohort and not have withdrawn before it started. Marks that do not change keep their version and who recorded them.
-/// A learner's own self check-in mark (see [`AttendanceRecord::is_self_check_in`]) stays when
-/// `entries` leave them out; an entry for them replaces it.
-/// Without `expected_version`, take [`lock`] first in the same transaction, or a
-/// concurrent save can make this one [`Error::Stale`] on PostgreSQL.
+/// session's cohort and not have withdrawn before it started. Marks that do not change keep
+/// their version and who recorded them. A learner's own self check-in mark (see
+/// [`AttendanceRecord::is_self_check_in`]) stays when `entries` leave them out; an entry for
+/// them replaces it.
 pub fn replace(
     conn: &mut DbConnection,
-    session_id: &str,
+    session: &Session,
+    existing: &[AttendanceRecord],
     entries: &[NewMark],
     expected_version: Option<i32>,
     recorded_by: &str,
     now: NaiveDateTime,
-) -> Result<Sheet> {
-    let (cohort_id, current_version, starts_at): (String, i32, NaiveDateTime) = sessions::table
-        .find(session_id)
-        .select((
-            sessions::cohort_id,
-            sessions::register_version,
-            sessions::starts_at,
-        ))
-        .first(conn)
-        .found_or("session")?;
+) -> Result<i32> {
+    let current_version = session.register_version;
     if expected_version.is_some_and(|v| v != current_version) {
         return Err(Error::Stale);
     }
 
     // A learner who withdrew keeps their marks on earlier registers and is on none after.
     let enrolled: HashSet<String> = enrolments::table
-        .filter(enrolments::cohort_id.eq(&cohort_id))
+        .filter(enrolments::cohort_id.eq(&session.cohort_id))
         .filter(
             enrolments::withdrawn_at
                 .is_null()
-                .or(enrolments::withdrawn_at.gt(starts_at)),
+                .or(enrolments::withdrawn_at.gt(session.starts_at)),
         )
         .select(enrolments::person_id)
         .load::<String>(conn)?
@@ -168,7 +172,7 @@ pub fn replace(
     // Compare-and-set on the version: under concurrency only one writer moves it on.
     let bumped = diesel::update(
         sessions::table
-            .filter(sessions::id.eq(session_id))
+            .filter(sessions::id.eq(&session.id))
             .filter(sessions::register_version.eq(current_version)),
     )
     .set(sessions::register_version.eq(current_version + 1))
@@ -177,73 +181,79 @@ pub fn replace(
         return Err(Error::Stale);
     }
 
-    let existing: HashMap<String, AttendanceRecord> = attendance::table
-        .filter(attendance::session_id.eq(session_id))
-        .select(AttendanceRecord::as_select())
-        .load::<AttendanceRecord>(conn)?
-        .into_iter()
-        .map(|r| (r.person_id.clone(), r))
-        .collect();
-
     // A learner's own check-in stays when a save leaves them out: the tutor may never have seen
     // it. A mark the tutor sends for them wins.
     let removed: Vec<&String> = existing
-        .values()
+        .iter()
         .filter(|r| !seen.contains(r.person_id.as_str()) && !r.is_self_check_in())
         .map(|r| &r.person_id)
         .collect();
     if !removed.is_empty() {
         diesel::delete(
             attendance::table
-                .filter(attendance::session_id.eq(session_id))
+                .filter(attendance::session_id.eq(&session.id))
                 .filter(attendance::person_id.eq_any(removed)),
         )
         .execute(conn)?;
     }
 
-    let mut inserts = Vec::new();
-    for entry in entries {
-        let status = entry.status.as_str();
-        match existing.get(&entry.person_id) {
-            Some(old) if old.status == status && old.note == entry.note => {}
-            Some(old) => {
-                diesel::update(attendance::table.find((session_id, &entry.person_id)))
-                    .set((
-                        attendance::status.eq(status),
-                        attendance::note.eq(&entry.note),
-                        attendance::recorded_by.eq(recorded_by),
-                        attendance::recorded_at.eq(now),
-                        attendance::version.eq(old.version + 1),
-                    ))
-                    .execute(conn)?;
+    let by_learner: HashMap<&str, &AttendanceRecord> =
+        existing.iter().map(|r| (r.person_id.as_str(), r)).collect();
+    let written: Vec<AttendanceRecord> = entries
+        .iter()
+        .filter_map(|entry| {
+            let status = entry.status.as_str();
+            let old = by_learner.get(entry.person_id.as_str());
+            if old.is_some_and(|old| old.status == status && old.note == entry.note) {
+                return None;
             }
-            None => inserts.push(AttendanceRecord {
-                session_id: session_id.to_string(),
+            Some(AttendanceRecord {
+                session_id: session.id.clone(),
                 person_id: entry.person_id.clone(),
                 status: status.to_string(),
                 note: entry.note.clone(),
                 recorded_by: recorded_by.to_string(),
                 recorded_at: now,
-                version: 1,
-                checked_in_at: None,
-            }),
-        }
-    }
-    insert_attendance(conn, &inserts)?;
-    sheet(conn, session_id)
+                version: old.map_or(1, |old| old.version + 1),
+                checked_in_at: old.and_then(|old| old.checked_in_at),
+            })
+        })
+        .collect();
+    upsert(conn, &written)?;
+    Ok(current_version + 1)
 }
 
-/// Inserts marks in one statement where the backend allows.
-fn insert_attendance(conn: &mut DbConnection, rows: &[AttendanceRecord]) -> Result<()> {
+/// Writes marks in one statement: new ones inserted, changed ones replaced (all but the
+/// check-in time, which only a check-in sets).
+fn upsert(conn: &mut DbConnection, rows: &[AttendanceRecord]) -> Result<()> {
+    use diesel::upsert::excluded;
     if rows.is_empty() {
         return Ok(());
     }
+    let changes = (
+        attendance::status.eq(excluded(attendance::status)),
+        attendance::note.eq(excluded(attendance::note)),
+        attendance::recorded_by.eq(excluded(attendance::recorded_by)),
+        attendance::recorded_at.eq(excluded(attendance::recorded_at)),
+        attendance::version.eq(excluded(attendance::version)),
+    );
+    let target = (attendance::session_id, attendance::person_id);
     match conn {
         DbConnection::Sqlite(c) => {
-            diesel::insert_into(attendance::table).values(rows).execute(c)?;
+            diesel::insert_into(attendance::table)
+                .values(rows)
+                .on_conflict(target)
+                .do_update()
+                .set(changes)
+                .execute(c)?;
         }
         DbConnection::Postgres(c) => {
-            diesel::insert_into(attendance::table).values(rows).execute(c)?;
+            diesel::insert_into(attendance::table)
+                .values(rows)
+                .on_conflict(target)
+                .do_update()
+                .set(changes)
+                .execute(c)?;
         }
     }
     Ok(())

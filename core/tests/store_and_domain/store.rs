@@ -842,6 +842,30 @@ fn enrolments_are_found_across_programme_versions(db: &Database) {
 // ---------------------------------------------------------------------------------------------
 // Attendance registers
 
+/// A register saved as the services save one: the session read and locked, its marks read,
+/// then replaced; the register as it then stands.
+fn replace_register(
+    conn: &mut DbConnection,
+    session_id: &str,
+    entries: &[RegisterEntry],
+    expected_version: Option<i32>,
+    recorded_by: &str,
+    now: NaiveDateTime,
+) -> peertrack_core::Result<attendance::Sheet> {
+    let session = attendance::locked_session(conn, session_id)?;
+    let existing = attendance::records(conn, session_id)?;
+    attendance::replace(
+        conn,
+        &session,
+        &existing,
+        entries,
+        expected_version,
+        recorded_by,
+        now,
+    )?;
+    attendance::sheet(conn, session_id)
+}
+
 fn replacing_a_register_versions_each_mark(db: &Database) {
     let course = course(db, "P2P");
     let co_tutor = person(db, "co.tutor@example.org", "Alex Co-tutor");
@@ -861,7 +885,7 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
         ..mark(&aileen, AttendanceStatus::Late)
     };
     let first = ok(db, |c| {
-        attendance::replace(
+        replace_register(
             c,
             &session.id,
             &[
@@ -892,7 +916,7 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
     // The co-tutor corrects one mark: only that mark moves on.
     let t2 = at(2027, 3, 1, 15);
     let second = ok(db, |c| {
-        attendance::replace(
+        replace_register(
             c,
             &session.id,
             &[
@@ -921,7 +945,7 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
 
     // A tutor who read version 1 may not overwrite the co-tutor's correction.
     let stale = refused(db, |c| {
-        attendance::replace(
+        replace_register(
             c,
             &session.id,
             &[mark(&jamie, AttendanceStatus::Absent)],
@@ -935,7 +959,7 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
 
     // Leaving a learner out removes their mark.
     let third = ok(db, |c| {
-        attendance::replace(
+        replace_register(
             c,
             &session.id,
             &[
@@ -954,7 +978,7 @@ fn replacing_a_register_versions_each_mark(db: &Database) {
 
     // Without an expected version the write goes ahead; a learner put back starts afresh.
     let fourth = ok(db, |c| {
-        attendance::replace(
+        replace_register(
             c,
             &session.id,
             &[
@@ -987,7 +1011,7 @@ fn a_register_refuses_people_not_enrolled_and_duplicates(db: &Database) {
     enrol(db, &elsewhere, &outsider, elsewhere.starts_on);
 
     let first = ok(db, |c| {
-        attendance::replace(
+        replace_register(
             c,
             &session.id,
             &[mark(&course.learner, AttendanceStatus::Present)],
@@ -999,7 +1023,7 @@ fn a_register_refuses_people_not_enrolled_and_duplicates(db: &Database) {
 
     let replace = |entries: Vec<RegisterEntry>| {
         refused(db, |c| {
-            attendance::replace(c, &session.id, &entries, Some(1), &course.tutor.id, now())
+            replace_register(c, &session.id, &entries, Some(1), &course.tutor.id, now())
         })
     };
     for not_enrolled in [&outsider, &course.tutor] {
@@ -1029,7 +1053,7 @@ fn a_register_refuses_people_not_enrolled_and_duplicates(db: &Database) {
     for error in [
         refused(db, |c| attendance::sheet(c, "no-such-session")),
         refused(db, |c| {
-            attendance::replace(c, "no-such-session", &[], None, &course.tutor.id, now())
+            replace_register(c, "no-such-session", &[], None, &course.tutor.id, now())
         }),
     ] {
         assert!(matches!(error, Error::NotFound("session")), "{error:?}");
@@ -1047,7 +1071,7 @@ fn two_tutors_saving_one_register_at_once(db: &Database) {
     ];
     let outcomes = at_once(statuses.len(), |i| {
         db.write(|c| {
-            attendance::replace(
+            replace_register(
                 c,
                 &session.id,
                 &[mark(&course.learner, statuses[i])],
@@ -1142,7 +1166,7 @@ fn held_sessions_give_the_attendance_rate(db: &Database) {
         let mut entries = vec![mark(&classmate, Present)];
         entries.extend(jamie_mark.map(|status| mark(&jamie, status)));
         ok(db, |c| {
-            attendance::replace(c, &session.id, &entries, Some(0), &course.tutor.id, now())
+            replace_register(c, &session.id, &entries, Some(0), &course.tutor.id, now())
         });
     }
     // Jamie's attendance in another cohort is not this cohort's.
@@ -1156,7 +1180,7 @@ fn held_sessions_give_the_attendance_rate(db: &Database) {
     enrol(db, &other, &jamie, other.starts_on);
     let other_session = new_session(db, &other, "Elsewhere", at(2027, 3, 20, 10));
     ok(db, |c| {
-        attendance::replace(
+        replace_register(
             c,
             &other_session.id,
             &[mark(&jamie, Present)],
