@@ -236,7 +236,10 @@ pub fn add_routes(route: Route) -> Route {
         .at("/me/cpd", get(learner::cpd::cpd).post(learner::cpd::log_cpd))
         .at("/supervision", get(supervisor::queue))
         .at("/supervision/:id/verify", post(supervisor::verify))
-        .at("/supervision/:id/decline", post(supervisor::decline))
+        .at(
+            "/supervision/:id/decline",
+            get(supervisor::decline_page).post(supervisor::decline),
+        )
         .at("/supervision/placements/:id/end", post(supervisor::end_placement))
         // Tutors' records (issue 17): assessments, moving or cancelling a session,
         // withdrawing a learner, a cohort's certificates.

@@ -1,6 +1,6 @@
 //! `/supervision`: what a supervisor does in Peertrack. The sessions waiting for them, each
-//! with **Verify** and **Decline** (with a reason the learner reads), and their placements,
-//! each of which they can end on a date.
+//! with **Verify** and **Decline** (which opens `/supervision/{id}/decline`, asking for the
+//! reason the learner reads), and their placements, each of which they can end on a date.
 //!
 //! Every decision is core's (`service::placements`): a learner or a tutor who sends these
 //! forms is refused there, as over the API.
@@ -37,10 +37,20 @@ pub struct WaitingSession {
     format: &'static str,
     host: String,
     notes: Option<String>,
-    /// What was typed in its reason field, kept when the form failed.
-    reason: String,
-    /// What to change in its reason field.
-    reason_problem: Option<String>,
+}
+
+impl WaitingSession {
+    fn of(listed: placements::ListedSupervision) -> Self {
+        WaitingSession {
+            learner: listed.learner_name,
+            date: long_date(listed.session.occurred_on),
+            minutes: listed.session.duration_minutes,
+            format: format_words(&listed.session.format),
+            host: listed.host,
+            notes: listed.session.notes,
+            id: listed.session.id,
+        }
+    }
 }
 
 /// A placement the supervisor supervises.
@@ -73,18 +83,12 @@ struct QueuePage {
     failed: bool,
 }
 
-/// A form that failed, to show again with what was typed and what to change.
-enum Failed {
-    Decline {
-        supervision_id: String,
-        reason: String,
-        problem: String,
-    },
-    End {
-        placement_id: String,
-        ended_on: String,
-        problem: String,
-    },
+/// The end-of-placement form that failed, to show again with what was typed and what to
+/// change.
+struct Failed {
+    placement_id: String,
+    ended_on: String,
+    problem: String,
 }
 
 async fn queue_page(
@@ -114,33 +118,13 @@ async fn queue_page(
     let waiting = waiting
         .into_iter()
         .take(WAITING_SHOWN as usize)
-        .map(|w| {
-            let (reason, reason_problem) = match &failed {
-                Some(Failed::Decline {
-                    supervision_id,
-                    reason,
-                    problem,
-                }) if *supervision_id == w.session.id => (reason.clone(), Some(problem.clone())),
-                _ => (String::new(), None),
-            };
-            WaitingSession {
-                learner: w.learner_name,
-                date: long_date(w.session.occurred_on),
-                minutes: w.session.duration_minutes,
-                format: format_words(&w.session.format),
-                host: w.host,
-                notes: w.session.notes,
-                id: w.session.id,
-                reason,
-                reason_problem,
-            }
-        })
+        .map(WaitingSession::of)
         .collect();
     let placements = supervised
         .into_iter()
         .map(|(p, learner, host)| {
             let (ended_on, ended_on_problem) = match &failed {
-                Some(Failed::End {
+                Some(Failed {
                     placement_id,
                     ended_on,
                     problem,
@@ -231,6 +215,67 @@ pub async fn verify(
     Ok(see_other("/supervision?done=verified"))
 }
 
+#[derive(Template)]
+#[template(path = "supervision_decline.html")]
+struct DeclinePage {
+    chrome: Chrome,
+    csrf: String,
+    s: WaitingSession,
+    /// What was typed, kept when the form failed.
+    reason: String,
+    /// What to change in the reason.
+    problem: Option<String>,
+    /// When the session is no longer waiting: what became of it.
+    decided: Option<&'static str>,
+}
+
+async fn decline_form(
+    state: &AppState,
+    visit: &Visit,
+    id: String,
+    typed: Option<(String, String)>,
+) -> Result<Response, PageError> {
+    let caller = visit.caller.clone();
+    let found = state
+        .db
+        .read_async(move |conn| placements::to_decide(conn, &caller, &id))
+        .await?;
+    let decided = match found.session.status() {
+        SupervisionStatus::Pending => None,
+        SupervisionStatus::Verified => {
+            Some("You have verified this session, so it counts and can no longer be declined.")
+        }
+        SupervisionStatus::Declined => Some("You have declined this session. The learner has your reason."),
+    };
+    let (status, reason, problem) = match typed {
+        Some((reason, problem)) => (StatusCode::UNPROCESSABLE_ENTITY, reason, Some(problem)),
+        None => (StatusCode::OK, String::new(), None),
+    };
+    let s = WaitingSession::of(found);
+    Ok(html(
+        status,
+        &DeclinePage {
+            chrome: Chrome::signed_in(format!("Decline {}'s session", s.learner), visit),
+            csrf: visit.csrf.clone(),
+            s,
+            reason,
+            problem,
+            decided,
+        },
+    ))
+}
+
+/// `GET /supervision/{id}/decline`: the session, and the reason to give for declining it.
+#[handler]
+pub async fn decline_page(
+    state: Data<&AppState>,
+    jar: &CookieJar,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let visit = session::require(&state, jar).await?;
+    decline_form(&state, &visit, id, None).await
+}
+
 /// The Decline form.
 #[derive(Debug, serde::Deserialize)]
 pub struct DeclineForm {
@@ -275,12 +320,7 @@ pub async fn decline(
                     problems.of("reason").unwrap_or("could not be saved")
                 )
             };
-            let failed = Failed::Decline {
-                supervision_id: id,
-                reason,
-                problem,
-            };
-            queue_page(&state, &visit, None, Some(failed)).await
+            decline_form(&state, &visit, id, Some((reason, problem))).await
         }
     }
 }
@@ -328,7 +368,7 @@ pub async fn end_placement(
     match problem {
         None => Ok(see_other("/supervision?done=ended")),
         Some(problem) => {
-            let failed = Failed::End {
+            let failed = Failed {
                 placement_id: id,
                 ended_on: typed,
                 problem,

@@ -422,29 +422,67 @@ pub fn list_for_caller(
 ) -> Result<Vec<ListedSupervision>> {
     let me = caller.require_person()?;
     let rows = placements::supervision_of_person(conn, me, filter)?;
-    let mut people_names: HashMap<String, String> = HashMap::new();
+    listed(conn, rows)
+}
+
+/// Supervision sessions with the names of their learners, supervisors and hosts: the people
+/// in one query, each host read once (they are few).
+fn listed(
+    conn: &mut DbConnection,
+    rows: Vec<(SupervisionSession, Placement)>,
+) -> Result<Vec<ListedSupervision>> {
+    let mut ids: Vec<String> = rows
+        .iter()
+        .flat_map(|(_, p)| [p.person_id.clone(), p.supervisor_id.clone()])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let people_names: HashMap<String, String> = people::by_ids(conn, &ids)?
+        .into_iter()
+        .map(|person| (person.id.clone(), person.display_name().to_string()))
+        .collect();
+    let name_of = |id: &str| {
+        people_names
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::Corrupt(format!("placement names person {id}, who is not there")))
+    };
     let mut hosts: HashMap<String, String> = HashMap::new();
     let mut listed = Vec::with_capacity(rows.len());
     for (session, placement) in rows {
-        for id in [&placement.person_id, &placement.supervisor_id] {
-            if !people_names.contains_key(id) {
-                let name = people::get(conn, id)?.display_name().to_string();
-                people_names.insert(id.clone(), name);
-            }
-        }
         if !hosts.contains_key(&placement.organisation_id) {
             let name = organisations::get(conn, &placement.organisation_id)?.name;
             hosts.insert(placement.organisation_id.clone(), name);
         }
         listed.push(ListedSupervision {
-            learner_name: people_names[&placement.person_id].clone(),
-            supervisor_name: people_names[&placement.supervisor_id].clone(),
+            learner_name: name_of(&placement.person_id)?,
+            supervisor_name: name_of(&placement.supervisor_id)?,
             host: hosts[&placement.organisation_id].clone(),
             session,
             placement,
         });
     }
     Ok(listed)
+}
+
+/// One supervision session as its supervisor decides on it (the page that asks why they
+/// decline), with the names around it. Anyone but its supervisor is refused as
+/// [`decline`] refuses them.
+pub fn to_decide(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    supervision_id: &str,
+) -> Result<ListedSupervision> {
+    let session = placements::supervision(conn, supervision_id)?;
+    let placement = placements::get(conn, &session.placement_id)?;
+    access::require_supervisor(
+        conn,
+        caller,
+        &placement,
+        "Only the placement's supervisor can decline supervision.",
+    )?;
+    let mut found = listed(conn, vec![(session, placement)])?;
+    found.pop().ok_or(Error::NotFound("supervision session"))
 }
 
 /// How many supervision sessions wait for the caller to verify or decline them.

@@ -496,9 +496,34 @@ async fn a_supervisor_verifies_and_declines_from_the_page(server: &TestServer) {
     );
     assert_eq!(html.matches(">Verify</button>").count(), 3, "{html}");
     assert_eq!(html.matches(">Decline</button>").count(), 3, "{html}");
-    assert!(html.contains(&format!("<label for=\"reason-{second}\">Reason for declining")));
+    assert!(html.contains(&format!("action=\"/supervision/{second}/decline\"")));
     assert!(html.contains("End placement"));
     let csrf = hidden(&html, "csrf");
+
+    // Decline opens a page of its own that asks why; nobody but the supervisor can open it.
+    let decline_path = format!("/supervision/{second}/decline");
+    let asking = get(server, &session, &decline_path).await;
+    assert_eq!(asking.status(), 200);
+    assert_eq!(asking.headers()["cache-control"], "no-store");
+    let html = asking.text().await.unwrap();
+    assert_eq!(html.matches("<h1>").count(), 1);
+    assert!(html.contains("<h1>Decline Rowan pg"), "{html}");
+    assert!(
+        html.contains("<label for=\"reason\">Reason for declining"),
+        "{html}"
+    );
+    assert!(
+        html.contains("60 minutes") && html.contains("Talked about boundaries"),
+        "{html}"
+    );
+    let learner = sign_in(server, &p.learner_email).await;
+    let theirs = get(server, &learner, &decline_path).await;
+    assert_ne!(
+        theirs.status(),
+        200,
+        "the learner cannot open their supervisor's decline page"
+    );
+    assert!(!theirs.text().await.unwrap().contains("Reason for declining"));
 
     // Verify, with the form's token.
     let verified = post_form(
@@ -534,9 +559,7 @@ async fn a_supervisor_verifies_and_declines_from_the_page(server: &TestServer) {
     assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = missing.text().await.unwrap();
     assert!(
-        html.contains(&format!(
-            "id=\"reason-error-{second}\">Please tell the learner why"
-        )),
+        html.contains("id=\"reason-error\">Please tell the learner why"),
         "{html}"
     );
     assert!(html.contains("Nothing was saved"));
@@ -551,10 +574,7 @@ async fn a_supervisor_verifies_and_declines_from_the_page(server: &TestServer) {
     .await;
     assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = short.text().await.unwrap();
-    assert!(
-        html.contains(&format!("id=\"reason-error-{second}\">The reason must")),
-        "{html}"
-    );
+    assert!(html.contains("id=\"reason-error\">The reason must"), "{html}");
     assert!(html.contains(">no</textarea>"), "{html}");
 
     let reason = "We met on the 14th, not the 13th";
@@ -578,7 +598,10 @@ async fn a_supervisor_verifies_and_declines_from_the_page(server: &TestServer) {
     assert!(html.contains("We have emailed the learner your reason"));
     assert_eq!(html.matches(">Verify</button>").count(), 1);
     assert!(html.contains(&format!("/supervision/{third}/verify")));
-    let learner = sign_in(server, &p.learner_email).await;
+    // Its decline page now says it is decided, with no form.
+    let decided = get(server, &session, &decline_path).await.text().await.unwrap();
+    assert!(decided.contains("You have declined this session"), "{decided}");
+    assert!(!decided.contains("<textarea"), "{decided}");
     let theirs = get(server, &learner, "/me/supervision")
         .await
         .text()
