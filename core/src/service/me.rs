@@ -39,16 +39,26 @@ pub fn progress(
     now: DateTime<Utc>,
 ) -> Result<Vec<(Cohort, ProgrammeVersion, LearnerProgress)>> {
     let me = caller.require_person()?;
-    let mut found = Vec::new();
     let mut enrolments = cohorts::enrolments_of_person(conn, me)?;
     enrolments.reverse();
-    for enrolment in enrolments {
+    let mut cohorts_and_versions = Vec::with_capacity(enrolments.len());
+    for enrolment in &enrolments {
         let cohort = cohorts::get(conn, &enrolment.cohort_id)?;
         let version = programmes::version(conn, &cohort.programme_version_id)?;
-        let learner = progress::learner_progress(conn, &enrolment, &version, now)?;
-        found.push((cohort, version, learner));
+        cohorts_and_versions.push((cohort, version));
     }
-    Ok(found)
+    // Every cohort's progress in one round of queries, not one round per cohort.
+    let pairs: Vec<_> = enrolments
+        .iter()
+        .zip(&cohorts_and_versions)
+        .map(|(enrolment, (_, version))| (enrolment, version))
+        .collect();
+    let progress = progress::learners_progress(conn, &pairs, now)?;
+    Ok(cohorts_and_versions
+        .into_iter()
+        .zip(progress)
+        .map(|((cohort, version), learner)| (cohort, version, learner))
+        .collect())
 }
 
 /// What the caller is in Peertrack (a person can be several at once): what their home page offers.

@@ -172,6 +172,24 @@ pub fn version(conn: &mut DbConnection, version_id: &str) -> Result<ProgrammeVer
     from_row(row)
 }
 
+/// The titles of these programme versions, by version id: for lists that name a cohort's
+/// programme and need nothing else of it (no definition read or parsed).
+pub fn titles(
+    conn: &mut DbConnection,
+    version_ids: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut found = std::collections::HashMap::new();
+    // Well under either database's limit on bound parameters.
+    for chunk in version_ids.chunks(1_000) {
+        let rows: Vec<(String, String)> = programme_versions::table
+            .filter(programme_versions::id.eq_any(chunk))
+            .select((programme_versions::id, programme_versions::title))
+            .load(conn)?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
 /// The current version of every programme, by code.
 pub fn list_current(conn: &mut DbConnection) -> Result<Vec<ProgrammeVersion>> {
     let ids: Vec<String> = programmes::table

@@ -1,8 +1,6 @@
 //! What a tutor sees of their cohorts: the list of the cohorts they teach, and one cohort's
 //! sessions and learners with who is on track for the attendance rule and who is at risk.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::{details, CohortDetails};
@@ -12,7 +10,7 @@ use crate::service::progress::{self, LearnerProgress};
 use crate::store::cohorts::{self, overview as listing, Cohort, Session};
 use crate::store::people::Person;
 use crate::store::{programmes, stored, DbConnection};
-use crate::Result;
+use crate::{Error, Result};
 
 /// A cohort as a list of cohorts shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,15 +47,18 @@ pub fn taught(
     let ids: Vec<String> = found.iter().map(|c| c.id.clone()).collect();
     let learners = listing::learner_counts(conn, &ids)?;
     let next = listing::next_sessions(conn, &ids, stored(now))?;
-    let mut titles: HashMap<String, String> = HashMap::new();
+    let mut version_ids: Vec<String> = found.iter().map(|c| c.programme_version_id.clone()).collect();
+    version_ids.sort_unstable();
+    version_ids.dedup();
+    let titles = programmes::titles(conn, &version_ids)?;
     let mut summaries = Vec::with_capacity(found.len());
     for cohort in found {
-        if !titles.contains_key(&cohort.programme_version_id) {
-            let version = programmes::version(conn, &cohort.programme_version_id)?;
-            titles.insert(cohort.programme_version_id.clone(), version.definition.title);
-        }
+        let programme_title = titles
+            .get(&cohort.programme_version_id)
+            .cloned()
+            .ok_or_else(|| Error::Corrupt(format!("cohort {} follows no programme version", cohort.id)))?;
         summaries.push(CohortSummary {
-            programme_title: titles[&cohort.programme_version_id].clone(),
+            programme_title,
             learners: learners.get(&cohort.id).copied().unwrap_or(0),
             next_session: next.get(&cohort.id).copied(),
             cohort,
