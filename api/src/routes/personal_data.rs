@@ -119,7 +119,8 @@ impl PersonalDataApi {
     ///
     /// All your data as JSON, to keep or to take elsewhere: your details, enrolments,
     /// attendance, assessments, placements and supervision (with your notes), continuing
-    /// development, certificates, consents, who looked you up, and the emails sent to you.
+    /// development, certificates, consents, who looked you up, the emails sent to you, and your
+    /// calendar feeds (when each was made and stopped; never the secret address).
     #[oai(path = "/v1/me/export", method = "get", tag = "Tag::Me")]
     async fn export(
         &self,
