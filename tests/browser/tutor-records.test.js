@@ -34,6 +34,13 @@ const check = (page, options) => checkPage(page, { database: server.database, ..
 const shot = (name) => (server.database === 'sqlite' || process.env.PEERTRACK_SCREENSHOTS ? name : null);
 const day = (offset) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 const at = (offset, hour) => new Date(`${day(offset)}T${String(hour).padStart(2, '0')}:00:00Z`).toISOString();
+/** The instant a UK clock shows `time` (HH:MM) on `date`: an hour before UTC in summer time. */
+function ukClock(date, time) {
+  const noon = new Date(`${date}T12:00:00Z`);
+  const ukHour = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', hourCycle: 'h23' }).format(noon);
+  const ahead = Number(ukHour) - 12;
+  return new Date(Date.parse(`${date}T${time}:00Z`) - ahead * 3_600_000).toISOString();
+}
 
 /** Calls the API with a bearer token; fails unless the answer is a success. */
 async function api(token, method, p, body) {
@@ -140,18 +147,19 @@ test('a tutor moves a session to another day and time', async () => {
   const page = tutorPage;
   await page.goto(url(`/sessions/${made.toMove}/change`));
   await page.getByLabel('Day').fill(day(16));
-  await page.getByLabel('Start time (UTC)').fill('10:30');
-  await page.getByLabel('End time (UTC)').fill('09:00');
+  await page.getByLabel('Start time').fill('10:30');
+  await page.getByLabel('End time').fill('09:00');
   await page.getByRole('button', { name: 'Move session' }).click();
   await page.locator('#ends-error').waitFor();
-  assert.equal(await page.getByLabel('End time (UTC)').inputValue(), '09:00', 'what was typed is kept');
+  assert.equal(await page.getByLabel('End time').inputValue(), '09:00', 'what was typed is kept');
   await check(page, { where: 'move a session with the end before the start', screenshot: shot('session-change-error') });
-  await page.getByLabel('End time (UTC)').fill('12:30');
+  await page.getByLabel('End time').fill('12:30');
   await page.getByRole('button', { name: 'Move session' }).click();
   await page.waitForURL(url(`/cohorts/${made.cohort}?done=session-moved`));
   const moved = await session(made.toMove);
-  assert.equal(new Date(moved.starts_at).toISOString(), `${day(16)}T10:30:00.000Z`);
-  assert.equal(new Date(moved.ends_at).toISOString(), `${day(16)}T12:30:00.000Z`);
+  // What was typed is UK time.
+  assert.equal(new Date(moved.starts_at).toISOString(), ukClock(day(16), '10:30'));
+  assert.equal(new Date(moved.ends_at).toISOString(), ukClock(day(16), '12:30'));
 });
 
 test("a tutor records a module's assessments for the cohort in one grid", async () => {

@@ -10,7 +10,7 @@ use poem::web::cookie::CookieJar;
 use poem::web::{Data, Form, Path, Query};
 use poem::{handler, IntoResponse, Response};
 
-use super::learner::{long_date, Done};
+use super::learner::{day_of, Done};
 use super::session::{self, Visit};
 use super::{ok, see_other, Chrome, PageError};
 use crate::server::AppState;
@@ -53,7 +53,7 @@ async fn page(
         csrf: visit.csrf.clone(),
         address,
         webcal,
-        made_on: made_at.map(|at| long_date(at.date())),
+        made_on: made_at.map(day_of),
         done,
     }))
 }

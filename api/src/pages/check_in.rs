@@ -7,8 +7,8 @@
 //! let people stop it, WCAG 2.2.1: the screen has a link that does, and keeps the header off).
 
 use askama::Template;
-use chrono::{DateTime, Utc};
 use peertrack_core::domain::check_in::grouped;
+use peertrack_core::domain::local_time::{self, clock_time};
 use peertrack_core::domain::AttendanceStatus;
 use peertrack_core::service::check_in::{self as service, Attempt, CheckedIn, Outcome, Refusal, ScreenState};
 use poem::http::{header, StatusCode};
@@ -21,11 +21,6 @@ use qrcode::{EcLevel, QrCode};
 use super::session::{self, Visit};
 use super::{html, see_other, Chrome, PageError};
 use crate::server::AppState;
-
-/// "10:04" (UTC, as the pages show times).
-fn clock_time(at: DateTime<Utc>) -> String {
-    at.format("%H:%M").to_string()
-}
 
 /// "present", "late", ... as a sentence says it.
 fn mark_words(status: AttendanceStatus) -> &'static str {
@@ -153,18 +148,12 @@ pub async fn screen(
         }
         ScreenState::Ended | ScreenState::Cancelled | ScreenState::Unprepared => {}
     }
-    let starts = screen.session.starts_at.and_utc();
     let page = ScreenPage {
         chrome: Chrome::signed_in("Self check-in", &visit),
         cohort_id: screen.session.cohort_id.clone(),
         cohort_name: screen.cohort_name.clone(),
         title: screen.session.title.clone(),
-        when: format!(
-            "{}, {} to {}",
-            starts.format("%A %-d %B %Y"),
-            clock_time(starts),
-            clock_time(screen.session.ends_at.and_utc())
-        ),
+        when: local_time::session_span(screen.session.starts_at, screen.session.ends_at),
         qr_svg: qr,
         url,
         code_text,

@@ -1,6 +1,7 @@
 //! A person's own data: who looked them up, everything held about them, and erasure.
 
 use chrono::{DateTime, Utc};
+use peertrack_core::domain::local_time::{clock_time, day_month_year, local_date};
 use peertrack_core::domain::utc;
 use peertrack_core::service::personal_data::{self as service, LoggedLookUp};
 use poem::web::Data;
@@ -61,10 +62,10 @@ fn describe(entry: &LoggedLookUp) -> String {
         .map(|s| format!(" (through {s})"))
         .unwrap_or_default();
     format!(
-        "{}{system} {how} on {} at {} UTC.",
+        "{}{system} {how} on {} at {} (UK time).",
         entry.organisation_name,
-        entry.accessed_at.format("%-d %B %Y"),
-        entry.accessed_at.format("%H:%M")
+        day_month_year(local_date(entry.accessed_at)),
+        clock_time(entry.accessed_at)
     )
 }
 
@@ -118,7 +119,8 @@ impl PersonalDataApi {
     ///
     /// All your data as JSON, to keep or to take elsewhere: your details, enrolments,
     /// attendance, assessments, placements and supervision (with your notes), continuing
-    /// development, certificates, consents, who looked you up, and the emails sent to you.
+    /// development, certificates, consents, who looked you up, the emails sent to you, and your
+    /// calendar feeds (when each was made and stopped; never the secret address).
     #[oai(path = "/v1/me/export", method = "get", tag = "Tag::Me")]
     async fn export(
         &self,

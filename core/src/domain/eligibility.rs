@@ -164,7 +164,7 @@ impl Eligibility {
                 explanation: format!(
                     "You left this cohort on {}, so no certificate is issued from it. The modules \
                      you achieved still count if you join a later {programme_title} cohort.",
-                    left_on.format("%-d %B %Y")
+                    super::local_time::day_month_year(left_on)
                 ),
             },
         );

@@ -1,7 +1,8 @@
 //! Plain types and pure rules: attendance, eligibility, certificate expiry and renewal.
 //!
 //! Nothing in here does I/O. Rules that depend on "now" take the time as an argument, so they
-//! are tested with any date without a clock or a database.
+//! are tested with any date without a clock or a database. How times are shown to people (UK
+//! local time) and read back from what they type is [`local_time`]'s, in one place.
 
 pub mod attendance;
 pub mod certificate;
@@ -9,6 +10,7 @@ pub mod check_in;
 pub mod clock;
 pub mod eligibility;
 pub mod input;
+pub mod local_time;
 pub mod programme;
 pub mod records;
 

@@ -6,11 +6,12 @@
 //! absolute, built from the public URL. A template that needs a value the payload lacks fails
 //! to render rather than sending an email with a gap in it.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde_json::{Map, Value};
 
 use super::{Email, TEMPLATE_SOURCES};
+use crate::domain::local_time;
 
 /// An email ready to send: subject and both parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,33 +189,39 @@ fn tidy_text(text: &str) -> String {
     format!("{trimmed}\n")
 }
 
-fn parse_when(value: &str) -> Option<(NaiveDate, Option<NaiveDateTime>)> {
+/// A payload's date (a day alone) or instant (RFC 3339, or a stored UTC timestamp).
+enum When {
+    Day(NaiveDate),
+    Instant(DateTime<Utc>),
+}
+
+fn parse_when(value: &str) -> Option<When> {
     if let Ok(at) = DateTime::parse_from_rfc3339(value) {
-        let at = at.naive_utc();
-        return Some((at.date(), Some(at)));
+        return Some(When::Instant(at.with_timezone(&Utc)));
     }
     if let Ok(at) = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f") {
-        return Some((at.date(), Some(at)));
+        return Some(When::Instant(at.and_utc()));
     }
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .ok()
-        .map(|d| (d, None))
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok().map(When::Day)
 }
 
 fn not_a_date(value: &str) -> minijinja::Error {
     minijinja::Error::new(ErrorKind::InvalidOperation, format!("{value:?} is not a date"))
 }
 
-/// `2027-03-01` or a date and time -> "Monday 1 March 2027".
+/// `2027-03-01` -> "Monday 1 March 2027"; an instant -> its day in the UK.
 fn date_filter(value: &str) -> Result<String, minijinja::Error> {
-    let (date, _) = parse_when(value).ok_or_else(|| not_a_date(value))?;
-    Ok(date.format("%A %-d %B %Y").to_string())
+    let date = match parse_when(value).ok_or_else(|| not_a_date(value))? {
+        When::Day(date) => date,
+        When::Instant(at) => local_time::local_date(at),
+    };
+    Ok(local_time::long_date(date))
 }
 
-/// A date and time -> "10:00" (UTC, 24-hour).
+/// An instant -> "10:00", as a UK clock shows it (24-hour).
 fn time_filter(value: &str) -> Result<String, minijinja::Error> {
     match parse_when(value) {
-        Some((_, Some(at))) => Ok(at.format("%H:%M").to_string()),
+        Some(When::Instant(at)) => Ok(local_time::clock_time(at)),
         _ => Err(not_a_date(value)),
     }
 }
@@ -388,6 +395,32 @@ mod tests {
             .text
             .contains("The cohort runs from Monday 1 March 2027 to Monday 26 April 2027."));
         assert!(email.text.contains("Your place counts from Monday 8 March 2027."));
+    }
+
+    #[test]
+    fn session_times_are_uk_clock_times() {
+        let mut payload = full_payload("session_moved");
+        // 09:00 UTC in July is 10:00 British Summer Time; in January the clocks read UTC.
+        payload["was_starts_at"] = json!("2027-01-12T09:00:00");
+        payload["was_ends_at"] = json!("2027-01-12T11:00:00");
+        payload["starts_at"] = json!("2027-07-06T09:00:00Z");
+        payload["ends_at"] = json!("2027-07-06T11:00:00");
+        let email = templates().render("session_moved", &payload).unwrap();
+        assert!(
+            email
+                .text
+                .contains("It was planned for Tuesday 12 January 2027, 09:00 to 11:00."),
+            "{}",
+            email.text
+        );
+        assert!(
+            email
+                .text
+                .contains("It is now on Tuesday 6 July 2027, from 10:00 to 12:00."),
+            "{}",
+            email.text
+        );
+        assert!(!email.text.contains("UTC") && !email.html.contains("UTC"));
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::access::Caller;
+use crate::domain::local_time::uk_time;
 use crate::domain::{AttendanceStatus, CertificateStatus, EnrolmentStatus};
-use crate::export::{csv, uk_time};
+use crate::export::csv;
 use crate::service::attendance;
 use crate::store::certificates::{self, CertificateFilter};
 use crate::store::{cohorts, DbConnection};

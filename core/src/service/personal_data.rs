@@ -9,7 +9,9 @@ use crate::service::consents::withdraw_consent;
 use crate::store::audit;
 use crate::store::consents;
 use crate::store::register;
-use crate::store::{certificates, cohorts, cpd, people, personal_data, placements, stored, DbConnection};
+use crate::store::{
+    calendar_feeds, certificates, cohorts, cpd, people, personal_data, placements, stored, DbConnection,
+};
 use crate::{Error, Result};
 
 /// The caller's access log (see [`access_log_of`]).
@@ -136,6 +138,11 @@ pub fn export(conn: &mut DbConnection, person_id: &str) -> Result<Value> {
         .into_iter()
         .map(|(action, kind, id, at)| json!({ "action": action, "entity_kind": kind, "entity_id": id, "at": at.and_utc() }))
         .collect();
+    // That a feed exists and when: its secret is not kept (only a hash, of no use to anyone).
+    let feeds: Vec<Value> = calendar_feeds::all_of(conn, person_id)?
+        .into_iter()
+        .map(|f| json!({ "live": f.revoked_at.is_none(), "made_at": f.created_at.and_utc(), "stopped_at": f.revoked_at.map(|t| t.and_utc()) }))
+        .collect();
     Ok(json!({
         "person": {
             "person_id": person.id, "name": person.name, "email": person.email,
@@ -152,6 +159,7 @@ pub fn export(conn: &mut DbConnection, person_id: &str) -> Result<Value> {
         "consents": consents_json,
         "access_log": access_log,
         "emails": emails,
+        "calendar_feeds": feeds,
         "changes_made": actions,
     }))
 }

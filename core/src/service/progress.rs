@@ -129,7 +129,9 @@ pub fn learners_progress(
                 .rule
                 .evaluate(&version.definition.modules, &record);
             if let Some(left_at) = enrolment.withdrawn_at {
-                eligibility.refuse_after_withdrawal(left_at.date(), &version.definition.title);
+                // The day they left as a UK calendar shows it.
+                let left_on = crate::domain::local_time::local_date(left_at);
+                eligibility.refuse_after_withdrawal(left_on, &version.definition.title);
             }
             all.push(LearnerProgress {
                 enrolment: (*enrolment).clone(),

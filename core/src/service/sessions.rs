@@ -4,11 +4,13 @@
 //! counts in nobody's attendance, its register can no longer be written, and no reminder goes
 //! out for it. Learners hear when a session moves or is called off.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::json;
 
 use crate::access::{self, Caller, CohortRole};
 use crate::domain::input::Checks;
+use crate::domain::local_time;
+use crate::error::FieldError;
 use crate::notify::{self, Email};
 use crate::service::cohorts::NewSession;
 use crate::store::audit;
@@ -174,6 +176,59 @@ pub fn change(
     Ok(after)
 }
 
+/// A session's new day and times as a tutor types them, in UK time (what a clock in the
+/// room shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTimes {
+    /// The UK day it is on.
+    pub date: NaiveDate,
+    /// When it starts, by a UK clock.
+    pub starts: NaiveTime,
+    /// When it ends, by a UK clock, the same day.
+    pub ends: NaiveTime,
+}
+
+impl LocalTimes {
+    /// The change these times make: the instants the clocks show them, the first of two
+    /// when the clocks go back. A time the clocks skip when they go forward is refused
+    /// ([`Error::Invalid`] on `starts` or `ends`, saying so in a sentence a page can show).
+    pub fn to_change(&self) -> Result<SessionChange> {
+        let mut refused = Vec::new();
+        let mut instant = |field: &str, time: NaiveTime| {
+            local_time::to_utc(self.date, time)
+                .map_err(|skipped| {
+                    refused.push(FieldError {
+                        field: field.to_string(),
+                        message: skipped.to_string(),
+                    })
+                })
+                .ok()
+        };
+        let (starts_at, ends_at) = (instant("starts", self.starts), instant("ends", self.ends));
+        if !refused.is_empty() {
+            return Err(Error::Invalid(refused));
+        }
+        Ok(SessionChange {
+            starts_at,
+            ends_at,
+            ..SessionChange::default()
+        })
+    }
+}
+
+/// Moves a session to a day and times typed in UK time ([`LocalTimes::to_change`]), by the
+/// rules of [`change`].
+pub fn move_to(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    session_id: &str,
+    times: &LocalTimes,
+    now: DateTime<Utc>,
+) -> Result<Session> {
+    session_for_staff(conn, caller, session_id)?;
+    change(conn, caller, session_id, &times.to_change()?, now)
+}
+
 /// Calls a session off with a reason (its cohort's tutors and administrators). It then counts
 /// in nobody's attendance, its register can no longer be written, and no reminder goes out for
 /// it; each of the cohort's learners gets a note. A session already cancelled stays as it was
@@ -245,4 +300,59 @@ fn tell_learners(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn times(date: &str, starts: &str, ends: &str) -> LocalTimes {
+        let time = |t: &str| NaiveTime::parse_from_str(t, "%H:%M").unwrap();
+        LocalTimes {
+            date: date.parse().unwrap(),
+            starts: time(starts),
+            ends: time(ends),
+        }
+    }
+
+    #[test]
+    fn times_typed_in_uk_time_become_utc() {
+        let summer = times("2027-07-06", "10:00", "12:00").to_change().unwrap();
+        assert_eq!(
+            (
+                summer.starts_at.unwrap().to_rfc3339(),
+                summer.ends_at.unwrap().to_rfc3339()
+            ),
+            (
+                "2027-07-06T09:00:00+00:00".into(),
+                "2027-07-06T11:00:00+00:00".into()
+            )
+        );
+        let winter = times("2027-01-12", "09:00", "11:00").to_change().unwrap();
+        assert_eq!(
+            winter.starts_at.unwrap().to_rfc3339(),
+            "2027-01-12T09:00:00+00:00"
+        );
+        assert_eq!((winter.title, winter.module_code), (None, None));
+    }
+
+    #[test]
+    fn a_time_the_clocks_skip_is_refused_beside_its_field() {
+        let refused = times("2026-03-29", "00:30", "01:30").to_change().unwrap_err();
+        let errors = refused.field_errors().unwrap();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "ends");
+        assert_eq!(
+            errors[0].message,
+            "Clocks go forward at 01:00 on Sunday 29 March 2026, so 01:30 does not happen that day. Choose another time."
+        );
+        let both = times("2026-03-29", "01:00", "01:45").to_change().unwrap_err();
+        let fields: Vec<_> = both
+            .field_errors()
+            .unwrap()
+            .iter()
+            .map(|e| e.field.as_str())
+            .collect();
+        assert_eq!(fields, ["starts", "ends"]);
+    }
 }

@@ -37,6 +37,15 @@ pub fn live_of(conn: &mut DbConnection, person_id: &str) -> Result<Option<Calend
         .optional()?)
 }
 
+/// Every feed the person has had, live or stopped, oldest first (for their data export).
+pub fn all_of(conn: &mut DbConnection, person_id: &str) -> Result<Vec<CalendarFeed>> {
+    Ok(calendar_feeds::table
+        .filter(calendar_feeds::person_id.eq(person_id))
+        .order((calendar_feeds::created_at, calendar_feeds::id))
+        .select(CalendarFeed::as_select())
+        .load(conn)?)
+}
+
 /// Stops the person's live feed, if any; whether there was one.
 pub fn revoke_of(conn: &mut DbConnection, person_id: &str, now: NaiveDateTime) -> Result<bool> {
     let changed = diesel::update(

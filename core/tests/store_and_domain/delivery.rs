@@ -442,7 +442,7 @@ fn reminders_go_the_day_before_to_learners_who_want_them(db: &Database) {
     assert_eq!(rendered.subject, "Tomorrow: Week 5");
     assert!(rendered
         .text
-        .contains("is tomorrow, Tuesday 2 March 2027, from 10:00 to 13:00 (UTC)."));
+        .contains("is tomorrow, Tuesday 2 March 2027, from 10:00 to 13:00."));
 }
 
 fn two_absences_in_a_row_get_one_note_to_the_tutor(db: &Database) {

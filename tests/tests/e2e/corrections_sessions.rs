@@ -261,11 +261,18 @@ async fn a_session_that_moves_reaches_its_learners_by_email(server: &TestServer)
         text.contains("\"Week 3: boundaries\" with Dundee spring has moved."),
         "{text}"
     );
-    let new_day = now_on.format("%A %-d %B %Y").to_string();
+    // As a UK clock reads it: 14:00 UTC is 15:00 in summer.
+    let uk = |at: chrono::DateTime<Utc>| at.with_timezone(&chrono_tz::Europe::London);
+    let new_day = uk(now_on).format("%A %-d %B %Y").to_string();
+    let (starts, ends) = (
+        uk(now_on).format("%H:%M").to_string(),
+        uk(now_on + Duration::hours(2)).format("%H:%M").to_string(),
+    );
     assert!(
-        text.contains(&format!("It is now on {new_day}, from 14:00 to 16:00 (UTC).")),
+        text.contains(&format!("It is now on {new_day}, from {starts} to {ends}.")),
         "{text}"
     );
+    assert!(!text.contains("UTC"), "{text}");
 }
 
 async fn a_tutor_taken_off_a_cohort_loses_it_on_their_next_request(server: &TestServer) {

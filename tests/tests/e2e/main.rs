@@ -15,6 +15,7 @@ mod corrections_people;
 mod corrections_sessions;
 mod email;
 mod field_errors;
+mod local_time;
 mod pages;
 mod probe_findings;
 mod proxies;

@@ -631,6 +631,25 @@ async fn calendar_feeds_keep_time_across_the_clock_changes(server: &TestServer) 
         StatusCode::NOT_FOUND
     );
     assert_eq!(browser().get(&renewed).send().await.unwrap().status(), 200);
+    // "Download all my data" lists both links, when each was made and whether it still works,
+    // and never the secret in the address.
+    let export = get(server, &kit, "/me/data/export.json").await;
+    assert_eq!(export.status(), 200);
+    let export = export.text().await.unwrap();
+    let feeds = serde_json::from_str::<Value>(&export).unwrap()["calendar_feeds"].clone();
+    let feeds = feeds.as_array().unwrap_or_else(|| panic!("{export}"));
+    assert_eq!(feeds.len(), 2, "{export}");
+    assert_eq!(
+        (&feeds[0]["live"], &feeds[1]["live"]),
+        (&json!(false), &json!(true))
+    );
+    assert!(feeds[0]["stopped_at"].is_string() && feeds[1]["stopped_at"].is_null());
+    assert!(feeds.iter().all(|f| f["made_at"].is_string()), "{export}");
+    for secret in [&address, &renewed] {
+        let secret = secret.rsplit('/').next().unwrap().trim_end_matches(".ics");
+        assert!(!export.contains(secret), "{export}");
+    }
+    assert!(!export.contains("token_hash"), "{export}");
     let page = get(server, &kit, "/me/calendar").await.text().await.unwrap();
     let stopped = browser()
         .post(server.url("/me/calendar"))

@@ -3,7 +3,7 @@
 //! without their token change nothing; a learner is refused on every page; a grid with one bad
 //! line saves none of it; issuing twice issues once.
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use peertrack_e2e::scenario::{eligible_learner, EligibleLearner};
 use peertrack_e2e::{e2e_on_both_backends, TestServer};
 use reqwest::header::LOCATION;
@@ -442,12 +442,24 @@ async fn a_session_moves_and_is_cancelled_and_a_learner_leaves(server: &TestServ
         moved.headers()[LOCATION],
         format!("/cohorts/{}?done=session-moved", c.id())
     );
+    // 14:00 typed is 14:00 on a UK clock that day (13:00 UTC in summer).
     let session = c.session(server).await;
-    assert!(
+    let typed = chrono_tz::Europe::London
+        .from_local_datetime(
+            &format!("{day}T14:00:00")
+                .parse::<chrono::NaiveDateTime>()
+                .unwrap(),
+        )
+        .single()
+        .unwrap()
+        .with_timezone(&Utc);
+    assert_eq!(
         session["starts_at"]
             .as_str()
             .unwrap()
-            .starts_with(&format!("{day}T14:00:00")),
+            .parse::<chrono::DateTime<Utc>>()
+            .unwrap(),
+        typed,
         "{session}"
     );
 

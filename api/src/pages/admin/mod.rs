@@ -87,9 +87,9 @@ pub(crate) fn plain(message: &str) -> String {
         .replace("ends_on", "the last day")
 }
 
-/// "3 March 2027, 14:05" (UTC, as stored).
+/// "14:05 on 3 March 2027", in UK time.
 pub(crate) fn when(at: chrono::NaiveDateTime) -> String {
-    at.format("%-d %B %Y, %H:%M").to_string()
+    peertrack_core::domain::local_time::moment(at)
 }
 
 /// Core's reason as a sentence: a capital first, a full stop last.

@@ -10,7 +10,7 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{handler, Response};
 
 use super::TokenForm;
-use crate::pages::learner::{long_date, Problems};
+use crate::pages::learner::{day_of, long_date, Problems};
 use crate::pages::session::{self, Visit};
 use crate::pages::{html, ok, see_other, Chrome, PageError};
 use crate::server::AppState;
@@ -183,7 +183,7 @@ async fn person_page(
             chrome: Chrome::signed_in(name.clone(), visit),
             csrf: visit.csrf.clone(),
             id: who.id,
-            erased: who.erased_at.map(|at| long_date(at.date())),
+            erased: who.erased_at.map(day_of),
             admin: who.is_admin,
             learning: record.learning.into_iter().map(cohort_line).collect(),
             tutoring: record.tutoring.into_iter().map(cohort_line).collect(),

@@ -9,7 +9,7 @@ use poem::web::cookie::CookieJar;
 use poem::web::{Data, Multipart, Query};
 use poem::{handler, Response};
 
-use crate::pages::learner::{long_date, Done};
+use crate::pages::learner::{day_of, Done};
 use crate::pages::session::{self, Visit};
 use crate::pages::{html, see_other, Chrome, PageError};
 use crate::server::AppState;
@@ -60,7 +60,7 @@ async fn programmes_page(
                     .into_iter()
                     .map(|v| VersionRow {
                         version: v.definition.version,
-                        published: long_date(v.published_at.date()),
+                        published: day_of(v.published_at),
                         modules: v.definition.modules.len(),
                     })
                     .collect(),

@@ -6,7 +6,9 @@ use poem::web::cookie::CookieJar;
 use poem::web::Data;
 use poem::{handler, Response};
 
-use super::long_date;
+use peertrack_core::domain::local_time::clock_time;
+
+use super::day_of;
 use crate::pages::session;
 use crate::pages::{ok, Chrome, PageError};
 use crate::server::AppState;
@@ -39,11 +41,7 @@ pub async fn access_log(state: Data<&AppState>, jar: &CookieJar) -> Result<Respo
                 None => e.organisation_name.clone(),
             };
             (
-                format!(
-                    "{} at {} UTC",
-                    long_date(e.accessed_at.date()),
-                    e.accessed_at.format("%H:%M")
-                ),
+                format!("{} at {}", day_of(e.accessed_at), clock_time(e.accessed_at)),
                 format!("{who} {how}."),
             )
         })

@@ -10,6 +10,7 @@ pub mod sharing;
 pub mod supervision;
 
 use chrono::NaiveDate;
+use peertrack_core::domain::local_time::{self, UtcInstant};
 use peertrack_core::Error;
 
 use super::PageError;
@@ -42,7 +43,12 @@ impl Problems {
 
 /// "3 March 2027".
 pub fn long_date(date: NaiveDate) -> String {
-    date.format("%-d %B %Y").to_string()
+    local_time::day_month_year(date)
+}
+
+/// "3 March 2027": the day an instant falls on in the UK.
+pub fn day_of(at: impl UtcInstant) -> String {
+    long_date(local_time::local_date(at))
 }
 
 /// What a page may say just happened (`?done=...` after a form).

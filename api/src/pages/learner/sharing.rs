@@ -6,7 +6,7 @@ use poem::web::cookie::CookieJar;
 use poem::web::{Data, Form, Query};
 use poem::{handler, Response};
 
-use super::{long_date, Done};
+use super::{day_of, Done};
 use crate::pages::session;
 use crate::pages::{ok, see_other, Chrome, PageError};
 use crate::server::AppState;
@@ -51,7 +51,7 @@ pub async fn sharing(
             since: mine
                 .iter()
                 .find(|(c, _)| c.organisation_id == o.id && c.withdrawn_at.is_none())
-                .map(|(c, _)| long_date(c.granted_at.date())),
+                .map(|(c, _)| day_of(c.granted_at)),
             id: o.id,
             name: o.name,
         })

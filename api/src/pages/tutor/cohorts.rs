@@ -2,14 +2,14 @@
 //! learners, and who is on track for the attendance rule, in plain words).
 
 use askama::Template;
-use peertrack_core::domain::AttendanceOutlook;
+use peertrack_core::domain::{local_time, AttendanceOutlook};
 use peertrack_core::service::cohorts::{self as cohort_service, LearnerStanding};
 use poem::web::cookie::CookieJar;
 use poem::web::{Data, Path, Query};
 use poem::{handler, Response};
 
 use super::{count, session_when, starts};
-use crate::pages::learner::{long_date, Done};
+use crate::pages::learner::{day_of, long_date, Done};
 use crate::pages::session;
 use crate::pages::{ok, Chrome, PageError};
 use crate::server::AppState;
@@ -53,7 +53,7 @@ pub async fn cohorts(state: Data<&AppState>, jar: &CookieJar) -> Result<Response
         .db
         .read_async(move |conn| cohort_service::taught(conn, &caller, COHORTS_SHOWN, now))
         .await?;
-    let today = now.date_naive();
+    let today = local_time::today(now);
     let shown = found.len() as i64;
     let cohorts = found
         .into_iter()
@@ -141,14 +141,15 @@ pub async fn cohort(
         .read_async(move |conn| cohort_service::overview(conn, &caller, &id, now))
         .await?;
     let stored_now = now.naive_utc();
-    let today = now.date_naive();
+    // "Today" is the day on a UK calendar: a session at 00:30 BST is not yesterday's.
+    let today = local_time::today(now);
     let sessions = overview
         .sessions
         .iter()
         .map(|s| {
             let (status, tone) = if s.is_cancelled() {
                 ("Cancelled", "bad")
-            } else if s.starts_at.date() == today {
+            } else if local_time::local_date(s.starts_at) == today {
                 ("Today", "todo")
             } else if s.starts_at <= stored_now {
                 ("Held", "good")
@@ -163,7 +164,7 @@ pub async fn cohort(
                 tone,
                 cancelled: s.is_cancelled(),
                 cancel_reason: s.cancel_reason.clone(),
-                today: !s.is_cancelled() && s.starts_at.date() == today,
+                today: !s.is_cancelled() && local_time::local_date(s.starts_at) == today,
             }
         })
         .collect();
@@ -249,7 +250,7 @@ fn learner_item(l: &LearnerStanding, minimum: Option<u8>) -> LearnerItem {
         (
             "Withdrawn".to_string(),
             "bad",
-            format!("Withdrew on {}. {so_far}.", long_date(left.date())),
+            format!("Withdrew on {}. {so_far}.", day_of(left)),
         )
     } else {
         match l.outlook {

@@ -8,38 +8,21 @@ pub mod attendance;
 pub mod cohorts;
 
 use chrono::NaiveDateTime;
+use peertrack_core::domain::local_time;
 
-use super::learner::long_date;
-
-/// "Tuesday 3 March 2027, 18:00 to 20:00 UTC" (times as stored, in UTC, as the other pages
-/// show them).
+/// "Tuesday 3 March 2027, 18:00 to 20:00" in UK time (core's [`local_time::session_span`]).
 pub fn session_when(starts_at: NaiveDateTime, ends_at: NaiveDateTime) -> String {
-    let day = starts_at.format("%A").to_string();
-    let end = if ends_at.date() == starts_at.date() {
-        ends_at.format("%H:%M").to_string()
-    } else {
-        format!("{} {}", long_date(ends_at.date()), ends_at.format("%H:%M"))
-    };
-    format!(
-        "{day} {}, {} to {end} UTC",
-        long_date(starts_at.date()),
-        starts_at.format("%H:%M")
-    )
+    local_time::session_span(starts_at, ends_at)
 }
 
-/// "Tuesday 3 March 2027, 18:00 UTC".
+/// "Tuesday 3 March 2027, 18:00" in UK time.
 pub fn starts(at: NaiveDateTime) -> String {
-    format!(
-        "{} {}, {} UTC",
-        at.format("%A"),
-        long_date(at.date()),
-        at.format("%H:%M")
-    )
+    local_time::day_and_time(at)
 }
 
-/// "21:14 UTC on 3 March 2027".
+/// "21:14 on 3 March 2027" in UK time.
 pub fn moment(at: NaiveDateTime) -> String {
-    format!("{} UTC on {}", at.format("%H:%M"), long_date(at.date()))
+    local_time::moment(at)
 }
 
 /// "1 session", "3 sessions".

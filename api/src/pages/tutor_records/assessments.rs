@@ -16,7 +16,7 @@ use poem::web::cookie::CookieJar;
 use poem::web::{Data, Form, Path, Query};
 use poem::{handler, Response};
 
-use super::long_date;
+use super::{day_of, long_date};
 use crate::pages::session::{self, Visit};
 use crate::pages::{html, see_other, Chrome, PageError};
 use crate::server::AppState;
@@ -117,7 +117,7 @@ fn render(visit: &Visit, grid: ModuleGrid, done: Option<String>, failed: Option<
                 person_id: l.person.id,
                 version,
                 recorded,
-                left: l.enrolment.withdrawn_at.map(|at| long_date(at.date())),
+                left: l.enrolment.withdrawn_at.map(day_of),
                 assessed: l.assessment.is_some(),
                 outcome,
                 note,

@@ -10,7 +10,7 @@ use poem::web::cookie::CookieJar;
 use poem::web::{Data, Form, Path, Query};
 use poem::{handler, Response};
 
-use super::{long_date, TokenForm};
+use super::{day_of, long_date, TokenForm};
 use crate::pages::session::{self, Visit};
 use crate::pages::{ok, see_other, Chrome, PageError};
 use crate::server::AppState;
@@ -91,7 +91,7 @@ async fn show(
             let missing = match progress.enrolment.withdrawn_at {
                 Some(left) => vec![format!(
                     "Left the cohort on {}, so no certificate is issued from it.",
-                    long_date(left.date())
+                    day_of(left)
                 )],
                 None => progress
                     .eligibility

@@ -8,9 +8,7 @@ pub mod certificates;
 pub mod session_change;
 pub mod withdraw;
 
-use chrono::NaiveDateTime;
-
-use super::learner::long_date;
+use super::learner::{day_of, long_date};
 
 /// What `/cohorts/{id}` says after one of these pages sent the tutor back there
 /// (`?done=...`), for the cohort page to show.
@@ -32,19 +30,4 @@ pub fn cohort_notice(done: &str) -> Option<&'static str> {
 pub struct TokenForm {
     #[serde(default)]
     csrf: String,
-}
-
-/// "Monday 3 March 2027, 10:00 to 12:00 (UTC)".
-fn when(starts_at: NaiveDateTime, ends_at: NaiveDateTime) -> String {
-    let end = if ends_at.date() == starts_at.date() {
-        ends_at.format("%H:%M").to_string()
-    } else {
-        format!("{}, {}", long_date(ends_at.date()), ends_at.format("%H:%M"))
-    };
-    format!(
-        "{} {}, {} to {end} (UTC)",
-        starts_at.format("%A"),
-        long_date(starts_at.date()),
-        starts_at.format("%H:%M"),
-    )
 }

@@ -1,16 +1,19 @@
 //! `/sessions/{id}/change`: a tutor moves a session to another time, or cancels it with a
 //! reason. Core's `sessions::change` and `sessions::cancel` decide who may and what is
-//! allowed; learners are emailed either way. Times are UTC, as in the emails learners get.
+//! allowed; learners are emailed either way. Times are UK time, as people read clocks: core
+//! turns what the tutor types into instants (`sessions::move_to`) and says when a time does
+//! not happen because the clocks go forward; this page shows that beside the field.
 
 use askama::Template;
 use chrono::{NaiveDate, NaiveTime};
-use peertrack_core::service::sessions::{self, SessionChange};
+use peertrack_core::domain::local_time;
+use peertrack_core::service::sessions::{self, LocalTimes};
 use poem::http::StatusCode;
 use poem::web::cookie::CookieJar;
 use poem::web::{Data, Form, Path};
 use poem::{handler, Response};
 
-use super::{long_date, when};
+use super::day_of;
 use crate::pages::learner::Problems;
 use crate::pages::session::{self, Visit};
 use crate::pages::{html, see_other, Chrome, PageError};
@@ -84,22 +87,19 @@ async fn show(
     let (mut form, problems) = typed.unwrap_or_default();
     // The move form shows the session's time unless it was the one sent.
     if form.action != "move" {
-        form.date = found.starts_at.date().to_string();
-        form.starts = found.starts_at.format("%H:%M").to_string();
-        form.ends = found.ends_at.format("%H:%M").to_string();
+        form.date = local_time::local_date(found.starts_at).to_string();
+        form.starts = local_time::clock_time(found.starts_at);
+        form.ends = local_time::clock_time(found.ends_at);
     }
-    let cancelled = found.cancelled_at.map(|at| {
-        (
-            long_date(at.date()),
-            found.cancel_reason.clone().unwrap_or_default(),
-        )
-    });
+    let cancelled = found
+        .cancelled_at
+        .map(|at| (day_of(at), found.cancel_reason.clone().unwrap_or_default()));
     Ok(html(
         status,
         &ChangePage {
             chrome: Chrome::signed_in(format!("Change or cancel {}", found.title), visit),
             csrf: visit.csrf.clone(),
-            when: when(found.starts_at, found.ends_at),
+            when: local_time::session_span(found.starts_at, found.ends_at),
             title: found.title,
             id: found.id,
             cohort_id: cohort.id,
@@ -183,20 +183,19 @@ pub async fn change(
         }
         match (date, starts, ends) {
             (Some(date), Some(starts), Some(ends)) => {
-                let change = SessionChange {
-                    starts_at: Some(date.and_time(starts).and_utc()),
-                    ends_at: Some(date.and_time(ends).and_utc()),
-                    ..SessionChange::default()
-                };
+                let times = LocalTimes { date, starts, ends };
                 let moved = state
                     .db
-                    .write_async(move |conn| sessions::change(conn, &caller, &session_id, &change, now))
+                    .write_async(move |conn| sessions::move_to(conn, &caller, &session_id, &times, now))
                     .await;
                 match moved {
                     Ok(session) => Some((session.cohort_id, "session-moved")),
                     Err(peertrack_core::Error::Conflict(_)) => return show(&state, &visit, id, None).await,
                     Err(error) => {
                         let found = Problems::from_error(error)?;
+                        // A time the clocks skip: core's sentence says why and what to do.
+                        problems.starts = found.of("starts").map(String::from);
+                        problems.ends = found.of("ends").map(String::from);
                         if found.of("starts_at").is_some() {
                             problems.date = Some(
                                 "Enter a day between the years 1900 and 2199, for example 2027-03-15.".into(),

@@ -9,7 +9,7 @@ use poem::web::cookie::CookieJar;
 use poem::web::{Data, Form, Path};
 use poem::{handler, Response};
 
-use super::long_date;
+use super::day_of;
 use crate::pages::learner::Problems;
 use crate::pages::session::{self, Visit};
 use crate::pages::{html, see_other, Chrome, PageError};
@@ -46,7 +46,7 @@ async fn show(
         .await?;
     let left = enrolment.withdrawn_at.map(|at| {
         (
-            long_date(at.date()),
+            day_of(at),
             enrolment.withdrawal_reason.clone().unwrap_or_default(),
         )
     });
