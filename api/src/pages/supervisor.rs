@@ -7,7 +7,7 @@
 
 use askama::Template;
 use chrono::NaiveDate;
-use peertrack_core::domain::SupervisionStatus;
+use peertrack_core::domain::{local_time, SupervisionStatus};
 use peertrack_core::service::placements::{self, Side, SupervisionFilter};
 use poem::http::StatusCode;
 use poem::web::cookie::CookieJar;
@@ -113,7 +113,7 @@ async fn queue_page(
             ))
         })
         .await?;
-    let today = state.now().date_naive();
+    let today = local_time::today(state.now());
     let more_waiting = waiting.len() as i64 > WAITING_SHOWN;
     let waiting = waiting
         .into_iter()

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use peertrack_core::domain::AttendanceStatus;
+use peertrack_core::domain::{local_time, AttendanceStatus};
 use peertrack_core::service::attendance::{self, Marking};
 use peertrack_core::Error;
 use poem::http::StatusCode;
@@ -235,7 +235,8 @@ fn render(
         ),
         _ => "This session was cancelled, so its register can no longer be changed.".to_string(),
     });
-    let today = !session.is_cancelled() && session.starts_at.date() == state.now().date_naive();
+    let today =
+        !session.is_cancelled() && local_time::local_date(session.starts_at) == local_time::today(state.now());
     html(
         status,
         &RegisterPage {
