@@ -235,8 +235,8 @@ fn render(
         ),
         _ => "This session was cancelled, so its register can no longer be changed.".to_string(),
     });
-    let today =
-        !session.is_cancelled() && local_time::local_date(session.starts_at) == local_time::today(state.now());
+    let today = !session.is_cancelled()
+        && local_time::local_date(session.starts_at) == local_time::today(state.now());
     html(
         status,
         &RegisterPage {
