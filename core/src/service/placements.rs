@@ -252,6 +252,23 @@ pub fn supervision_of(
     Ok((sessions, role != PlacementRole::Staff))
 }
 
+/// Who is refused a supervision session's decline page and its Decline.
+const DECLINE_REFUSAL: &str = "Only the placement's supervisor can decline supervision.";
+
+/// A supervision session with its placement, for its supervisor to decide on; anyone else is
+/// refused with `refusal` (or, if they may not know of it, as if it were not there).
+fn as_supervisor(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    supervision_id: &str,
+    refusal: &'static str,
+) -> Result<(SupervisionSession, Placement)> {
+    let session = placements::supervision(conn, supervision_id)?;
+    let placement = placements::get(conn, &session.placement_id)?;
+    access::require_supervisor(conn, caller, &placement, refusal)?;
+    Ok((session, placement))
+}
+
 /// The supervisor verifies a logged supervision session; verifying twice changes nothing.
 pub fn verify(
     conn: &mut DbConnection,
@@ -259,12 +276,10 @@ pub fn verify(
     supervision_id: &str,
     now: DateTime<Utc>,
 ) -> Result<SupervisionSession> {
-    let session = placements::supervision(conn, supervision_id)?;
-    let placement = placements::get(conn, &session.placement_id)?;
-    access::require_supervisor(
+    let (session, _) = as_supervisor(
         conn,
         caller,
-        &placement,
+        supervision_id,
         "Only the placement's supervisor can verify supervision.",
     )?;
     if session.status() == SupervisionStatus::Verified {
@@ -295,14 +310,7 @@ pub fn decline(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<SupervisionSession> {
-    let session = placements::supervision(conn, supervision_id)?;
-    let placement = placements::get(conn, &session.placement_id)?;
-    access::require_supervisor(
-        conn,
-        caller,
-        &placement,
-        "Only the placement's supervisor can decline supervision.",
-    )?;
+    let (session, placement) = as_supervisor(conn, caller, supervision_id, DECLINE_REFUSAL)?;
     Checks::new()
         .reason("reason", reason, DECLINE_REASON_MAX)
         .finish()?;
@@ -473,14 +481,7 @@ pub fn to_decide(
     caller: &Caller,
     supervision_id: &str,
 ) -> Result<ListedSupervision> {
-    let session = placements::supervision(conn, supervision_id)?;
-    let placement = placements::get(conn, &session.placement_id)?;
-    access::require_supervisor(
-        conn,
-        caller,
-        &placement,
-        "Only the placement's supervisor can decline supervision.",
-    )?;
+    let (session, placement) = as_supervisor(conn, caller, supervision_id, DECLINE_REFUSAL)?;
     let mut found = listed(conn, vec![(session, placement)])?;
     found.pop().ok_or(Error::NotFound("supervision session"))
 }
