@@ -114,6 +114,12 @@ impl std::fmt::Display for SkippedTime {
 
 impl std::error::Error for SkippedTime {}
 
+/// The instant a UK day begins (midnight, which the UK's clock changes never skip: they
+/// change at 01:00 and 02:00).
+pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
+    to_utc(date, NaiveTime::MIN).unwrap_or_else(|_| date.and_time(NaiveTime::MIN).and_utc())
+}
+
 /// The instant a UK clock shows `time` on `date`. A time the clocks skip when they go forward
 /// is refused ([`SkippedTime`]); a time that happens twice when they go back is taken as the
 /// first, in British Summer Time.

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::{queue_email, queue_email_until, Email};
 use crate::domain::certificate::verification_url;
-use crate::domain::EnrolmentStatus;
+use crate::domain::{local_time, EnrolmentStatus};
 use crate::store::delivery::{self, Mark};
 use crate::store::people::Person;
 use crate::store::{cohorts, organisations, people, programmes, stored, DbConnection};
@@ -57,21 +57,19 @@ pub fn queue_due(conn: &mut DbConnection, now: DateTime<Utc>, public_url: &str) 
     })
 }
 
-fn midnight(date: NaiveDate) -> NaiveDateTime {
-    date.and_hms_opt(0, 0, 0).expect("midnight exists")
-}
-
 fn wants_reminders(person: &Person) -> bool {
     person.reminders_enabled && person.erased_at.is_none() && person.email.is_some()
 }
 
-/// A reminder to each active learner with reminders on, for sessions starting tomorrow.
+/// A reminder to each active learner with reminders on, for sessions starting tomorrow: the
+/// next day in the UK, between its midnights (in summer a UTC day would take in the first hour
+/// of the day after, and from 23:00 UTC call today's sessions "tomorrow").
 fn session_reminders(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize> {
-    let tomorrow = now.date_naive() + Days::new(1);
+    let tomorrow = local_time::today(now) + Days::new(1);
+    let from = stored(local_time::start_of_day(tomorrow));
+    let until = stored(local_time::start_of_day(tomorrow + Days::new(1)));
     let mut queued = 0;
-    for (session, cohort) in
-        delivery::sessions_starting(conn, midnight(tomorrow), midnight(tomorrow + Days::new(1)))?
-    {
+    for (session, cohort) in delivery::sessions_starting(conn, from, until)? {
         for (enrolment, learner) in cohorts::learners(conn, &cohort.id)? {
             let active = enrolment.status == EnrolmentStatus::Active.as_str();
             if !active || enrolment.enrolled_on > tomorrow || !wants_reminders(&learner) {

@@ -30,6 +30,7 @@ peertrack_core::on_both_backends!(
     a_sign_in_link_works_once_and_only_for_15_minutes,
     unknown_addresses_get_no_link,
     reminders_go_the_day_before_to_learners_who_want_them,
+    reminders_say_tomorrow_by_the_uk_day,
     two_absences_in_a_row_get_one_note_to_the_tutor,
     certificates_get_notices_60_and_14_days_before_expiry,
     a_quiet_placement_nudges_learner_and_supervisor_every_four_weeks,
@@ -443,6 +444,48 @@ fn reminders_go_the_day_before_to_learners_who_want_them(db: &Database) {
     assert!(rendered
         .text
         .contains("is tomorrow, Tuesday 2 March 2027, from 10:00 to 13:00."));
+}
+
+/// In British Summer Time the UK day starts at 23:00 UTC the day before: a run at 23:30 UTC
+/// on 14 July is 00:30 on 15 July in the UK, so "tomorrow" is 16 July, and a session at 23:30
+/// UTC on 15 July (00:30 on the 16th) is tomorrow's, while one at 10:00 on the 15th is today's.
+fn reminders_say_tomorrow_by_the_uk_day(db: &Database) {
+    let tutor = person(db, "tutor@example.org", "Tess Tutor");
+    let mut cohort = cohort(db, &tutor);
+    cohort.ends_on = date(2027, 9, 1);
+    ok(db, |c| cohorts::update(c, &cohort));
+    let keen = person(db, "keen@example.org", "Keen");
+    ok(db, |c| {
+        cohorts::enrol(c, &cohort.id, &keen.id, date(2027, 2, 1), stored(now()))
+    });
+    session(db, &cohort, "Today in the UK", at(2027, 7, 15, 10));
+    let just_after_midnight = session(
+        db,
+        &cohort,
+        "Tomorrow, just after midnight",
+        at(2027, 7, 15, 23) + Duration::minutes(30),
+    );
+    let tomorrow = session(db, &cohort, "Tomorrow morning", at(2027, 7, 16, 9));
+    session(
+        db,
+        &cohort,
+        "The day after",
+        at(2027, 7, 16, 23) + Duration::minutes(30),
+    );
+
+    let run_at = at(2027, 7, 14, 23) + Duration::minutes(30);
+    assert_eq!(schedule(db, run_at).reminders, 2);
+    let mut reminded: Vec<String> = scheduled(db, "session_reminder")
+        .into_iter()
+        .map(|m| m.idempotency_key)
+        .collect();
+    reminded.sort();
+    let mut expected = vec![
+        format!("session_reminder:{}:{}", just_after_midnight.id, keen.id),
+        format!("session_reminder:{}:{}", tomorrow.id, keen.id),
+    ];
+    expected.sort();
+    assert_eq!(reminded, expected);
 }
 
 fn two_absences_in_a_row_get_one_note_to_the_tutor(db: &Database) {
