@@ -112,6 +112,16 @@ impl CohortRole {
 /// it exists) or it does not exist.
 pub fn cohort_role(conn: &mut DbConnection, caller: &Caller, cohort_id: &str) -> Result<CohortRole> {
     cohorts::get(conn, cohort_id)?;
+    role_in_existing_cohort(conn, caller, cohort_id)
+}
+
+/// [`cohort_role`] in a cohort known to exist: one read from a row that points at it (a
+/// session, an enrolment), so it is not read again.
+pub fn role_in_existing_cohort(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    cohort_id: &str,
+) -> Result<CohortRole> {
     if caller.is_admin() {
         return Ok(CohortRole::Admin);
     }
@@ -130,7 +140,17 @@ pub fn cohort_role(conn: &mut DbConnection, caller: &Caller, cohort_id: &str) ->
 /// An administrator or a tutor of the cohort may go on; a learner of it may not
 /// ([`Error::NotAllowed`]); anyone else may not know it exists ([`Error::NotFound`]).
 pub fn require_cohort_staff(conn: &mut DbConnection, caller: &Caller, cohort_id: &str) -> Result<CohortRole> {
-    match cohort_role(conn, caller, cohort_id)? {
+    cohorts::get(conn, cohort_id)?;
+    require_staff_of_existing_cohort(conn, caller, cohort_id)
+}
+
+/// [`require_cohort_staff`] in a cohort known to exist (see [`role_in_existing_cohort`]).
+pub fn require_staff_of_existing_cohort(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    cohort_id: &str,
+) -> Result<CohortRole> {
+    match role_in_existing_cohort(conn, caller, cohort_id)? {
         CohortRole::Learner => Err(Error::NotAllowed(
             "Only the cohort's tutors or an administrator can do this.",
         )),

@@ -29,7 +29,7 @@ fn require_session_staff(
     session_id: &str,
 ) -> Result<cohorts::Session> {
     let session = cohorts::session(conn, session_id)?;
-    access::require_cohort_staff(conn, caller, &session.cohort_id).map_err(hidden_as_session)?;
+    access::require_staff_of_existing_cohort(conn, caller, &session.cohort_id).map_err(hidden_as_session)?;
     Ok(session)
 }
 
@@ -193,7 +193,7 @@ pub fn save_marks(
     now: DateTime<Utc>,
 ) -> Result<Saved> {
     let session = attendance::locked_session(conn, session_id)?;
-    access::require_cohort_staff(conn, caller, &session.cohort_id).map_err(hidden_as_session)?;
+    access::require_staff_of_existing_cohort(conn, caller, &session.cohort_id).map_err(hidden_as_session)?;
     let current = attendance::records(conn, session_id)?;
     if session.register_version != seen_version {
         if session.is_cancelled() {

@@ -145,14 +145,8 @@ fn caller_for(
     purpose: TokenPurpose,
     now: DateTime<Utc>,
 ) -> Result<Option<Caller>> {
-    let Some(token) = tokens::person_for_token(conn, secret, purpose, stored(now))? else {
-        return Ok(None);
-    };
-    let person = people::get(conn, &token.person_id)?;
-    Ok(person
-        .erased_at
-        .is_none()
-        .then(|| Caller::person(person.id, person.is_admin, token.id)))
+    Ok(tokens::holder_of_token(conn, secret, purpose, stored(now))?
+        .map(|(token_id, person_id, is_admin)| Caller::person(person_id, is_admin, token_id)))
 }
 
 /// The partner an API key belongs to, if the key is usable.

@@ -34,7 +34,7 @@ pub mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
@@ -163,20 +163,58 @@ impl ConnectionOpener {
     }
 }
 
+/// A connection given back to the pool in good order this recently is not checked again before
+/// its next use. On PostgreSQL the check is a round trip (`SELECT 1`): two of the sixteen
+/// statements of a learner's progress page, and of the fourteen of a register's save. This is
+/// HikariCP's "alive bypass window", with its 500 ms.
+const CHECKED_RECENTLY: Duration = Duration::from_millis(500);
+
+/// A connection in the pool, with when it was last given back after work that went well.
+pub struct PoolConnection {
+    conn: DbConnection,
+    /// `None` when new, and after work that failed (whatever the cause: a dropped connection
+    /// shows itself as an error, and then the next use checks it first).
+    fine_at: Option<Instant>,
+}
+
+impl std::ops::Deref for PoolConnection {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PoolConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+impl PoolConnection {
+    /// Notes how the work done on it went, for the check before its next use.
+    fn worked<T>(&mut self, outcome: &Result<T>) {
+        self.fine_at = outcome.is_ok().then(Instant::now);
+    }
+}
+
 impl ManageConnection for ConnectionOpener {
-    type Connection = DbConnection;
+    type Connection = PoolConnection;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
-        self.open().map_err(diesel::r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PoolConnection, Self::Error> {
+        let conn = self.open().map_err(diesel::r2d2::Error::ConnectionError)?;
+        Ok(PoolConnection { conn, fine_at: None })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    fn is_valid(&self, pooled: &mut PoolConnection) -> Result<(), Self::Error> {
+        if pooled.fine_at.is_some_and(|at| at.elapsed() < CHECKED_RECENTLY) {
+            return Ok(());
+        }
+        pooled.conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, pooled: &mut PoolConnection) -> bool {
+        pooled.conn.is_broken()
     }
 }
 
@@ -200,14 +238,20 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode =
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
      PRAGMA wal_autocheckpoint = 4096;";
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+impl ConnectionSettings {
+    fn apply(conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(sqlite) = conn {
             sqlite
                 .batch_execute(SQLITE_PRAGMAS)
                 .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
+    }
+}
+
+impl CustomizeConnection<PoolConnection, diesel::r2d2::Error> for ConnectionSettings {
+    fn on_acquire(&self, pooled: &mut PoolConnection) -> Result<(), diesel::r2d2::Error> {
+        ConnectionSettings::apply(&mut pooled.conn)
     }
 }
 
@@ -275,9 +319,7 @@ impl Database {
         }
         let opener = ConnectionOpener { url: url.clone() };
         let mut first = opener.open().map_err(|e| Error::Unavailable(e.to_string()))?;
-        ConnectionSettings
-            .on_acquire(&mut first)
-            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        ConnectionSettings::apply(&mut first).map_err(|e| Error::Unavailable(e.to_string()))?;
         run_migrations(&mut first)?;
         if let DbConnection::Sqlite(sqlite) = &mut first {
             // Statistics for tables that have none yet, or have grown tenfold since.
@@ -289,7 +331,8 @@ impl Database {
         let pool = Pool::builder()
             .max_size(options.max_connections)
             // A SQLite file does not go away under a connection; a PostgreSQL server may, so
-            // there a connection is checked before each use.
+            // there a connection is checked before each use unless it was fine moments ago
+            // (`CHECKED_RECENTLY`).
             .test_on_check_out(url.backend() == Backend::Postgres)
             .connection_timeout(options.connect_timeout)
             .connection_customizer(Box::new(ConnectionSettings))
@@ -322,14 +365,17 @@ impl Database {
             Backend::Postgres => None,
         };
         let mut pooled = self.conn()?;
-        let conn: &mut DbConnection = &mut pooled;
-        conn.transaction(work)
+        let outcome = pooled.conn.transaction(work);
+        pooled.worked(&outcome);
+        outcome
     }
 
     /// Runs `work` on a pooled connection, without a transaction; for reads.
     pub fn read<T>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
         let mut pooled = self.conn()?;
-        work(&mut pooled)
+        let outcome = work(&mut pooled.conn);
+        pooled.worked(&outcome);
+        outcome
     }
 
     /// Like [`Database::write`], off the async runtime's threads.

@@ -1,5 +1,7 @@
 //! Programmes and their immutable published versions.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -162,23 +164,42 @@ pub fn versions_of(conn: &mut DbConnection, code: &str) -> Result<Vec<ProgrammeV
     rows.into_iter().map(from_row).collect()
 }
 
+/// Versions already read, by id. A published version never changes and its id is random, so
+/// what was read once is the same on every instance and for ever: a learner's progress page
+/// read and parsed its programme's definition twice on every request. A few hundred versions
+/// are published in a service's life, so the map is only emptied when it is unexpectedly
+/// large (written here because a map behind a lock is all it takes).
+static READ_VERSIONS: std::sync::LazyLock<std::sync::RwLock<HashMap<String, ProgrammeVersion>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// The most versions [`READ_VERSIONS`] keeps.
+const VERSIONS_KEPT: usize = 1_000;
+
 /// One version by its id.
 pub fn version(conn: &mut DbConnection, version_id: &str) -> Result<ProgrammeVersion> {
+    let read = READ_VERSIONS.read().unwrap_or_else(|p| p.into_inner());
+    if let Some(version) = read.get(version_id) {
+        return Ok(version.clone());
+    }
+    drop(read);
     let row: VersionRow = programme_versions::table
         .find(version_id)
         .select(version_columns())
         .first(conn)
         .found_or("programme version")?;
-    from_row(row)
+    let version = from_row(row)?;
+    let mut kept = READ_VERSIONS.write().unwrap_or_else(|p| p.into_inner());
+    if kept.len() >= VERSIONS_KEPT {
+        kept.clear();
+    }
+    kept.insert(version.version_id.clone(), version.clone());
+    Ok(version)
 }
 
 /// The titles of these programme versions, by version id: for lists that name a cohort's
 /// programme and need nothing else of it (no definition read or parsed).
-pub fn titles(
-    conn: &mut DbConnection,
-    version_ids: &[String],
-) -> Result<std::collections::HashMap<String, String>> {
-    let mut found = std::collections::HashMap::new();
+pub fn titles(conn: &mut DbConnection, version_ids: &[String]) -> Result<HashMap<String, String>> {
+    let mut found = HashMap::new();
     // Well under either database's limit on bound parameters.
     for chunk in version_ids.chunks(1_000) {
         let rows: Vec<(String, String)> = programme_versions::table

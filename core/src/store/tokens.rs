@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::schema::{access_tokens, api_keys};
+use super::schema::{access_tokens, api_keys, people};
 use super::{new_id, DbConnection, FoundOr};
 use crate::Result;
 
@@ -113,6 +113,27 @@ pub fn person_for_token(
         .filter(access_tokens::revoked_at.is_null())
         .filter(access_tokens::used_at.is_null())
         .select(AccessToken::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Who holds a usable token of this purpose, in one statement: the token's id, and its
+/// person's id and whether they administer, unless their details were erased.
+pub fn holder_of_token(
+    conn: &mut DbConnection,
+    secret: &str,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> Result<Option<(String, String, bool)>> {
+    Ok(access_tokens::table
+        .inner_join(people::table)
+        .filter(access_tokens::token_hash.eq(hash_secret(secret)))
+        .filter(access_tokens::purpose.eq(purpose.as_str()))
+        .filter(access_tokens::expires_at.gt(now))
+        .filter(access_tokens::revoked_at.is_null())
+        .filter(access_tokens::used_at.is_null())
+        .filter(people::erased_at.is_null())
+        .select((access_tokens::id, people::id, people::is_admin))
         .first(conn)
         .optional()?)
 }

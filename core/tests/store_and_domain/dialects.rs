@@ -65,7 +65,7 @@ const POSTGRES_COLUMNS: &str = "SELECT table_name::text AS table_name, \
 fn shape_of(db: &Database) -> Shape {
     let mut conn = db.conn().expect("a connection");
     let mut shape = Shape::new();
-    match &mut *conn {
+    match &mut **conn {
         DbConnection::Sqlite(c) => {
             for table in diesel::sql_query(SQLITE_TABLES)
                 .load::<TableName>(c)
