@@ -6,7 +6,7 @@
 //! thread spreads those rows into each person's log in large batches.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::register::{self, LookUp};
 use super::Database;
@@ -54,8 +54,10 @@ const MIN_COMMIT_INTERVAL: Duration = Duration::from_millis(10);
 /// A pause in register requests this long lets the thread spread a batch.
 const PAUSE: Duration = Duration::from_millis(20);
 
-/// While other writes are going on, spreading takes at most a quarter of the writer's time:
-/// after each batch it rests three times as long as the batch took.
+/// While requests keep coming or other writes are going on, spreading takes at most a quarter
+/// of the writer's time: after each batch, the next waits until three times as long as the
+/// batch took has passed. The thread itself never sleeps for it: look-ups that arrive
+/// meanwhile are committed at once.
 const REST_PER_SPREAD_TIME: u32 = 3;
 
 impl AccessLogWriter {
@@ -101,7 +103,8 @@ fn write_batches(db: &Database, queue: &Receiver<Pending>) {
     // idle spreading take care of those).
     let mut backlog: usize = 0;
     let mut maybe_waiting = true;
-    let mut last_commit = std::time::Instant::now() - MIN_COMMIT_INTERVAL;
+    let mut last_commit = Instant::now() - MIN_COMMIT_INTERVAL;
+    let mut spreading = Spreading::new();
     loop {
         let next = if maybe_waiting {
             queue.recv_timeout(PAUSE)
@@ -113,9 +116,14 @@ fn write_batches(db: &Database, queue: &Receiver<Pending>) {
         let first = match next {
             Ok(first) => first,
             Err(RecvTimeoutError::Timeout) => {
-                let moved = spread_some(db);
-                backlog = backlog.saturating_sub(moved);
-                maybe_waiting = moved > 0;
+                match spreading.some(db, false) {
+                    Some(moved) => {
+                        backlog = backlog.saturating_sub(moved);
+                        maybe_waiting = moved > 0;
+                    }
+                    // Resting: wake again after the next pause.
+                    None => maybe_waiting = true,
+                }
                 continue;
             }
             Err(RecvTimeoutError::Disconnected) => break,
@@ -134,12 +142,12 @@ fn write_batches(db: &Database, queue: &Receiver<Pending>) {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        last_commit = std::time::Instant::now();
+        last_commit = Instant::now();
         write(db, batch);
         backlog += count;
         maybe_waiting = true;
         if backlog >= BACKLOG_TO_SPREAD_UNDER_LOAD {
-            backlog = backlog.saturating_sub(spread_some(db));
+            backlog = backlog.saturating_sub(spreading.some(db, true).unwrap_or(0));
         }
     }
     // Closed: stop at once. What still waits is stored; the next reader of a person's log, or
@@ -147,7 +155,7 @@ fn write_batches(db: &Database, queue: &Receiver<Pending>) {
 }
 
 fn write(db: &Database, batch: Vec<Pending>) {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let together = db.write(|conn| {
         for pending in &batch {
             register::record_look_ups(conn, &pending.look_ups)?;
@@ -172,19 +180,42 @@ fn write(db: &Database, batch: Vec<Pending>) {
     }
 }
 
-/// Spreads one batch of waiting answers into people's logs, then rests if others are writing.
-fn spread_some(db: &Database) -> usize {
-    let started = std::time::Instant::now();
-    let spread = db.write(|conn| register::spread_pending_look_ups(conn, SPREAD_PER_TRANSACTION));
-    if db.others_are_writing() {
-        std::thread::sleep(started.elapsed() * REST_PER_SPREAD_TIME);
-    }
-    match spread {
-        Ok(moved) => moved,
-        Err(error) => {
-            // They stay waiting, and readers spread them before reading, so nothing is lost.
-            tracing::warn!(%error, "could not spread look-ups into the access log yet");
-            0
+/// When the thread may next spread a batch.
+struct Spreading {
+    not_before: Instant,
+}
+
+impl Spreading {
+    fn new() -> Self {
+        Spreading {
+            not_before: Instant::now(),
         }
+    }
+
+    /// Spreads one batch of waiting answers into people's logs and says how many moved, or
+    /// `None` while resting after the last batch. Under load (`under_load`: requests are
+    /// waiting for this thread's commits) or while others are writing, the next batch waits
+    /// [`REST_PER_SPREAD_TIME`] times as long as this one took, and meanwhile the thread goes
+    /// on committing look-ups. (It once spread after every commit once the backlog passed
+    /// its threshold, so every request waited for a spread as well as its commit: the
+    /// one-person look-up, measured after 100,000 page answers, fell from 3,702 to 1,363
+    /// answers a second.)
+    fn some(&mut self, db: &Database, under_load: bool) -> Option<usize> {
+        let started = Instant::now();
+        if started < self.not_before {
+            return None;
+        }
+        let spread = db.write(|conn| register::spread_pending_look_ups(conn, SPREAD_PER_TRANSACTION));
+        if under_load || db.others_are_writing() {
+            self.not_before = Instant::now() + started.elapsed() * REST_PER_SPREAD_TIME;
+        }
+        Some(match spread {
+            Ok(moved) => moved,
+            Err(error) => {
+                // They stay waiting, and readers spread them before reading, so nothing is lost.
+                tracing::warn!(%error, "could not spread look-ups into the access log yet");
+                0
+            }
+        })
     }
 }
