@@ -8,7 +8,7 @@
 use askama::Template;
 use chrono::NaiveDate;
 use peertrack_core::domain::{local_time, SupervisionStatus};
-use peertrack_core::service::placements::{self, Side, SupervisionFilter};
+use peertrack_core::service::placements;
 use poem::http::StatusCode;
 use poem::web::cookie::CookieJar;
 use poem::web::{Data, Form, Path, Query};
@@ -100,18 +100,7 @@ async fn queue_page(
     let caller = visit.caller.clone();
     let (waiting, supervised) = state
         .db
-        .read_async(move |conn| {
-            let filter = SupervisionFilter {
-                side: Some(Side::Supervisor),
-                status: Some(SupervisionStatus::Pending),
-                after: None,
-                limit: WAITING_SHOWN + 1,
-            };
-            Ok((
-                placements::list_for_caller(conn, &caller, &filter)?,
-                placements::supervised_by_caller(conn, &caller)?,
-            ))
-        })
+        .read_async(move |conn| placements::queue_of_caller(conn, &caller, WAITING_SHOWN + 1))
         .await?;
     let today = local_time::today(state.now());
     let more_waiting = waiting.len() as i64 > WAITING_SHOWN;

@@ -433,44 +433,85 @@ pub fn list_for_caller(
     listed(conn, rows)
 }
 
-/// Supervision sessions with the names of their learners, supervisors and hosts: the people
-/// in one query, each host read once (they are few).
+/// The names a list of placements shows: its people's and its hosts', each kind read in one
+/// query.
+struct Names {
+    people: HashMap<String, String>,
+    hosts: HashMap<String, String>,
+}
+
+impl Names {
+    /// The learners', supervisors' and hosts' names of these placements.
+    fn of<'a>(
+        conn: &mut DbConnection,
+        placements: impl Iterator<Item = &'a Placement> + Clone,
+    ) -> Result<Names> {
+        let mut person_ids: Vec<String> = placements
+            .clone()
+            .flat_map(|p| [p.person_id.clone(), p.supervisor_id.clone()])
+            .collect();
+        person_ids.sort_unstable();
+        person_ids.dedup();
+        let mut host_ids: Vec<String> = placements.map(|p| p.organisation_id.clone()).collect();
+        host_ids.sort_unstable();
+        host_ids.dedup();
+        Ok(Names {
+            people: people::by_ids(conn, &person_ids)?
+                .into_iter()
+                .map(|person| (person.id.clone(), person.display_name().to_string()))
+                .collect(),
+            hosts: organisations::names(conn, &host_ids)?,
+        })
+    }
+
+    fn person(&self, id: &str) -> Result<String> {
+        self.people
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::Corrupt(format!("placement names person {id}, who is not there")))
+    }
+
+    fn host(&self, id: &str) -> Result<String> {
+        self.hosts
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::Corrupt(format!("placement names organisation {id}, which is not there")))
+    }
+
+    /// Supervision sessions with their names.
+    fn listed(&self, rows: Vec<(SupervisionSession, Placement)>) -> Result<Vec<ListedSupervision>> {
+        rows.into_iter()
+            .map(|(session, placement)| {
+                Ok(ListedSupervision {
+                    learner_name: self.person(&placement.person_id)?,
+                    supervisor_name: self.person(&placement.supervisor_id)?,
+                    host: self.host(&placement.organisation_id)?,
+                    session,
+                    placement,
+                })
+            })
+            .collect()
+    }
+
+    /// Placements with their learners' and hosts' names.
+    fn placements(&self, placements: Vec<Placement>) -> Result<Vec<NamedPlacement>> {
+        placements
+            .into_iter()
+            .map(|placement| {
+                let learner = self.person(&placement.person_id)?;
+                let host = self.host(&placement.organisation_id)?;
+                Ok((placement, learner, host))
+            })
+            .collect()
+    }
+}
+
+/// Supervision sessions with the names of their learners, supervisors and hosts.
 fn listed(
     conn: &mut DbConnection,
     rows: Vec<(SupervisionSession, Placement)>,
 ) -> Result<Vec<ListedSupervision>> {
-    let mut ids: Vec<String> = rows
-        .iter()
-        .flat_map(|(_, p)| [p.person_id.clone(), p.supervisor_id.clone()])
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let people_names: HashMap<String, String> = people::by_ids(conn, &ids)?
-        .into_iter()
-        .map(|person| (person.id.clone(), person.display_name().to_string()))
-        .collect();
-    let name_of = |id: &str| {
-        people_names
-            .get(id)
-            .cloned()
-            .ok_or_else(|| Error::Corrupt(format!("placement names person {id}, who is not there")))
-    };
-    let mut hosts: HashMap<String, String> = HashMap::new();
-    let mut listed = Vec::with_capacity(rows.len());
-    for (session, placement) in rows {
-        if !hosts.contains_key(&placement.organisation_id) {
-            let name = organisations::get(conn, &placement.organisation_id)?.name;
-            hosts.insert(placement.organisation_id.clone(), name);
-        }
-        listed.push(ListedSupervision {
-            learner_name: name_of(&placement.person_id)?,
-            supervisor_name: name_of(&placement.supervisor_id)?,
-            host: hosts[&placement.organisation_id].clone(),
-            session,
-            placement,
-        });
-    }
-    Ok(listed)
+    Names::of(conn, rows.iter().map(|(_, p)| p))?.listed(rows)
 }
 
 /// One supervision session as its supervisor decides on it (the page that asks why they
@@ -493,31 +534,32 @@ pub fn waiting_for_caller(conn: &mut DbConnection, caller: &Caller) -> Result<i6
 
 /// The placements the caller supervises, newest first, each with its learner's and host's
 /// names.
-pub fn supervised_by_caller(
+pub fn supervised_by_caller(conn: &mut DbConnection, caller: &Caller) -> Result<Vec<NamedPlacement>> {
+    let supervised = placements::supervised_by(conn, caller.require_person()?)?;
+    Names::of(conn, supervised.iter())?.placements(supervised)
+}
+
+/// A placement with its learner's and its host's names.
+pub type NamedPlacement = (Placement, String, String);
+
+/// What a supervisor's page shows: the first `limit` sessions waiting for the caller, oldest
+/// first, and the placements they supervise (as [`supervised_by_caller`]), with the names of
+/// both read once.
+pub fn queue_of_caller(
     conn: &mut DbConnection,
     caller: &Caller,
-) -> Result<Vec<(Placement, String, String)>> {
+    limit: i64,
+) -> Result<(Vec<ListedSupervision>, Vec<NamedPlacement>)> {
     let me = caller.require_person()?;
+    let filter = placements::SupervisionFilter {
+        side: Some(placements::Side::Supervisor),
+        status: Some(SupervisionStatus::Pending),
+        after: None,
+        limit,
+    };
+    let waiting = placements::supervision_of_person(conn, me, &filter)?;
     let supervised = placements::supervised_by(conn, me)?;
-    // The learners in one query; hosts are few, each read once.
-    let ids: Vec<String> = supervised.iter().map(|p| p.person_id.clone()).collect();
-    let names: std::collections::HashMap<String, String> = people::by_ids(conn, &ids)?
-        .into_iter()
-        .map(|person| (person.id.clone(), person.display_name().to_string()))
-        .collect();
-    let mut hosts: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    let mut found = Vec::with_capacity(supervised.len());
-    for placement in supervised {
-        let learner = names
-            .get(&placement.person_id)
-            .cloned()
-            .ok_or(Error::NotFound("person"))?;
-        if !hosts.contains_key(&placement.organisation_id) {
-            let name = organisations::get(conn, &placement.organisation_id)?.name;
-            hosts.insert(placement.organisation_id.clone(), name);
-        }
-        let host = hosts[&placement.organisation_id].clone();
-        found.push((placement, learner, host));
-    }
-    Ok(found)
+    // Every waiting session is in one of the supervised placements, so their names are these.
+    let names = Names::of(conn, supervised.iter())?;
+    Ok((names.listed(waiting)?, names.placements(supervised)?))
 }

@@ -16,3 +16,4 @@ mod rate_limits;
 mod register_plans;
 mod services;
 mod store;
+mod supervision_plans;

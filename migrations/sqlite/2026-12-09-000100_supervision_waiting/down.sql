@@ -1,0 +1,1 @@
+DROP INDEX supervision_waiting;
