@@ -12,6 +12,7 @@ mod demo;
 mod dialects;
 mod domain_properties;
 mod domain_rules;
+mod plans;
 mod rate_limits;
 mod register_plans;
 mod services;

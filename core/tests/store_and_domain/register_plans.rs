@@ -9,17 +9,16 @@
 //! PostgreSQL: the index entries and rows a shape reads (the transaction's own statistics) must
 //! not grow with the register: a register four times larger reads about as much per page.
 
-use std::sync::{Arc, Mutex};
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
 use peertrack_core::demo::{self, DemoOptions};
 use peertrack_core::service::register::{self, Partner, RegisterQuery};
 use peertrack_core::store::schema::{consents, organisations};
 use peertrack_core::store::testing::TestDatabase;
 use peertrack_core::store::{Backend, Database, DbConnection};
+
+use crate::plans::{sqlite_plan, statements_of};
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2027, 3, 1).expect("a date")
@@ -103,41 +102,10 @@ fn run_shape(conn: &mut DbConnection, partner: &Partner, shape: &Shape, cursor: 
     page.entries.len()
 }
 
-/// The statements `run` prepares, as SQL without their values.
-fn statements_of(conn: &mut DbConnection, run: impl FnOnce(&mut DbConnection)) -> Vec<String> {
-    let caught = Arc::new(Mutex::new(Vec::new()));
-    let sink = caught.clone();
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            let text = query.to_string();
-            let sql = text.split(" -- binds:").next().unwrap_or_default().to_string();
-            sink.lock().expect("the statements").push(sql);
-        }
-    });
-    run(conn);
-    conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
-    let statements = caught.lock().expect("the statements").clone();
-    statements
-}
-
-#[derive(QueryableByName)]
-struct PlanLine {
-    #[diesel(sql_type = Text)]
-    detail: String,
-}
-
 /// Whether a plan line reads a table whole (`SCAN CONSTANT ROW`, the row `SELECT EXISTS (...)`
 /// makes, reads nothing).
 fn scans(line: &str) -> bool {
     line.starts_with("SCAN") && line != "SCAN CONSTANT ROW"
-}
-
-/// SQLite's plan for a statement with no values bound, one line a loop.
-fn sqlite_plan(conn: &mut DbConnection, sql: &str) -> Vec<String> {
-    let lines: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-        .load(conn)
-        .expect("the plan");
-    lines.into_iter().map(|l| l.detail).collect()
 }
 
 #[test]

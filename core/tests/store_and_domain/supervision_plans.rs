@@ -5,10 +5,7 @@
 //! transaction's own statistics, with sequential scans off) stay below the sessions its
 //! placements hold.
 
-use std::sync::{Arc, Mutex};
-
 use chrono::NaiveDate;
-use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -18,6 +15,8 @@ use peertrack_core::service::placements;
 use peertrack_core::store::schema::{placements as placement_rows, supervision_sessions};
 use peertrack_core::store::testing::TestDatabase;
 use peertrack_core::store::{Backend, DbConnection};
+
+use crate::plans::{sqlite_plan, statements_of};
 
 /// Demo data, and its supervisor whose placements hold the most supervision sessions, as a
 /// caller; with how many sessions wait for them and how many their placements hold in all.
@@ -65,29 +64,6 @@ fn open_the_queue(conn: &mut DbConnection, caller: &Caller, waiting: i64) {
     );
 }
 
-/// The statements `run` prepares, as SQL without their values.
-fn statements_of(conn: &mut DbConnection, run: impl FnOnce(&mut DbConnection)) -> Vec<String> {
-    let caught = Arc::new(Mutex::new(Vec::new()));
-    let sink = caught.clone();
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            let text = query.to_string();
-            let sql = text.split(" -- binds:").next().unwrap_or_default().to_string();
-            sink.lock().expect("the statements").push(sql);
-        }
-    });
-    run(conn);
-    conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
-    let statements = caught.lock().expect("the statements").clone();
-    statements
-}
-
-#[derive(QueryableByName)]
-struct PlanLine {
-    #[diesel(sql_type = Text)]
-    detail: String,
-}
-
 #[test]
 fn the_queue_reads_what_waits_through_its_index_on_sqlite() {
     let Some((db, caller, waiting, _)) = busiest_supervisor(Backend::Sqlite) else {
@@ -105,11 +81,7 @@ fn the_queue_reads_what_waits_through_its_index_on_sqlite() {
             "the queue and its count: {statements:#?}"
         );
         for sql in reading_sessions {
-            let plan: Vec<String> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-                .load::<PlanLine>(conn)?
-                .into_iter()
-                .map(|l| l.detail)
-                .collect();
+            let plan = sqlite_plan(conn, sql);
             assert!(
                 plan.iter().any(|l| l.contains("supervision_waiting")),
                 "waiting sessions must be read through supervision_waiting:\n{sql}\n{plan:#?}"
