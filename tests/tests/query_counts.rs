@@ -21,12 +21,17 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 /// Counts statements except on the access log's own thread: it writes one row per answer
 /// whatever the page size, and spreads look-ups into people's logs in the background, at
-/// moments that have nothing to do with the request being counted.
+/// moments that have nothing to do with the request being counted. Nor does it count the
+/// pool's liveness check (`SELECT 1` on PostgreSQL), which runs only when a connection was
+/// last used more than half a second before: a matter of timing, not of the page.
 fn count_statements() -> Option<Box<dyn Instrumentation>> {
     Some(Box::new(|event: InstrumentationEvent<'_>| {
         let background = std::thread::current().name() == Some("access-log-writer");
-        if matches!(event, InstrumentationEvent::StartQuery { .. }) && !background {
-            STATEMENTS.fetch_add(1, Ordering::SeqCst);
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let liveness_check = query.to_string().split(" -- binds:").next() == Some("SELECT 1");
+            if !background && !liveness_check {
+                STATEMENTS.fetch_add(1, Ordering::SeqCst);
+            }
         }
     }))
 }
