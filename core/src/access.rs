@@ -117,11 +117,7 @@ pub fn cohort_role(conn: &mut DbConnection, caller: &Caller, cohort_id: &str) ->
 
 /// [`cohort_role`] in a cohort known to exist: one read from a row that points at it (a
 /// session, an enrolment), so it is not read again.
-pub fn role_in_existing_cohort(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    cohort_id: &str,
-) -> Result<CohortRole> {
+fn role_in_existing_cohort(conn: &mut DbConnection, caller: &Caller, cohort_id: &str) -> Result<CohortRole> {
     if caller.is_admin() {
         return Ok(CohortRole::Admin);
     }
@@ -144,7 +140,8 @@ pub fn require_cohort_staff(conn: &mut DbConnection, caller: &Caller, cohort_id:
     require_staff_of_existing_cohort(conn, caller, cohort_id)
 }
 
-/// [`require_cohort_staff`] in a cohort known to exist (see [`role_in_existing_cohort`]).
+/// [`require_cohort_staff`] in a cohort known to exist: read from a row that points at it (a
+/// session), so it is not read again.
 pub fn require_staff_of_existing_cohort(
     conn: &mut DbConnection,
     caller: &Caller,

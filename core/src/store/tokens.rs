@@ -99,6 +99,18 @@ pub fn create_token(
     Ok((secret, token))
 }
 
+/// The token whose secret hashes to `hash`, if it is usable for `purpose`: not expired, not
+/// revoked, not used. The one definition of a usable token, for both look-ups below.
+#[diesel::dsl::auto_type]
+fn usable<'a>(hash: &'a str, purpose: &'a str, now: NaiveDateTime) -> _ {
+    access_tokens::token_hash
+        .eq(hash)
+        .and(access_tokens::purpose.eq(purpose))
+        .and(access_tokens::expires_at.gt(now))
+        .and(access_tokens::revoked_at.is_null())
+        .and(access_tokens::used_at.is_null())
+}
+
 /// The person a usable token of this purpose belongs to: not expired, not revoked, not used.
 pub fn person_for_token(
     conn: &mut DbConnection,
@@ -106,12 +118,9 @@ pub fn person_for_token(
     purpose: TokenPurpose,
     now: NaiveDateTime,
 ) -> Result<Option<AccessToken>> {
+    let hash = hash_secret(secret);
     Ok(access_tokens::table
-        .filter(access_tokens::token_hash.eq(hash_secret(secret)))
-        .filter(access_tokens::purpose.eq(purpose.as_str()))
-        .filter(access_tokens::expires_at.gt(now))
-        .filter(access_tokens::revoked_at.is_null())
-        .filter(access_tokens::used_at.is_null())
+        .filter(usable(&hash, purpose.as_str(), now))
         .select(AccessToken::as_select())
         .first(conn)
         .optional()?)
@@ -125,13 +134,10 @@ pub fn holder_of_token(
     purpose: TokenPurpose,
     now: NaiveDateTime,
 ) -> Result<Option<(String, String, bool)>> {
+    let hash = hash_secret(secret);
     Ok(access_tokens::table
         .inner_join(people::table)
-        .filter(access_tokens::token_hash.eq(hash_secret(secret)))
-        .filter(access_tokens::purpose.eq(purpose.as_str()))
-        .filter(access_tokens::expires_at.gt(now))
-        .filter(access_tokens::revoked_at.is_null())
-        .filter(access_tokens::used_at.is_null())
+        .filter(usable(&hash, purpose.as_str(), now))
         .filter(people::erased_at.is_null())
         .select((access_tokens::id, people::id, people::is_admin))
         .first(conn)
