@@ -47,6 +47,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use self::access_log_writer::AccessLogWriter;
 use crate::{Error, Result};
 
+mod checkpointer;
 mod common;
 pub use common::*;
 
@@ -262,6 +263,8 @@ pub type PooledDb = PooledConnection<ConnectionOpener>;
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<ConnectionOpener>,
+    // How the pool's connections are opened, for a thread that needs one of its own.
+    opener: ConnectionOpener,
     backend: Backend,
     // SQLite allows one writer; taking turns here avoids SQLITE_BUSY between our own connections.
     sqlite_writer: Arc<Mutex<()>>,
@@ -336,10 +339,11 @@ impl Database {
             .test_on_check_out(url.backend() == Backend::Postgres)
             .connection_timeout(options.connect_timeout)
             .connection_customizer(Box::new(ConnectionSettings))
-            .build(opener)
+            .build(opener.clone())
             .map_err(|e| Error::Unavailable(e.to_string()))?;
         Ok(Database {
             pool,
+            opener,
             backend: url.backend(),
             sqlite_writer: Arc::new(Mutex::new(())),
             access_log: Arc::new(Mutex::new(AccessLogThread::NotStarted)),

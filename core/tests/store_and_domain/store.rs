@@ -2377,10 +2377,67 @@ fn sqlite_is_built_for_a_server() {
         }
         DbConnection::Postgres(_) => unreachable!("a SQLite test database"),
     });
-    for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0", "THREADSAFE=2"] {
+    for wanted in [
+        "ENABLE_QPSG",
+        "DEFAULT_MEMSTATUS=0",
+        "THREADSAFE=2",
+        "OMIT_SHARED_CACHE",
+    ] {
         assert!(
             options.iter().any(|o| o == wanted),
             "SQLite lacks {wanted}: {options:?}"
         );
+    }
+    // With it, every connection's page cache sits behind one global lock.
+    assert!(
+        !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+        "SQLite has ENABLE_MEMORY_MANAGEMENT: {options:?}"
+    );
+}
+
+/// Under register load the access log's writer commits every few milliseconds. What it commits
+/// is copied from the write-ahead log into the database file by a thread of its own
+/// (`store/checkpointer.rs`), not by whichever commit takes the log past `wal_autocheckpoint`
+/// (which made that commit, and every answer waiting for it, wait for the copy). Seen from
+/// outside: a reader of the database file alone, which ignores the log (`immutable=1`), soon
+/// finds a look-up, though the log is far below the threshold at which a commit would copy it.
+#[test]
+fn the_access_logs_commits_reach_the_database_file_without_a_commit_copying_them() {
+    use peertrack_core::store::register::LookUp;
+    let test = peertrack_core::store::testing::TestDatabase::sqlite();
+    let peertrack_core::store::DatabaseUrl::Sqlite(path) = &test.url else {
+        unreachable!("a SQLite test database");
+    };
+    let look_up = LookUp {
+        person_ids: vec!["someone".into()],
+        organisation_id: "an organisation".into(),
+        api_key_id: "a key".into(),
+        endpoint: "register.search",
+        at: now(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime
+        .block_on(test.db.record_look_ups(vec![look_up]))
+        .expect("the look-up is committed");
+
+    let file_alone = format!("file:{}?immutable=1", path.display());
+    let in_the_file = || -> i64 {
+        let mut c = <diesel::SqliteConnection as diesel::Connection>::establish(&file_alone)
+            .expect("the database file opens on its own");
+        schema::access_log_pending::table
+            .count()
+            .get_result(&mut c)
+            .expect("a count")
+    };
+    let started = std::time::Instant::now();
+    while in_the_file() == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the look-up is still only in the write-ahead log after 5 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
