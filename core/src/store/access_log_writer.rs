@@ -54,8 +54,7 @@ const BACKLOG_TO_SPREAD_UNDER_LOAD: usize = 50_000;
 /// keep their caches between statements and collects more answers per commit. On SQLite a
 /// commit is cheap and in process, and since each connection keeps its own unlocked cache
 /// (`.cargo/config.toml`) refilling it is too: at 10 ms the one-person look-up spent most of
-/// its time waiting here (5,300 answers a second with 20% of the cores idle, against 11,600 at
-/// 3 ms and 12,400 at 1 ms). On PostgreSQL each commit is a round trip and a WAL flush by a
+/// its time waiting here (5,300 answers a second, against 11,600 at 3 ms and 12,400 at 1 ms). On PostgreSQL each commit is a round trip and a WAL flush by a
 /// server sharing the machine: at 2 ms its register pages were 13% slower than at 10 ms.
 fn min_commit_interval(backend: Backend) -> Duration {
     match backend {
