@@ -8,7 +8,6 @@
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
-use super::checkpointer::Checkpointer;
 use super::register::{self, LookUp};
 use super::{Backend, Database};
 use crate::{Error, Result};
@@ -24,8 +23,6 @@ struct Pending {
 pub(crate) struct AccessLogWriter {
     queue: Option<Sender<Pending>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    // On SQLite, the WAL's checkpoints taken off this thread's commits; stopped after it.
-    _checkpointer: Option<Checkpointer>,
 }
 
 impl Drop for AccessLogWriter {
@@ -76,10 +73,6 @@ impl AccessLogWriter {
     /// Starts the writer thread on `db`, which must not itself hold this writer (or the
     /// thread would keep its own queue alive).
     pub(crate) fn start(db: Database) -> Result<Self> {
-        let checkpointer = match db.backend() {
-            Backend::Sqlite => Some(Checkpointer::start(&db.opener)?),
-            Backend::Postgres => None,
-        };
         let (queue, pending) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("access-log-writer".into())
@@ -88,7 +81,6 @@ impl AccessLogWriter {
         Ok(AccessLogWriter {
             queue: Some(queue),
             thread: Some(thread),
-            _checkpointer: checkpointer,
         })
     }
 

@@ -39,7 +39,7 @@ impl Drop for Checkpointer {
 
 impl Checkpointer {
     /// Starts the thread on a connection of its own (not one of the pool's, which serve
-    /// requests). Only for SQLite.
+    /// requests); the database opens one for SQLite.
     pub(crate) fn start(opener: &ConnectionOpener) -> Result<Self> {
         let mut conn = opener
             .open()

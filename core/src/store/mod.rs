@@ -45,6 +45,7 @@ use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use self::access_log_writer::AccessLogWriter;
+use self::checkpointer::Checkpointer;
 use crate::{Error, Result};
 
 mod checkpointer;
@@ -263,8 +264,9 @@ pub type PooledDb = PooledConnection<ConnectionOpener>;
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<ConnectionOpener>,
-    // How the pool's connections are opened, for a thread that needs one of its own.
-    opener: ConnectionOpener,
+    // On SQLite, the write-ahead log's checkpoints, off the commits' path; the thread stops
+    // when the last handle goes.
+    _checkpointer: Option<Arc<Checkpointer>>,
     backend: Backend,
     // SQLite allows one writer; taking turns here avoids SQLITE_BUSY between our own connections.
     sqlite_writer: Arc<Mutex<()>>,
@@ -341,9 +343,13 @@ impl Database {
             .connection_customizer(Box::new(ConnectionSettings))
             .build(opener.clone())
             .map_err(|e| Error::Unavailable(e.to_string()))?;
+        let checkpointer = match url.backend() {
+            Backend::Sqlite => Some(Arc::new(Checkpointer::start(&opener)?)),
+            Backend::Postgres => None,
+        };
         Ok(Database {
             pool,
-            opener,
+            _checkpointer: checkpointer,
             backend: url.backend(),
             sqlite_writer: Arc::new(Mutex::new(())),
             access_log: Arc::new(Mutex::new(AccessLogThread::NotStarted)),
