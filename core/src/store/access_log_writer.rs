@@ -5,9 +5,10 @@
 //! however many people it showed; when no answer is waiting (or the backlog grows), the same
 //! thread spreads those rows into each person's log in large batches.
 
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
+use super::owned_thread::OwnedThread;
 use super::register::{self, LookUp};
 use super::{Backend, Database};
 use crate::{Error, Result};
@@ -21,17 +22,7 @@ struct Pending {
 /// The queue to the writer thread. Dropping it closes the queue and waits for the thread to
 /// finish what it is doing, so no statement is left running while the process exits.
 pub(crate) struct AccessLogWriter {
-    queue: Option<Sender<Pending>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for AccessLogWriter {
-    fn drop(&mut self) {
-        drop(self.queue.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+    thread: OwnedThread<Pending>,
 }
 
 /// At most this many answers per transaction, so no request waits behind an unbounded batch.
@@ -73,15 +64,9 @@ impl AccessLogWriter {
     /// Starts the writer thread on `db`, which must not itself hold this writer (or the
     /// thread would keep its own queue alive).
     pub(crate) fn start(db: Database) -> Result<Self> {
-        let (queue, pending) = mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("access-log-writer".into())
-            .spawn(move || write_batches(&db, &pending))
+        let thread = OwnedThread::spawn("access-log-writer", move |pending| write_batches(&db, &pending))
             .map_err(|e| Error::Unavailable(format!("cannot start the access-log writer: {e}")))?;
-        Ok(AccessLogWriter {
-            queue: Some(queue),
-            thread: Some(thread),
-        })
+        Ok(AccessLogWriter { thread })
     }
 
     /// Queues look-ups; the answer says when they are committed.
@@ -91,9 +76,7 @@ impl AccessLogWriter {
     ) -> Result<impl std::future::Future<Output = Result<()>> + use<>> {
         let (done, committed) = tokio::sync::oneshot::channel();
         if !look_ups.is_empty() {
-            self.queue
-                .as_ref()
-                .ok_or_else(|| Error::Unavailable("the access-log writer has stopped".into()))?
+            self.thread
                 .send(Pending { look_ups, done })
                 .map_err(|_| Error::Unavailable("the access-log writer has stopped".into()))?;
         } else {

@@ -9,11 +9,12 @@
 //! thread fall behind and because only a checkpoint on the writer's own turn lets the log
 //! start again from its beginning while commits keep coming.
 
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 
+use super::owned_thread::OwnedThread;
 use super::{ConnectionOpener, DbConnection};
 use crate::{Error, Result};
 
@@ -22,19 +23,9 @@ use crate::{Error, Result};
 /// keeps each copy to a few megabytes.
 const EVERY: Duration = Duration::from_millis(250);
 
-/// The checkpointing thread; dropping this stops it.
+/// The checkpointing thread; dropping this stops it (nothing is ever sent to it).
 pub(crate) struct Checkpointer {
-    stop: Option<Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+    _thread: OwnedThread<()>,
 }
 
 impl Checkpointer {
@@ -44,21 +35,15 @@ impl Checkpointer {
         let mut conn = opener
             .open()
             .map_err(|e| Error::Unavailable(format!("cannot open a connection to checkpoint: {e}")))?;
-        let (stop, stopped) = mpsc::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("sqlite-checkpointer".into())
-            .spawn(move || {
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
-                    if let Err(error) = checkpoint(&mut conn) {
-                        tracing::warn!(%error, "could not checkpoint the write-ahead log");
-                    }
+        let thread = OwnedThread::spawn("sqlite-checkpointer", move |stopped| {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
+                if let Err(error) = checkpoint(&mut conn) {
+                    tracing::warn!(%error, "could not checkpoint the write-ahead log");
                 }
-            })
-            .map_err(|e| Error::Unavailable(format!("cannot start the checkpointer: {e}")))?;
-        Ok(Checkpointer {
-            stop: Some(stop),
-            thread: Some(thread),
+            }
         })
+        .map_err(|e| Error::Unavailable(format!("cannot start the checkpointer: {e}")))?;
+        Ok(Checkpointer { _thread: thread })
     }
 }
 

@@ -50,6 +50,7 @@ use crate::{Error, Result};
 
 mod checkpointer;
 mod common;
+mod owned_thread;
 pub use common::*;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
