@@ -1,6 +1,6 @@
 //! What the benchmark programs (`loadtest`, `pageload`) share: finding or building the release
-//! binary, telling whether a database holds the demo data, and waiting for the worker's first
-//! round of email to go out before measuring.
+//! binary, telling whether a database holds the demo data, waiting for the worker's first round
+//! of email to go out before measuring, and for the register's look-ups to be spread after a row.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use diesel::prelude::*;
 use peertrack_core::demo;
-use peertrack_core::store::schema::{outbox, people};
+use peertrack_core::store::schema::{access_log_pending, outbox, people};
 use peertrack_core::store::{self, Database, DatabaseUrl, PoolOptions};
 
 /// Whether the database already holds the demo data.
@@ -56,6 +56,31 @@ pub fn wait_for_outbox(url: &DatabaseUrl, limit: Duration) -> Result<Duration> {
         std::thread::sleep(Duration::from_millis(500));
     }
     Ok(started.elapsed())
+}
+
+/// Waits (up to `limit`) until no register answer waits to be spread into people's access
+/// logs; says how many waited when it started and how long spreading them took.
+pub fn wait_for_spreading(url: &DatabaseUrl, limit: Duration) -> Result<(i64, Duration)> {
+    let db = Database::open(
+        url,
+        PoolOptions {
+            max_connections: 1,
+            ..PoolOptions::default()
+        },
+    )?;
+    let started = Instant::now();
+    let waiting =
+        || -> Result<i64> { Ok(db.read(|conn| Ok(access_log_pending::table.count().get_result(conn)?))?) };
+    let at_start = waiting()?;
+    let mut now = at_start;
+    while now > 0 && started.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(100));
+        now = waiting()?;
+    }
+    if now > 0 {
+        bail!("{now} register answers were still waiting to be spread after {limit:?}");
+    }
+    Ok((at_start, started.elapsed()))
 }
 
 /// The release `peertrack` binary, built now unless one was named.

@@ -16,7 +16,12 @@
 //! Each row is measured on its own (1 s of warm-up, then `--seconds`), and reports its rate,
 //! p50 and p99, its rate as a share of `/health` in the same run (measured first and last; the
 //! mean of the two), and the server's peak resident memory during that row (VmHWM, reset
-//! before each row through `/proc/PID/clear_refs`).
+//! before each row through `/proc/PID/clear_refs`). Register answers are logged at once and
+//! spread into people's access logs by the server afterwards; after each row the benchmark
+//! waits until the server has spread them and reports how many were left and how long they
+//! took, so that no row pays for the one before it. The `page-sustained` row reads pages
+//! without a pause for six times as long, to show the spreading under load that a row of
+//! its own never reaches.
 //!
 //! The server logs to `server.log` in the temporary folder, at `warn` unless
 //! `LOADTEST_SERVER_LOG` gives another filter.
@@ -39,7 +44,9 @@ use peertrack_core::demo;
 use peertrack_core::service::{progress, register};
 use peertrack_core::store::schema::{cohort_tutors, consents, enrolments, organisations, sessions};
 use peertrack_core::store::{self, tokens, Database, DatabaseUrl, PoolOptions};
-use peertrack_e2e::bench::{has_demo_data, load_average, peertrack_binary, wait_for_outbox};
+use peertrack_e2e::bench::{
+    has_demo_data, load_average, peertrack_binary, wait_for_outbox, wait_for_spreading,
+};
 use serde_json::{json, Value};
 
 /// No measurement sends more requests than this, however fast the server.
@@ -109,6 +116,7 @@ Rows (--only takes these names, or `register` for every register shape):
   p2p-past          ... programme=P2P&qualified_on=3 years ago
   pda-future        ... programme=PDA-MHPS&qualified_on=3 years ahead
   person            GET /v1/register/peer-supporters/{person_id}
+  page-sustained    register page of 50 at cursors for six times --seconds, without a pause
   put               PUT a 12-learner register (tutor)
   progress          GET a cohort's progress page (tutor)
   eligibility       eligibility for every enrolment, in process
@@ -155,12 +163,20 @@ const REGISTER_SHAPES: &[(&str, &str, &str, Option<i32>, bool)] = &[
 impl Options {
     /// Whether the row `name` is to be measured.
     fn wants(&self, name: &str) -> bool {
-        let register = REGISTER_SHAPES.iter().any(|s| s.0 == name) || name == "person";
+        let register = is_register_row(name);
         self.only
             .as_ref()
             .is_none_or(|only| only.iter().any(|o| o == name || (o == "register" && register)))
     }
 }
+
+/// Whether `name` is one of the partner register's rows.
+fn is_register_row(name: &str) -> bool {
+    REGISTER_SHAPES.iter().any(|s| s.0 == name) || name == "person" || name == "page-sustained"
+}
+
+/// A register row's sustained run is this many times as long as the others.
+const SUSTAINED: u32 = 6;
 
 /// What one measurement found.
 struct Measured {
@@ -173,6 +189,9 @@ struct Measured {
     elapsed: Duration,
     latencies_us: Vec<u32>,
     first_error: Option<String>,
+    /// Register answers still waiting to be spread into people's logs when the row ended, and
+    /// how long the server took to spread them once requests stopped.
+    spread_after: Option<(i64, Duration)>,
 }
 
 impl Measured {
@@ -250,6 +269,7 @@ async fn measure(
         elapsed: Duration::ZERO,
         latencies_us: Vec::new(),
         first_error: None,
+        spread_after: None,
     };
     while let Some(done) = loops.join_next().await {
         let (latencies, errors, first_error) = done.expect("a request loop");
@@ -742,6 +762,20 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
         })
     };
     rows.push(("person", "GET register, one person".into(), make_person));
+    // Each row above starts with nothing left to spread (the previous row's look-ups are
+    // spread before it starts); this one shows what a partner reading without a pause meets
+    // once the look-ups waiting pass the writer's threshold and it spreads them under load.
+    if let Some((_, _, page)) = rows.iter().find(|row| row.0 == "page") {
+        let page = page.clone();
+        rows.push((
+            "page-sustained",
+            format!(
+                "GET register page of 50, cursors, {} s without a pause",
+                options.seconds * u64::from(SUSTAINED)
+            ),
+            page,
+        ));
+    }
     let make_register_put: MakeRequest = {
         let base = base.clone();
         let registers = Arc::new(setup.registers.clone());
@@ -786,9 +820,14 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
 
     let mut measured = Vec::new();
     let measure_row = |name: &'static str, what: String, make: MakeRequest| {
-        let (client, server) = (&client, &server);
+        let (client, server, url) = (&client, &server, url.clone());
+        let seconds = if name == "page-sustained" {
+            seconds * SUSTAINED
+        } else {
+            seconds
+        };
         async move {
-            eprintln!("measuring {what} for {} s...", options.seconds);
+            eprintln!("measuring {what} for {} s...", seconds.as_secs());
             measure(
                 name,
                 &what,
@@ -801,7 +840,11 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
             server.reset_peak_rss();
             let mut row = measure(name, &what, client, options.connections, seconds, make).await;
             row.peak_rss_mib = server.peak_rss_kib().map(|kib| kib as f64 / 1024.0);
-            row
+            // The next row starts with nothing of this one's left to spread.
+            let spreading =
+                tokio::task::spawn_blocking(move || wait_for_spreading(&url, Duration::from_secs(600)));
+            row.spread_after = Some(spreading.await??).filter(|(waiting, _)| *waiting > 0);
+            anyhow::Ok(row)
         }
     };
     measured.push(
@@ -810,14 +853,14 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
             "GET /health (the ceiling), first".into(),
             make_health.clone(),
         )
-        .await,
+        .await?,
     );
     for (name, what, make) in rows {
         if options.wants(name) {
-            measured.push(measure_row(name, what, make).await);
+            measured.push(measure_row(name, what, make).await?);
         }
     }
-    measured.push(measure_row("health", "GET /health (the ceiling), last".into(), make_health).await);
+    measured.push(measure_row("health", "GET /health (the ceiling), last".into(), make_health).await?);
     server.stop();
 
     report(options, backend, cores, demo_time, &setup, &measured);
@@ -849,13 +892,13 @@ fn report(
     );
     println!();
     println!(
-        "| measurement | requests/s | % of /health | p50 ms | p99 ms | errors | peak RSS MiB | target |"
+        "| measurement | requests/s | % of /health | p50 ms | p99 ms | errors | peak RSS MiB | left to spread, spread in | target |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     let verdict = |ok: bool| if ok { "met" } else { "NOT MET" };
     for row in rows {
         let share = row.per_second() / health.max(1e-9) * 100.0;
-        let register = REGISTER_SHAPES.iter().any(|s| s.0 == row.name) || row.name == "person";
+        let register = is_register_row(row.name);
         let target = if register {
             // SQLite: >= 25% of /health and p99 <= 25 ms; PostgreSQL: >= 25% of its /health.
             let ok = share >= 25.0 && row.errors == 0 && (!sqlite || row.percentile_ms(99.0) <= 25.0);
@@ -866,13 +909,17 @@ fn report(
             String::new()
         };
         println!(
-            "| {} | {:.0} | {share:.0}% | {:.2} | {:.2} | {} | {} | {target} |",
+            "| {} | {:.0} | {share:.0}% | {:.2} | {:.2} | {} | {} | {} | {target} |",
             row.what,
             row.per_second(),
             row.percentile_ms(50.0),
             row.percentile_ms(99.0),
             row.errors,
             row.peak_rss_mib.map_or("?".into(), |m| format!("{m:.0}")),
+            row.spread_after.map_or(String::new(), |(waiting, took)| format!(
+                "{waiting} answers, {:.1} s",
+                took.as_secs_f64()
+            )),
         );
     }
     if let Some(pages) = &setup.pages_in_process {
@@ -884,14 +931,14 @@ fn report(
             String::new()
         };
         println!(
-            "| register page of 50, in process: the statements alone, no HTTP ({} threads{cpu}) | {:.0} | | | | | | |",
+            "| register page of 50, in process: the statements alone, no HTTP ({} threads{cpu}) | {:.0} | | | | | | | |",
             pages.workers,
             pages.per_second()
         );
     }
     if let Some((eligibility, time)) = &setup.eligibility {
         println!(
-            "| eligibility, whole register ({} enrolments, {} eligible) | {:.2} s | | | | | | {} |",
+            "| eligibility, whole register ({} enrolments, {} eligible) | {:.2} s | | | | | | | {} |",
             eligibility.enrolments,
             eligibility.eligible,
             time.as_secs_f64(),
@@ -900,11 +947,11 @@ fn report(
     }
     let peak = rows.iter().filter_map(|r| r.peak_rss_mib).fold(0.0_f64, f64::max);
     println!(
-        "| server peak resident memory, any row | {peak:.0} MiB | | | | | | {} |",
+        "| server peak resident memory, any row | {peak:.0} MiB | | | | | | | {} |",
         verdict(peak <= 128.0)
     );
     println!(
-        "| `peertrack demo --people {}` | {} | | | | | | |",
+        "| `peertrack demo --people {}` | {} | | | | | | | |",
         options.people,
         demo_time.map_or("(reused)".into(), |t| format!("{:.1} s", t.as_secs_f64()))
     );
