@@ -2488,3 +2488,69 @@ fn the_access_logs_commits_reach_the_database_file_without_a_commit_copying_them
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// A batch that cannot be spread (here: SQLite's one writer held elsewhere for longer than the
+/// busy timeout) is tried again, without another register request to wake the writer: what
+/// waits still reaches the person's log once the database is free.
+#[test]
+fn after_a_failed_spread_the_writer_tries_again_on_its_own() {
+    use diesel::connection::SimpleConnection;
+    use peertrack_core::store::register::{self, LookUp};
+    let test = peertrack_core::store::testing::TestDatabase::sqlite();
+    let db = &test.db;
+    let peertrack_core::store::DatabaseUrl::Sqlite(path) = &test.url else {
+        unreachable!("a SQLite test database");
+    };
+    let partner = organisation(db, "Penumbra HR");
+    let (_, key) = ok(db, |c| tokens::create_api_key(c, &partner.id, "HR system", now()));
+    let worker = person(db, "peer@example.org", "Peer Worker");
+    let look_up = |i: i64| LookUp {
+        person_ids: vec![worker.id.clone()],
+        organisation_id: partner.id.clone(),
+        api_key_id: key.id.clone(),
+        endpoint: "register.search",
+        at: now() + Duration::milliseconds(i),
+    };
+    // Someone else holds the database's one writer, past the busy timeout (10 s).
+    let mut other = <diesel::SqliteConnection as diesel::Connection>::establish(&path.display().to_string())
+        .expect("a second connection");
+    other
+        .batch_execute("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE;")
+        .expect("the writer's lock");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    // The look-up is recorded once the lock is let go; the writer's first try to spread it,
+    // right after, finds the database free. So hold it again, through that try.
+    let recorded = std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| runtime.block_on(db.record_look_ups(vec![look_up(0)])));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        other.batch_execute("COMMIT;").expect("let go");
+        waiting.join().expect("the request's thread")
+    });
+    recorded.expect("the look-up is committed");
+    other
+        .batch_execute("BEGIN IMMEDIATE;")
+        .expect("the writer's lock again");
+    std::thread::sleep(std::time::Duration::from_secs(11));
+    other.batch_execute("COMMIT;").expect("let go");
+    let started = std::time::Instant::now();
+    loop {
+        let waiting: i64 = db
+            .read(|c| Ok(schema::access_log_pending::table.count().get_result(c)?))
+            .expect("a count");
+        if waiting == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the look-up still waits 5 s after the database was free, with no request to wake the writer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let logged = db
+        .read(|c| register::access_log_of(c, &worker.id, None, 10))
+        .expect("the log");
+    assert_eq!(logged.len(), 1);
+}
