@@ -367,6 +367,22 @@ pub fn spread_pending_look_ups(conn: &mut DbConnection, limit: i64) -> Result<us
     Ok(pending.len())
 }
 
+/// About how many answers wait to be spread: the span of their ids, read from the two ends of
+/// the key (counting the rows would read them all). Ids are given in order, so the span is
+/// the number waiting, give or take answers whose insert was rolled back.
+pub fn waiting_look_ups(conn: &mut DbConnection) -> Result<usize> {
+    let newest: Option<i64> = access_log_pending::table
+        .select(diesel::dsl::max(access_log_pending::id))
+        .first(conn)?;
+    let oldest: Option<i64> = access_log_pending::table
+        .select(diesel::dsl::min(access_log_pending::id))
+        .first(conn)?;
+    Ok(match (oldest, newest) {
+        (Some(oldest), Some(newest)) => usize::try_from(newest - oldest + 1).unwrap_or(0),
+        _ => 0,
+    })
+}
+
 /// Moves every waiting look-up into the people's access logs, so a reader sees them all.
 pub fn spread_all_pending_look_ups(conn: &mut DbConnection) -> Result<usize> {
     let mut moved = 0;
