@@ -111,7 +111,7 @@ fn write_batches(db: &Database, queue: &Receiver<Pending>) {
     // idle spreading take care of those).
     let mut backlog: usize = 0;
     let mut maybe_waiting = true;
-    // Requests have paused and the last batch moved something: spread the next at once.
+    // Requests have paused and the last batch moved something: spread the next after a gap.
     let mut draining = false;
     let min_interval = min_commit_interval(db.backend());
     let mut last_commit = Instant::now() - min_interval;
@@ -119,10 +119,11 @@ fn write_batches(db: &Database, queue: &Receiver<Pending>) {
     let mut last_count = Instant::now() - RECOUNT_EVERY;
     loop {
         let next = if draining {
-            queue.try_recv().map_err(|e| match e {
-                TryRecvError::Empty => RecvTimeoutError::Timeout,
-                TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
-            })
+            // A gap between batches, in which a writer in another process (a command run
+            // beside the service) finds the database free: SQLite lets such a writer poll,
+            // not queue, so batch after batch with no gap would shut it out until the busy
+            // timeout. A request arriving in the gap is answered at once.
+            queue.recv_timeout(spreading.gap())
         } else if maybe_waiting {
             queue.recv_timeout(PAUSE)
         } else {
@@ -227,13 +228,25 @@ fn left_after(backlog: usize, moved: usize) -> usize {
 /// When the thread may next spread a batch.
 struct Spreading {
     not_before: Instant,
+    /// How long the last batch took.
+    last_took: Duration,
 }
+
+/// The least gap between batches spread one after another.
+const LEAST_GAP: Duration = Duration::from_millis(2);
 
 impl Spreading {
     fn new() -> Self {
         Spreading {
             not_before: Instant::now(),
+            last_took: Duration::ZERO,
         }
+    }
+
+    /// The gap after a batch before the next, when spreading one batch after another: a fifth
+    /// of the time, at least [`LEAST_GAP`], leaves the database free.
+    fn gap(&self) -> Duration {
+        (self.last_took / 4).max(LEAST_GAP)
     }
 
     /// Spreads one batch of waiting answers into people's logs and says how many moved, or
@@ -250,8 +263,9 @@ impl Spreading {
             return None;
         }
         let spread = db.write(|conn| register::spread_pending_look_ups(conn, SPREAD_PER_TRANSACTION));
+        self.last_took = started.elapsed();
         if under_load || db.others_are_writing() {
-            self.not_before = Instant::now() + started.elapsed() * REST_PER_SPREAD_TIME;
+            self.not_before = Instant::now() + self.last_took * REST_PER_SPREAD_TIME;
         }
         match spread {
             Ok(moved) => Some(moved),
