@@ -92,8 +92,15 @@ pub fn spread_or_drop(url: &DatabaseUrl, limit: Duration) -> Result<Spreading> {
         now = waiting()?;
     }
     let took = started.elapsed();
-    if now > 0 {
-        db.write(|conn| Ok(diesel::delete(access_log_pending::table).execute(conn)?))?;
+    // The server's writer may hold SQLite's one writer for most of the busy timeout.
+    let mut attempts = 0;
+    while now > 0 {
+        attempts += 1;
+        match db.write(|conn| Ok(diesel::delete(access_log_pending::table).execute(conn)?)) {
+            Ok(_) => break,
+            Err(error) if attempts == 5 => return Err(error.into()),
+            Err(_) => continue,
+        }
     }
     Ok(Spreading {
         waiting: at_start,
