@@ -74,14 +74,9 @@ pub struct Spreading {
 /// people's access logs, then drops what is still waiting, so that the next measurement
 /// starts with nothing to spread: benchmark look-ups are no one's history, and the server
 /// spreads far more slowly than a register under full load answers (see the README).
-pub fn spread_or_drop(url: &DatabaseUrl, limit: Duration) -> Result<Spreading> {
-    let db = Database::open(
-        url,
-        PoolOptions {
-            max_connections: 1,
-            ..PoolOptions::default()
-        },
-    )?;
+/// `db` is best opened before the server starts: opening tunes the database, which waits for
+/// SQLite's one writer, and a busy server may hold it past the busy timeout.
+pub fn spread_or_drop(db: &Database, limit: Duration) -> Result<Spreading> {
     let started = Instant::now();
     let waiting =
         || -> Result<i64> { Ok(db.read(|conn| Ok(access_log_pending::table.count().get_result(conn)?))?) };

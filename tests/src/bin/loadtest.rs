@@ -679,6 +679,15 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
         tokio::task::spawn_blocking(move || prepare(&url, &options)).await??
     };
 
+    // Watches the access log between rows; opened before the server starts (see
+    // `spread_or_drop`).
+    let watcher = Database::open(
+        &url,
+        PoolOptions {
+            max_connections: 1,
+            ..PoolOptions::default()
+        },
+    )?;
     let mut server = Server::start(binary, &database, folder)?;
     eprintln!("peertrack serve is process {} on {}", server.pid(), server.base);
     let client = reqwest::Client::builder()
@@ -824,7 +833,7 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
 
     let mut measured = Vec::new();
     let measure_row = |name: &'static str, what: String, make: MakeRequest| {
-        let (client, server, url) = (&client, &server, url.clone());
+        let (client, server, watcher) = (&client, &server, watcher.clone());
         let seconds = if name == "page-sustained" {
             seconds * SUSTAINED
         } else {
@@ -845,7 +854,7 @@ async fn run(options: &Options, binary: &Path, folder: &Path) -> Result<()> {
             let mut row = measure(name, &what, client, options.connections, seconds, make).await;
             row.peak_rss_mib = server.peak_rss_kib().map(|kib| kib as f64 / 1024.0);
             // The next row starts with nothing of this one's left to spread.
-            let spreading = tokio::task::spawn_blocking(move || spread_or_drop(&url, SPREAD_WAIT));
+            let spreading = tokio::task::spawn_blocking(move || spread_or_drop(&watcher, SPREAD_WAIT));
             row.spread_after = Some(spreading.await??).filter(|s| s.waiting > 0);
             anyhow::Ok(row)
         }
