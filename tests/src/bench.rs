@@ -88,13 +88,13 @@ pub fn spread_or_drop(db: &Database, limit: Duration) -> Result<Spreading> {
     }
     let took = started.elapsed();
     // The server's writer may hold SQLite's one writer for most of the busy timeout.
-    let mut attempts = 0;
-    while now > 0 {
-        attempts += 1;
-        match db.write(|conn| Ok(diesel::delete(access_log_pending::table).execute(conn)?)) {
-            Ok(_) => break,
-            Err(error) if attempts == 5 => return Err(error.into()),
-            Err(_) => continue,
+    if now > 0 {
+        let mut attempts = 1;
+        while let Err(error) = db.write(|conn| Ok(diesel::delete(access_log_pending::table).execute(conn)?)) {
+            if attempts == 5 {
+                return Err(error.into());
+            }
+            attempts += 1;
         }
     }
     Ok(Spreading {
