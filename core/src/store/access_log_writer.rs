@@ -50,8 +50,9 @@ const RECOUNT_EVERY: Duration = Duration::from_secs(1);
 /// keep their caches between statements and collects more answers per commit. On SQLite a
 /// commit is cheap and in process, and since each connection keeps its own unlocked cache
 /// (`.cargo/config.toml`) refilling it is too: at 10 ms the one-person look-up spent most of
-/// its time waiting here (5,300 answers a second, against 11,600 at 3 ms and 12,400 at 1 ms). On PostgreSQL each commit is a round trip and a WAL flush by a
-/// server sharing the machine: at 2 ms its register pages were 13% slower than at 10 ms.
+/// its time waiting here (5,300 answers a second, against 11,600 at 3 ms and 12,400 at 1 ms).
+/// On PostgreSQL each commit is a round trip and a WAL flush by a server sharing the machine:
+/// at 2 ms its register pages were 13% slower than at 10 ms.
 fn min_commit_interval(backend: Backend) -> Duration {
     match backend {
         Backend::Sqlite => Duration::from_millis(2),
@@ -61,9 +62,8 @@ fn min_commit_interval(backend: Backend) -> Duration {
 
 /// A pause in register requests this long lets the thread spread: batch after batch, as long
 /// as no request comes, so what a busy spell left waiting is in people's logs soon after it.
-/// (It once waited this long again before every batch: 20 answers each 20 ms, so the 30,000
-/// answers of five busy seconds took 30 s to spread, and a person reading their log meanwhile
-/// waited for whatever was left.)
+/// (It once waited this long again before every batch as well as the batch's own time: with
+/// batches of one-person answers, 4,000 answers took over 4 s rather than well under 2.)
 const PAUSE: Duration = Duration::from_millis(20);
 
 /// After a batch fails to spread (the database busy or unreachable), the next try waits this

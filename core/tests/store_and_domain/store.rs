@@ -295,20 +295,30 @@ fn register_look_ups_are_one_row_per_answer_and_spread_once_into_each_log(db: &D
     assert_eq!(seen.len(), 11);
 }
 
-fn once_requests_pause_the_writer_spreads_what_waits_batch_after_batch(db: &Database) {
-    use peertrack_core::store::register::{self, LookUp};
+/// A peer worker who shares with a partner, and look-ups of them by its HR system: the `i`th
+/// one `i` ms from now.
+fn one_peer_worker_looked_up(
+    db: &Database,
+) -> (Person, impl Fn(i64) -> peertrack_core::store::register::LookUp) {
     let partner = organisation(db, "Penumbra HR");
     let (_, key) = ok(db, |c| tokens::create_api_key(c, &partner.id, "HR system", now()));
     let worker = person(db, "peer@example.org", "Peer Worker");
-    let look_up = |i: i64| LookUp {
-        person_ids: vec![worker.id.clone()],
+    let worker_id = worker.id.clone();
+    let look_up = move |i: i64| peertrack_core::store::register::LookUp {
+        person_ids: vec![worker_id.clone()],
         organisation_id: partner.id.clone(),
         api_key_id: key.id.clone(),
         endpoint: "register.search",
         at: now() + Duration::milliseconds(i),
     };
+    (worker, look_up)
+}
+
+fn once_requests_pause_the_writer_spreads_what_waits_batch_after_batch(db: &Database) {
+    use peertrack_core::store::register;
+    let (worker, look_up) = one_peer_worker_looked_up(db);
     // What a busy spell leaves waiting: 4,000 answers, 200 of the writer's batches of 20.
-    let waiting: Vec<LookUp> = (0..4_000).map(look_up).collect();
+    let waiting: Vec<_> = (0..4_000).map(&look_up).collect();
     ok(db, |c| register::record_look_ups(c, &waiting));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -2495,22 +2505,13 @@ fn the_access_logs_commits_reach_the_database_file_without_a_commit_copying_them
 #[test]
 fn after_a_failed_spread_the_writer_tries_again_on_its_own() {
     use diesel::connection::SimpleConnection;
-    use peertrack_core::store::register::{self, LookUp};
+    use peertrack_core::store::register;
     let test = peertrack_core::store::testing::TestDatabase::sqlite();
     let db = &test.db;
     let peertrack_core::store::DatabaseUrl::Sqlite(path) = &test.url else {
         unreachable!("a SQLite test database");
     };
-    let partner = organisation(db, "Penumbra HR");
-    let (_, key) = ok(db, |c| tokens::create_api_key(c, &partner.id, "HR system", now()));
-    let worker = person(db, "peer@example.org", "Peer Worker");
-    let look_up = |i: i64| LookUp {
-        person_ids: vec![worker.id.clone()],
-        organisation_id: partner.id.clone(),
-        api_key_id: key.id.clone(),
-        endpoint: "register.search",
-        at: now() + Duration::milliseconds(i),
-    };
+    let (worker, look_up) = one_peer_worker_looked_up(db);
     // Someone else holds the database's one writer, past the busy timeout (10 s).
     let mut other = <diesel::SqliteConnection as diesel::Connection>::establish(&path.display().to_string())
         .expect("a second connection");
