@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
@@ -226,6 +226,39 @@ impl ManageConnection for ConnectionOpener {
 /// table page per row where the index alone would do.
 pub const SQLITE_ANALYZE: &str = "PRAGMA analysis_limit = 400; ANALYZE;";
 
+/// Runs `work` in one transaction on `conn`, committed if it succeeds and rolled back if not.
+///
+/// On SQLite the transaction begins `IMMEDIATE`, taking the database's one write lock at once
+/// (waiting for it up to `busy_timeout`). A plain `BEGIN` takes the lock at the first write; if
+/// another process (a `peertrack admin` command beside the service) committed after this
+/// transaction's first read, SQLite cannot let it write on what it read, and fails that write
+/// at once with `database is locked` (`SQLITE_BUSY_SNAPSHOT`), without waiting at all. Within
+/// this process writers already take turns ([`Database::write`]), so beginning with the lock
+/// costs them nothing.
+fn in_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgres(_) => Manager::begin_transaction(conn)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match Manager::rollback_transaction(conn) {
+            // A broken transaction manager says less than what broke it.
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
+
 /// Per-connection settings: SQLite needs its pragmas on every connection it opens.
 #[derive(Debug)]
 struct ConnectionSettings;
@@ -376,7 +409,7 @@ impl Database {
             Backend::Postgres => None,
         };
         let mut pooled = self.conn()?;
-        let outcome = pooled.conn.transaction(work);
+        let outcome = in_transaction(&mut pooled.conn, work);
         pooled.worked(&outcome);
         outcome
     }

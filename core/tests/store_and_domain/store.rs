@@ -2555,3 +2555,48 @@ fn after_a_failed_spread_the_writer_tries_again_on_its_own() {
         .expect("the log");
     assert_eq!(logged.len(), 1);
 }
+
+/// A write that reads first is not failed by another process's commit in between (SQLite): it
+/// holds the database's write lock from its start, and the other process waits its turn. With
+/// a plain `BEGIN`, the other process committed while this transaction read, and this one's
+/// first write then failed at once with `database is locked` (`SQLITE_BUSY_SNAPSHOT`).
+#[test]
+fn a_write_that_reads_first_is_not_failed_by_another_process_committing() {
+    use diesel::connection::SimpleConnection;
+    let test = peertrack_core::store::testing::TestDatabase::sqlite();
+    let db = &test.db;
+    let peertrack_core::store::DatabaseUrl::Sqlite(path) = &test.url else {
+        unreachable!("a SQLite test database");
+    };
+    // Another process: a `peertrack admin` command beside the service.
+    let mut other = <diesel::SqliteConnection as diesel::Connection>::establish(&path.display().to_string())
+        .expect("a second connection");
+    other
+        .batch_execute("PRAGMA busy_timeout = 10000;")
+        .expect("a busy timeout");
+    let theirs = std::thread::scope(|scope| {
+        db.write(|c| {
+            let before = organisations::list(c, None, 10)?;
+            let theirs = scope.spawn(|| {
+                other.batch_execute(
+                    "INSERT INTO organisations (id, name, created_at) \
+                     VALUES ('beside', 'Written beside the service', '2026-12-07 12:00:00');",
+                )
+            });
+            // Long enough for the other process to commit, were it let in.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            organisations::create(c, &format!("Saw {} before", before.len()), now())?;
+            Ok(theirs)
+        })
+        .map(|theirs| theirs.join().expect("the other process's thread"))
+    });
+    theirs
+        .expect("the service's write")
+        .expect("the other process's write, once the service's was committed");
+    let names: Vec<String> = ok(db, |c| organisations::list(c, None, 10))
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"Saw 0 before".to_string()), "{names:?}");
+}
