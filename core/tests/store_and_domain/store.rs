@@ -2499,6 +2499,25 @@ fn the_access_logs_commits_reach_the_database_file_without_a_commit_copying_them
     }
 }
 
+/// A SQLite test database, and a second connection to its file as another process (a
+/// `peertrack admin` command beside the service) would open it, waiting up to 10 s for the lock.
+fn sqlite_and_another_process() -> (
+    peertrack_core::store::testing::TestDatabase,
+    diesel::SqliteConnection,
+) {
+    use diesel::connection::SimpleConnection;
+    let test = peertrack_core::store::testing::TestDatabase::sqlite();
+    let peertrack_core::store::DatabaseUrl::Sqlite(path) = &test.url else {
+        unreachable!("a SQLite test database");
+    };
+    let mut other = <diesel::SqliteConnection as diesel::Connection>::establish(&path.display().to_string())
+        .expect("a second connection");
+    other
+        .batch_execute("PRAGMA busy_timeout = 10000;")
+        .expect("a busy timeout");
+    (test, other)
+}
+
 /// A batch that cannot be spread (here: SQLite's one writer held elsewhere for longer than the
 /// busy timeout) is tried again, without another register request to wake the writer: what
 /// waits still reaches the person's log once the database is free.
@@ -2506,17 +2525,12 @@ fn the_access_logs_commits_reach_the_database_file_without_a_commit_copying_them
 fn after_a_failed_spread_the_writer_tries_again_on_its_own() {
     use diesel::connection::SimpleConnection;
     use peertrack_core::store::register;
-    let test = peertrack_core::store::testing::TestDatabase::sqlite();
+    let (test, mut other) = sqlite_and_another_process();
     let db = &test.db;
-    let peertrack_core::store::DatabaseUrl::Sqlite(path) = &test.url else {
-        unreachable!("a SQLite test database");
-    };
     let (worker, look_up) = one_peer_worker_looked_up(db);
     // Someone else holds the database's one writer, past the busy timeout (10 s).
-    let mut other = <diesel::SqliteConnection as diesel::Connection>::establish(&path.display().to_string())
-        .expect("a second connection");
     other
-        .batch_execute("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE;")
+        .batch_execute("BEGIN IMMEDIATE;")
         .expect("the writer's lock");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -2563,17 +2577,9 @@ fn after_a_failed_spread_the_writer_tries_again_on_its_own() {
 #[test]
 fn a_write_that_reads_first_is_not_failed_by_another_process_committing() {
     use diesel::connection::SimpleConnection;
-    let test = peertrack_core::store::testing::TestDatabase::sqlite();
-    let db = &test.db;
-    let peertrack_core::store::DatabaseUrl::Sqlite(path) = &test.url else {
-        unreachable!("a SQLite test database");
-    };
     // Another process: a `peertrack admin` command beside the service.
-    let mut other = <diesel::SqliteConnection as diesel::Connection>::establish(&path.display().to_string())
-        .expect("a second connection");
-    other
-        .batch_execute("PRAGMA busy_timeout = 10000;")
-        .expect("a busy timeout");
+    let (test, mut other) = sqlite_and_another_process();
+    let db = &test.db;
     let theirs = std::thread::scope(|scope| {
         db.write(|c| {
             let before = organisations::list(c, None, 10)?;
