@@ -235,6 +235,10 @@ pub const SQLITE_ANALYZE: &str = "PRAGMA analysis_limit = 400; ANALYZE;";
 /// at once with `database is locked` (`SQLITE_BUSY_SNAPSHOT`), without waiting at all. Within
 /// this process writers already take turns ([`Database::write`]), so beginning with the lock
 /// costs them nothing.
+///
+/// Written out rather than diesel's: its `immediate_transaction` is on `SqliteConnection`
+/// alone, and `work` needs the `DbConnection`; this is diesel's own `transaction` with the
+/// first statement chosen per backend.
 fn in_transaction<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T>,
